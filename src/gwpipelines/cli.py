@@ -1,0 +1,83 @@
+"""The `gwpipelines` command: a click group, and the one place that turns errors into exit codes.
+
+Exit codes (DESIGN.md): 0 success; 1 a job or run failed; 2 bad input, one line naming what and where;
+3 an unexpected error (a bug), with the traceback saved to a file; 130 on Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import traceback
+
+import click
+
+from gwpipelines import __version__
+from gwpipelines.errors import GwError
+
+COMMAND_MODULES = (
+    "units",
+    "graph",
+    "orchestrate",
+    "dry_run",
+)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="gwpipelines")
+def cli() -> None:
+    """Pipelines for Terragrunt: plan pull requests, apply main, report in one comment."""
+
+
+def _register() -> None:
+    import importlib
+
+    for name in COMMAND_MODULES:
+        module = importlib.import_module(f"gwpipelines.commands.{name}")
+        cli.add_command(module.command)
+
+
+_register()
+
+
+def _one_line(message: str) -> str:
+    return " ".join(message.split())
+
+
+def main(argv: list[str] | None = None) -> None:
+    try:
+        cli.main(args=argv, prog_name="gwpipelines", standalone_mode=False)
+    except click.exceptions.Exit as e:
+        sys.exit(e.exit_code)
+    except click.ClickException as e:
+        click.echo(f"gwpipelines: error: {_one_line(e.format_message())}", err=True)
+        sys.exit(2)
+    except click.exceptions.Abort:
+        sys.exit(130)
+    except KeyboardInterrupt:
+        sys.exit(130)
+    except GwError as e:
+        if e.exit_code == 3:
+            _bug(e)
+        click.echo(f"gwpipelines: error: {_one_line(str(e))}", err=True)
+        sys.exit(e.exit_code)
+    except BrokenPipeError:
+        # A reader like `head` closed stdout early; not our failure.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(0)
+    except Exception as e:  # noqa: BLE001 - the last resort: everything unexpected is a bug
+        _bug(e)
+    sys.exit(0)
+
+
+def _bug(e: BaseException) -> None:
+    fd, path = tempfile.mkstemp(prefix="gwpipelines-crash-", suffix=".log")
+    with os.fdopen(fd, "w") as f:
+        f.write(traceback.format_exc())
+    click.echo(
+        f"gwpipelines: internal error (this is a bug, please report it): {type(e).__name__}: {_one_line(str(e))}; "
+        f"traceback saved to {path}",
+        err=True,
+    )
+    sys.exit(3)

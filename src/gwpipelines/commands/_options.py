@@ -1,0 +1,42 @@
+"""Options every command shares, and the one way commands print JSON."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def repo_option(f: F) -> F:
+    return click.option(
+        "--repo",
+        "repo",
+        default=".",
+        show_default=True,
+        type=click.Path(file_okay=False),
+        help="The live repository's checkout.",
+    )(f)
+
+
+def format_option(*choices: str, default: str = "text") -> Callable[[F], F]:
+    def decorate(f: F) -> F:
+        return click.option(
+            "--format",
+            "fmt",
+            type=click.Choice(list(choices)),
+            default=default,
+            show_default=True,
+            help="Output format; JSON goes to stdout, progress to stderr.",
+        )(f)
+
+    return decorate
+
+
+def emit_json(value: Any) -> None:
+    json.dump(value, sys.stdout, indent=2, sort_keys=False)
+    sys.stdout.write("\n")
