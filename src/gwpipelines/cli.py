@@ -20,7 +20,6 @@ COMMAND_MODULES = (
     "units",
     "graph",
     "orchestrate",
-    "dry_run",
 )
 
 
@@ -66,7 +65,7 @@ def main(argv: list[str] | None = None) -> None:
         # A reader like `head` closed stdout early; not our failure.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         sys.exit(0)
-    except Exception as e:  # noqa: BLE001 - the last resort: everything unexpected is a bug
+    except Exception as e:  # the last resort: everything unexpected is a bug
         _bug(e)
     sys.exit(0)
 

@@ -1,0 +1,50 @@
+"""`gwpipelines orchestrate --base REF --head REF --event pull_request|push`: changes and ordered jobs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from gwpipelines import matrix, orchestrator
+from gwpipelines.commands._options import emit_json, format_option, repo_option
+from gwpipelines.models import Orchestration
+
+EVENTS = click.Choice(["pull_request", "push"])
+
+
+@click.command("orchestrate")
+@repo_option
+@format_option("text", "json", "matrix")
+@click.option("--base", required=True, help="The commit the change starts from (PR base, or push `before`).")
+@click.option("--head", required=True, help="The commit to plan or apply (PR head, or push `after`).")
+@click.option("--event", type=EVENTS, required=True, help="pull_request plans; push applies or destroys.")
+def command(repo: str, fmt: str, base: str, head: str, event: str) -> None:
+    """Turn a git diff into typed infrastructure changes and ordered jobs."""
+    result = orchestrator.orchestrate(Path(repo), base, head, event)
+    if fmt == "json":
+        emit_json(result.to_json())
+    elif fmt == "matrix":
+        emit_json(matrix.to_matrix(result.jobs))
+    else:
+        click.echo(render_text(result))
+
+
+def render_text(o: Orchestration) -> str:
+    lines = [f"{o.event}: {o.base[:12]}..{o.head[:12]}", "", f"Changes ({len(o.changes)}):"]
+    for c in o.changes:
+        lines.append(f"  {c.type:<17} {c.unit or c.account}  ({', '.join(c.files)})")
+    if o.ignored:
+        lines += ["", f"Ignored files ({len(o.ignored)}):", *(f"  {f}" for f in o.ignored)]
+    if o.warnings:
+        lines += ["", f"Warnings ({len(o.warnings)}):", *(f"  ! {w}" for w in o.warnings)]
+    lines += ["", f"Jobs ({len(o.jobs)}):"]
+    for j in o.jobs:
+        needs = f"  needs {', '.join(j.needs)}" if j.needs else ""
+        lines.append(f"  wave {j.wave}  {j.id}  @{j.ref[:12]}{needs}")
+    return "\n".join(lines)
+
+
+def jobs_json(o: Orchestration) -> list[dict[str, Any]]:
+    return [j.to_json() for j in o.jobs]

@@ -1,0 +1,142 @@
+"""Every call to git goes through here: refs, diffs, trees and blobs. Errors become one actionable line."""
+
+from __future__ import annotations
+
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from gwpipelines.errors import GitError
+
+ZERO_SHA = "0" * 40
+
+
+def run(repo: Path, *args: str, stdin: bytes | None = None) -> bytes:
+    try:
+        out = subprocess.run(["git", "-C", str(repo), *args], input=stdin, capture_output=True, check=False)
+    except FileNotFoundError:
+        raise GitError("git is not installed or not on PATH; install git and try again") from None
+    if out.returncode != 0:
+        msg = out.stderr.decode(errors="replace").strip().splitlines()
+        raise GitError(f"git {' '.join(args[:2])} failed in {repo}: {msg[-1] if msg else 'no message'}")
+    return out.stdout
+
+
+def toplevel(repo: Path) -> Path:
+    if not repo.is_dir():
+        raise GitError(f"{repo}: no such directory; pass --repo with the live repository's checkout")
+    out = subprocess.run(
+        ["git", "-C", str(repo), "rev-parse", "--show-toplevel"], capture_output=True, text=True, check=False
+    )
+    if out.returncode != 0:
+        raise GitError(f"{repo} is not a git repository; pass --repo with a checkout of the live repository")
+    return Path(out.stdout.strip())
+
+
+def is_shallow(repo: Path) -> bool:
+    return run(repo, "rev-parse", "--is-shallow-repository").strip() == b"true"
+
+
+def resolve(repo: Path, ref: str) -> str:
+    """The commit sha of `ref`, or a GitError saying how to make it available."""
+    if not ref or ref.startswith("-") or any(c in ref for c in "\n\r\0 "):
+        raise GitError(f"invalid ref {ref!r}: give a branch, tag or commit sha")
+    out = subprocess.run(
+        ["git", "-C", str(repo), "rev-parse", "--verify", "--quiet", "--end-of-options", f"{ref}^{{commit}}"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if out.returncode == 0:
+        return out.stdout.strip()
+    if is_shallow(repo):
+        raise GitError(
+            f"unknown ref '{ref}': this is a shallow clone that lacks it; check out with `fetch-depth: 0` "
+            f"(actions/checkout) or run `git fetch --depth=1 origin {ref}`"
+        )
+    raise GitError(f"unknown ref '{ref}' in {repo}: fetch it (`git fetch origin {ref}`) or check the name")
+
+
+def merge_base(repo: Path, a: str, b: str) -> str:
+    out = subprocess.run(["git", "-C", str(repo), "merge-base", a, b], capture_output=True, text=True, check=False)
+    if out.returncode != 0:
+        hint = (
+            "this shallow clone lacks the history between them; check out with `fetch-depth: 0`"
+            if is_shallow(repo)
+            else "they share no history"
+        )
+        raise GitError(f"no merge base between {a[:12]} and {b[:12]}: {hint}")
+    return out.stdout.strip()
+
+
+def is_ancestor(repo: Path, ancestor: str, descendant: str) -> bool:
+    out = subprocess.run(
+        ["git", "-C", str(repo), "merge-base", "--is-ancestor", ancestor, descendant],
+        capture_output=True,
+        check=False,
+    )
+    return out.returncode == 0
+
+
+@dataclass(frozen=True)
+class DiffEntry:
+    """One line of `git diff --name-status -M`: status A/M/D/R/T (C is read as A), old and new path."""
+
+    status: str
+    old: str | None
+    new: str | None
+
+
+def diff(repo: Path, base: str, head: str) -> list[DiffEntry]:
+    raw = run(repo, "diff", "--name-status", "-M", "-z", "--no-ext-diff", base, head, "--")
+    fields = raw.decode("utf-8", errors="surrogateescape").split("\0")
+    entries: list[DiffEntry] = []
+    i = 0
+    while i < len(fields) and fields[i]:
+        status = fields[i][0]
+        if status in "RC":
+            old, new = fields[i + 1], fields[i + 2]
+            i += 3
+            entries.append(DiffEntry("R", old, new) if status == "R" else DiffEntry("A", None, new))
+            continue
+        path = fields[i + 1]
+        i += 2
+        if status == "D":
+            entries.append(DiffEntry("D", path, None))
+        elif status == "A":
+            entries.append(DiffEntry("A", None, path))
+        else:  # M, T (type change), U: the path exists on both sides
+            entries.append(DiffEntry("M", path, path))
+    return entries
+
+
+def ls_tree(repo: Path, commit: str) -> dict[str, tuple[str, str]]:
+    """path -> (mode, object id) for every file of the commit (submodules are skipped)."""
+    raw = run(repo, "ls-tree", "-r", "-z", "--full-tree", commit)
+    out: dict[str, tuple[str, str]] = {}
+    for rec in raw.decode("utf-8", errors="surrogateescape").split("\0"):
+        if not rec:
+            continue
+        meta, path = rec.split("\t", 1)
+        mode, kind, oid = meta.split(" ")
+        if kind == "blob":
+            out[path] = (mode, oid)
+    return out
+
+
+def cat_blobs(repo: Path, oids: list[str]) -> dict[str, bytes]:
+    """The contents of many blobs in one `git cat-file --batch` process."""
+    if not oids:
+        return {}
+    raw = run(repo, "cat-file", "--batch", stdin=("\n".join(oids) + "\n").encode())
+    out: dict[str, bytes] = {}
+    pos = 0
+    for oid in oids:
+        nl = raw.index(b"\n", pos)
+        header = raw[pos:nl].split(b" ")
+        if len(header) < 3 or header[1] == b"missing":
+            raise GitError(f"object {oid} is missing from the repository; fetch the full history (fetch-depth: 0)")
+        size = int(header[2])
+        out[oid] = raw[nl + 1 : nl + 1 + size]
+        pos = nl + 1 + size + 1
+    return out

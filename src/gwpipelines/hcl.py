@@ -1,0 +1,727 @@
+"""A purpose-built reader of Terragrunt HCL: the few constructs that decide what a unit reads and needs.
+
+It parses HCL's native syntax (blocks, attributes, the whole expression grammar, quoted and heredoc templates)
+into a small AST, then keeps only the facts the orchestrator needs (`FileFacts`): include blocks, dependency
+blocks, `dependencies.paths`, `terraform.source`, locals, and every call of a function that reads a file.
+Nothing is evaluated here: the same file means different things for different including units, so evaluation
+lives in `terragrunt.py`. A syntax error raises `ParseError` with the file and line.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from gwpipelines.errors import ParseError
+
+# Functions whose first argument names a file the unit reads. `file()` and the Terraform family count too:
+# Terragrunt's own read-tracking ignores `file()`, but a unit whose input changed must be planned.
+READ_FUNCTIONS = frozenset(
+    {
+        "read_terragrunt_config",
+        "read_tfvars_file",
+        "sops_decrypt_file",
+        "mark_as_read",
+        "mark_glob_as_read",
+        "file",
+        "fileexists",
+        "filebase64",
+        "filebase64sha256",
+        "filebase64sha512",
+        "filemd5",
+        "filesha1",
+        "filesha256",
+        "filesha512",
+        "templatefile",
+        "fileset",
+    }
+)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The expression AST. Every node is frozen and hashable, and `str()` gives one canonical HCL text.
+
+
+class Expr:
+    __slots__ = ()
+
+    def children(self) -> tuple[Expr, ...]:
+        return ()
+
+
+@dataclass(frozen=True, slots=True)
+class Lit(Expr):
+    value: str | int | float | bool | None
+
+    def __str__(self) -> str:
+        v = self.value
+        if v is None:
+            return "null"
+        if isinstance(v, bool):
+            return "true" if v else "false"
+        if isinstance(v, str):
+            return '"' + _escape(v) + '"'
+        return repr(v)
+
+
+@dataclass(frozen=True, slots=True)
+class Template(Expr):
+    """A quoted or heredoc template: literal strings and interpolated expressions, in order.
+    A `%{...}` directive is kept as an `Unknowable` part: its output depends on values we do not evaluate."""
+
+    parts: tuple[str | Expr, ...]
+
+    def children(self) -> tuple[Expr, ...]:
+        return tuple(p for p in self.parts if isinstance(p, Expr))
+
+    def __str__(self) -> str:
+        out = []
+        for p in self.parts:
+            out.append(_escape(p) if isinstance(p, str) else "${" + str(p) + "}")
+        return '"' + "".join(out) + '"'
+
+
+@dataclass(frozen=True, slots=True)
+class Call(Expr):
+    name: str
+    args: tuple[Expr, ...]
+    expand: bool = False
+
+    def children(self) -> tuple[Expr, ...]:
+        return self.args
+
+    def __str__(self) -> str:
+        return f"{self.name}({', '.join(map(str, self.args))}{'...' if self.expand else ''})"
+
+
+@dataclass(frozen=True, slots=True)
+class Ref(Expr):
+    """A traversal from a variable: `local.x`, `include.root.locals.y`, `dependency.vpc.outputs.id`."""
+
+    root: str
+    steps: tuple[str | Expr, ...] = ()  # str: attribute access; Expr: index
+
+    def children(self) -> tuple[Expr, ...]:
+        return tuple(s for s in self.steps if isinstance(s, Expr))
+
+    def __str__(self) -> str:
+        return self.root + "".join(f".{s}" if isinstance(s, str) else f"[{s}]" for s in self.steps)
+
+
+@dataclass(frozen=True, slots=True)
+class TupleExpr(Expr):
+    items: tuple[Expr, ...]
+
+    def children(self) -> tuple[Expr, ...]:
+        return self.items
+
+    def __str__(self) -> str:
+        return "[" + ", ".join(map(str, self.items)) + "]"
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectExpr(Expr):
+    items: tuple[tuple[Expr, Expr], ...]
+
+    def children(self) -> tuple[Expr, ...]:
+        return tuple(e for kv in self.items for e in kv)
+
+    def __str__(self) -> str:
+        return "{" + ", ".join(f"{k} = {v}" for k, v in self.items) + "}"
+
+
+@dataclass(frozen=True, slots=True)
+class Op(Expr):
+    """Any other expression (operators, conditionals, for, splat, index of a non-variable, directives).
+    Not evaluated; kept so that reads nested inside are still found."""
+
+    kind: str
+    operands: tuple[Expr, ...]
+
+    def children(self) -> tuple[Expr, ...]:
+        return self.operands
+
+    def __str__(self) -> str:
+        if self.kind in _BINARY_KINDS and len(self.operands) == 2:
+            return f"({self.operands[0]} {self.kind} {self.operands[1]})"
+        if self.kind == "?:":
+            c, a, b = self.operands
+            return f"({c} ? {a} : {b})"
+        return f"{self.kind}({', '.join(map(str, self.operands))})"
+
+
+def _escape(s: str) -> str:
+    return (
+        s.replace("\\", "\\\\")
+        .replace('"', '\\"')
+        .replace("\n", "\\n")
+        .replace("\t", "\\t")
+        .replace("${", "$${")
+        .replace("%{", "%%{")
+    )
+
+
+def walk(expr: Expr) -> list[Expr]:
+    """Every node of an expression, parents before children."""
+    out: list[Expr] = []
+    stack = [expr]
+    while stack:
+        e = stack.pop()
+        out.append(e)
+        stack.extend(reversed(e.children()))
+    return out
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The facts a file holds.
+
+
+@dataclass(frozen=True, slots=True)
+class Include:
+    name: str
+    path: Expr | None
+    expose: bool
+    merge_strategy: str
+    line: int
+
+
+@dataclass(frozen=True, slots=True)
+class Dependency:
+    name: str
+    config_path: Expr | None
+    line: int
+
+
+@dataclass(frozen=True, slots=True)
+class Read:
+    function: str
+    arg: Expr
+    line: int
+
+
+@dataclass(frozen=True, slots=True)
+class FileFacts:
+    includes: tuple[Include, ...] = ()
+    dependencies: tuple[Dependency, ...] = ()
+    dependency_paths: tuple[Expr, ...] = ()
+    source: Expr | None = None
+    locals: tuple[tuple[str, Expr], ...] = ()
+    reads: tuple[Read, ...] = ()
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The parser: recursive descent straight over the text, one compiled regex per token class.
+
+_WS = re.compile(r"(?:[ \t\r\n]+|#[^\n]*|//[^\n]*|/\*.*?\*/)*", re.S)
+_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
+_NUMBER = re.compile(r"[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")
+_HEREDOC = re.compile(r"<<(-?)([A-Za-z_][A-Za-z0-9_-]*)[ \t]*\r?\n")
+_TEMPLATE_CHUNK = re.compile(r'[^"\\$%\n]+')
+_OPS2 = ("==", "!=", "<=", ">=", "&&", "||", "=>")
+_BINARY_LEVELS: tuple[tuple[str, ...], ...] = (
+    ("||",),
+    ("&&",),
+    ("==", "!="),
+    ("<", ">", "<=", ">="),
+    ("+", "-"),
+    ("*", "/", "%"),
+)
+_BINARY_KINDS = frozenset(op for level in _BINARY_LEVELS for op in level)
+_ESCAPES = {"n": "\n", "r": "\r", "t": "\t", '"': '"', "\\": "\\"}
+
+
+@dataclass(frozen=True, slots=True)
+class Attribute:
+    name: str
+    expr: Expr
+    line: int
+
+
+@dataclass(frozen=True, slots=True)
+class Block:
+    type: str
+    labels: tuple[str, ...]
+    body: tuple[Attribute | Block, ...]
+    line: int
+
+
+class _Parser:
+    def __init__(self, text: str, path: str) -> None:
+        self.text = text
+        self.path = path
+        self.pos = 0
+        self.n = len(text)
+
+    # -- helpers --------------------------------------------------------------------------------------------
+
+    def line(self, pos: int | None = None) -> int:
+        return self.text.count("\n", 0, self.pos if pos is None else pos) + 1
+
+    def fail(self, what: str, pos: int | None = None) -> ParseError:
+        return ParseError(self.path, self.line(pos), what)
+
+    def skip(self) -> None:
+        m = _WS.match(self.text, self.pos)
+        if m:
+            self.pos = m.end()
+        if self.text.startswith("/*", self.pos):
+            raise self.fail("unterminated /* comment")
+
+    def peek(self, s: str) -> bool:
+        self.skip()
+        return self.text.startswith(s, self.pos)
+
+    def accept(self, s: str) -> bool:
+        if self.peek(s):
+            self.pos += len(s)
+            return True
+        return False
+
+    def expect(self, s: str) -> None:
+        if not self.accept(s):
+            got = self.text[self.pos : self.pos + 12].split("\n")[0] or "end of file"
+            raise self.fail(f"expected '{s}' but found '{got}'")
+
+    def ident(self) -> str | None:
+        self.skip()
+        m = _IDENT.match(self.text, self.pos)
+        if not m:
+            return None
+        self.pos = m.end()
+        return m.group()
+
+    # -- bodies ---------------------------------------------------------------------------------------------
+
+    def body(self, closing: str | None) -> tuple[Attribute | Block, ...]:
+        items: list[Attribute | Block] = []
+        while True:
+            self.skip()
+            if self.pos >= self.n:
+                if closing:
+                    raise self.fail(f"missing '{closing}': the block is not closed")
+                return tuple(items)
+            if closing and self.text.startswith(closing, self.pos):
+                self.pos += 1
+                return tuple(items)
+            start = self.pos
+            name = self.ident()
+            if name is None:
+                raise self.fail(f"expected an attribute or a block, found '{self.text[self.pos]}'")
+            if self.accept("=") and not self.text.startswith("=", self.pos):
+                items.append(Attribute(name, self.expression(), self.line(start)))
+                continue
+            labels: list[str] = []
+            while not self.peek("{"):
+                if self.peek('"'):
+                    lab = self.template_or_string()
+                    labels.append(lab.value if isinstance(lab, Lit) and isinstance(lab.value, str) else str(lab))
+                    continue
+                label = self.ident()
+                if label is None:
+                    raise self.fail(f"expected '=' or '{{' after '{name}'")
+                labels.append(label)
+            self.expect("{")
+            items.append(Block(name, tuple(labels), self.body("}"), self.line(start)))
+
+    # -- expressions ----------------------------------------------------------------------------------------
+
+    def expression(self) -> Expr:
+        cond = self.binary(0)
+        if self.peek("?"):
+            self.pos += 1
+            a = self.expression()
+            self.expect(":")
+            b = self.expression()
+            return Op("?:", (cond, a, b))
+        return cond
+
+    def binary(self, level: int) -> Expr:
+        if level == len(_BINARY_LEVELS):
+            return self.unary()
+        left = self.binary(level + 1)
+        while True:
+            self.skip()
+            op = self._binary_op(_BINARY_LEVELS[level])
+            if op is None:
+                return left
+            self.pos += len(op)
+            left = Op(op, (left, self.binary(level + 1)))
+
+    def _binary_op(self, ops: tuple[str, ...]) -> str | None:
+        t = self.text
+        p = self.pos
+        for op in ops:
+            if t.startswith(op, p):
+                # '<' must not be a heredoc, '=' of '==' is not '=', '/' must not start a comment.
+                if op in ("<", ">") and t.startswith(("<=", ">=", "<<"), p):
+                    continue
+                if op == "/" and t.startswith(("//", "/*"), p):
+                    continue
+                if op == "*" and t.startswith("*/", p):
+                    continue
+                return op
+        return None
+
+    def unary(self) -> Expr:
+        self.skip()
+        c = self.text[self.pos : self.pos + 1]
+        if c in ("!", "-") and not self.text.startswith("!=", self.pos):
+            self.pos += 1
+            return Op("neg" if c == "-" else "not", (self.unary(),))
+        return self.postfix(self.primary())
+
+    def postfix(self, e: Expr) -> Expr:
+        while True:
+            self.skip()
+            t = self.text
+            p = self.pos
+            if t.startswith(".*", p) or t.startswith("[*]", p):
+                self.pos += 2 if t.startswith(".*", p) else 3
+                e = Op("splat", (e,))
+            elif t.startswith(".", p) and not t.startswith("...", p):
+                self.pos += 1
+                self.skip()
+                m = _NUMBER.match(t, self.pos) or _IDENT.match(t, self.pos)
+                if not m:
+                    raise self.fail("expected an attribute name after '.'")
+                self.pos = m.end()
+                e = self._step(e, m.group())
+            elif t.startswith("[", p):
+                self.pos += 1
+                idx = self.expression()
+                self.expect("]")
+                e = self._step(e, idx)
+            else:
+                return e
+
+    @staticmethod
+    def _step(e: Expr, step: str | Expr) -> Expr:
+        if isinstance(e, Ref):
+            return Ref(e.root, (*e.steps, step))
+        return Op("index", (e, step if isinstance(step, Expr) else Lit(step)))
+
+    def primary(self) -> Expr:
+        self.skip()
+        t = self.text
+        p = self.pos
+        if p >= self.n:
+            raise self.fail("expected an expression, found end of file")
+        c = t[p]
+        if c == '"':
+            return self.template_or_string()
+        if c == "<" and t.startswith("<<", p):
+            return self.heredoc()
+        if c == "(":
+            self.pos += 1
+            e = self.expression()
+            self.expect(")")
+            return Op("()", (e,)) if not isinstance(e, (Lit, Ref, Call, Template)) else e
+        if c == "[":
+            return self.tuple_expr()
+        if c == "{":
+            return self.object_expr()
+        m = _NUMBER.match(t, p)
+        if m:
+            self.pos = m.end()
+            s = m.group()
+            return Lit(float(s) if any(ch in s for ch in ".eE") else int(s))
+        name = self.ident()
+        if name is None:
+            raise self.fail(f"expected an expression, found '{c}'")
+        while t.startswith("::", self.pos):  # provider-defined functions: provider::ns::fn(...)
+            self.pos += 2
+            more = self.ident()
+            if more is None:
+                raise self.fail("expected a name after '::'")
+            name += "::" + more
+        if name in ("true", "false", "null"):
+            return Lit(None if name == "null" else name == "true")
+        if self.peek("("):
+            return self.call(name)
+        return Ref(name)
+
+    def call(self, name: str) -> Expr:
+        self.expect("(")
+        args: list[Expr] = []
+        expand = False
+        while not self.accept(")"):
+            args.append(self.expression())
+            if self.accept("..."):
+                expand = True
+            if not self.accept(","):
+                self.expect(")")
+                break
+        return Call(name, tuple(args), expand)
+
+    def tuple_expr(self) -> Expr:
+        self.expect("[")
+        if self._keyword("for"):
+            return self.for_expr("]")
+        items: list[Expr] = []
+        while not self.accept("]"):
+            items.append(self.expression())
+            if not self.accept(","):
+                self.expect("]")
+                break
+        return TupleExpr(tuple(items))
+
+    def object_expr(self) -> Expr:
+        self.expect("{")
+        if self._keyword("for"):
+            return self.for_expr("}")
+        items: list[tuple[Expr, Expr]] = []
+        while not self.accept("}"):
+            key = self.expression()
+            if isinstance(key, Ref) and not key.steps:
+                key = Lit(key.root)  # a bare identifier key is a string key
+            if not (self.accept("=") or self.accept(":")):
+                raise self.fail("expected '=' or ':' after an object key")
+            items.append((key, self.expression()))
+            self.accept(",")
+        return ObjectExpr(tuple(items))
+
+    def _keyword(self, word: str) -> bool:
+        self.skip()
+        m = _IDENT.match(self.text, self.pos)
+        if m and m.group() == word:
+            self.pos = m.end()
+            return True
+        return False
+
+    def for_expr(self, closing: str) -> Expr:
+        names = [self.ident()]
+        if self.accept(","):
+            names.append(self.ident())
+        if None in names or not self._keyword("in"):
+            raise self.fail("malformed for expression: expected 'for NAME in EXPR :'")
+        parts = [self.expression()]
+        self.expect(":")
+        parts.append(self.expression())
+        if self.accept("=>"):
+            parts.append(self.expression())
+            self.accept("...")
+        if self._keyword("if"):
+            parts.append(self.expression())
+        self.expect(closing)
+        return Op("for", tuple(parts))
+
+    # -- templates ------------------------------------------------------------------------------------------
+
+    def template_or_string(self) -> Expr:
+        self.expect('"')
+        parts = self.template_parts(quoted=True)
+        return _simplify(parts)
+
+    def heredoc(self) -> Expr:
+        m = _HEREDOC.match(self.text, self.pos)
+        if not m:
+            raise self.fail("malformed heredoc: expected <<MARKER or <<-MARKER followed by a newline")
+        indent, marker = m.group(1) == "-", m.group(2)
+        end = re.compile(r"^[ \t]*" + re.escape(marker) + r"[ \t]*\r?$", re.M).search(self.text, m.end())
+        if not end:
+            raise self.fail(f"heredoc <<{marker} is never closed", m.start())
+        body = self.text[m.end() : end.start()]
+        if indent:
+            body = _dedent(body)
+        sub = _Parser(body, self.path)
+        base_line = self.line(m.end()) - 1
+        try:
+            parts = sub.template_parts(quoted=False)
+        except ParseError as e:
+            raise ParseError(self.path, (e.line or 1) + base_line, str(e).split(": ", 1)[-1]) from None
+        self.pos = end.end()
+        return _simplify(parts)
+
+    def template_parts(self, quoted: bool) -> list[str | Expr]:
+        parts: list[str | Expr] = []
+        buf: list[str] = []
+        t = self.text
+        while True:
+            m = _TEMPLATE_CHUNK.match(t, self.pos)
+            if m:
+                buf.append(m.group())
+                self.pos = m.end()
+            if self.pos >= self.n:
+                if quoted:
+                    raise self.fail("unterminated string")
+                break
+            c = t[self.pos]
+            if c == '"':
+                if quoted:
+                    self.pos += 1
+                    break
+                buf.append(c)
+                self.pos += 1
+            elif c == "\n":
+                if quoted:
+                    raise self.fail("unterminated string: a quoted string cannot span lines")
+                buf.append(c)
+                self.pos += 1
+            elif c == "\\" and quoted:
+                self.pos += 1
+                e = t[self.pos : self.pos + 1]
+                if e == "u" or e == "U":
+                    width = 4 if e == "u" else 8
+                    hexs = t[self.pos + 1 : self.pos + 1 + width]
+                    try:
+                        buf.append(chr(int(hexs, 16)))
+                    except ValueError:
+                        raise self.fail("invalid unicode escape in string") from None
+                    self.pos += 1 + width
+                elif e in _ESCAPES:
+                    buf.append(_ESCAPES[e])
+                    self.pos += 1
+                else:
+                    raise self.fail(f"invalid escape sequence '\\{e}' in string")
+            elif c == "\\":
+                buf.append(c)
+                self.pos += 1
+            elif t.startswith("$${", self.pos) or t.startswith("%%{", self.pos):
+                buf.append(c + "{")
+                self.pos += 3
+            elif t.startswith("${", self.pos) or t.startswith("%{", self.pos):
+                if buf:
+                    parts.append("".join(buf))
+                    buf = []
+                directive = c == "%"
+                self.pos += 2
+                self.accept("~")
+                if directive:
+                    parts.append(self.directive())
+                else:
+                    parts.append(self.expression())
+                    self.accept("~")
+                    self.expect("}")
+            else:
+                buf.append(c)
+                self.pos += 1
+        if buf:
+            parts.append("".join(buf))
+        return parts
+
+    def directive(self) -> Expr:
+        """`%{ if c }`, `%{ for x in y }`, `%{ else }`, `%{ endif }`, `%{ endfor }`: kept as an unknown part."""
+        word = self.ident() or ""
+        operands: list[Expr] = []
+        if word == "if":
+            operands.append(self.expression())
+        elif word == "for":
+            self.ident()
+            if self.accept(","):
+                self.ident()
+            if not self._keyword("in"):
+                raise self.fail("malformed %{for} directive")
+            operands.append(self.expression())
+        elif word not in ("else", "endif", "endfor"):
+            raise self.fail(f"unknown template directive '%{{{word}'")
+        self.accept("~")
+        self.expect("}")
+        return Op("%{" + word + "}", tuple(operands))
+
+
+def _simplify(parts: list[str | Expr]) -> Expr:
+    if not parts:
+        return Lit("")
+    if len(parts) == 1 and isinstance(parts[0], str):
+        return Lit(parts[0])
+    return Template(tuple(parts))
+
+
+def _dedent(body: str) -> str:
+    lines = body.split("\n")
+    widths = [len(ln) - len(ln.lstrip(" \t")) for ln in lines if ln.strip()]
+    cut = min(widths, default=0)
+    return "\n".join(ln[cut:] for ln in lines)
+
+
+def parse(text: str, path: str) -> tuple[Attribute | Block, ...]:
+    """The file's top-level body. Raises ParseError naming path and line."""
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    p = _Parser(text, path)
+    try:
+        return p.body(None)
+    except RecursionError:
+        raise p.fail("expression nested too deeply") from None
+
+
+def parse_expression(text: str, path: str = "<expression>") -> Expr:
+    p = _Parser(text, path)
+    e = p.expression()
+    p.skip()
+    if p.pos != p.n:
+        raise p.fail(f"unexpected text after the expression: '{text[p.pos : p.pos + 20]}'")
+    return e
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# From the AST to the facts.
+
+
+def scan(text: str, path: str) -> FileFacts:
+    """The facts of one Terragrunt HCL file (terragrunt.hcl, root.hcl, account.hcl, _envcommon/*.hcl, ...)."""
+    return facts_of(parse(text, path))
+
+
+def facts_of(body: tuple[Attribute | Block, ...]) -> FileFacts:
+    includes: list[Include] = []
+    deps: list[Dependency] = []
+    dep_paths: list[Expr] = []
+    source: Expr | None = None
+    local_defs: list[tuple[str, Expr]] = []
+    for item in body:
+        if not isinstance(item, Block):
+            continue
+        attrs = {a.name: a.expr for a in item.body if isinstance(a, Attribute)}
+        if item.type == "include":
+            includes.append(
+                Include(
+                    name=item.labels[0] if item.labels else "",
+                    path=attrs.get("path"),
+                    expose=_literal_bool(attrs.get("expose")),
+                    merge_strategy=_literal_str(attrs.get("merge_strategy"), "shallow"),
+                    line=item.line,
+                )
+            )
+        elif item.type == "dependency":
+            deps.append(Dependency(item.labels[0] if item.labels else "", attrs.get("config_path"), item.line))
+        elif item.type == "dependencies":
+            paths = attrs.get("paths")
+            if isinstance(paths, TupleExpr):
+                dep_paths.extend(paths.items)
+            elif paths is not None:
+                dep_paths.append(paths)
+        elif item.type == "terraform":
+            source = attrs.get("source", source)
+        elif item.type == "locals":
+            local_defs.extend((a.name, a.expr) for a in item.body if isinstance(a, Attribute))
+    return FileFacts(
+        includes=tuple(includes),
+        dependencies=tuple(deps),
+        dependency_paths=tuple(dep_paths),
+        source=source,
+        locals=tuple(local_defs),
+        reads=tuple(_reads(body)),
+    )
+
+
+def _reads(body: tuple[Attribute | Block, ...]) -> list[Read]:
+    out: list[Read] = []
+    stack: list[Attribute | Block] = list(reversed(body))
+    while stack:
+        item = stack.pop()
+        if isinstance(item, Block):
+            stack.extend(reversed(item.body))
+            continue
+        for e in walk(item.expr):
+            if isinstance(e, Call) and e.name in READ_FUNCTIONS and e.args:
+                out.append(Read(e.name, e.args[0], item.line))
+    return out
+
+
+def _literal_bool(e: Expr | None) -> bool:
+    return isinstance(e, Lit) and e.value is True
+
+
+def _literal_str(e: Expr | None, default: str) -> str:
+    return e.value if isinstance(e, Lit) and isinstance(e.value, str) else default

@@ -1,0 +1,368 @@
+"""The orchestrator: a git diff between two commits becomes typed infrastructure changes and ordered jobs.
+
+`classify` and `plan_jobs` are pure functions of the two analysed trees and the diff; `orchestrate` is the thin
+I/O shell that asks git for them. Missing a unit a change affects is the worst bug this product can have, so
+every rule here errs towards including a unit.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from gwpipelines import accounts as accounts_mod
+from gwpipelines import git, hcl, terragrunt, tree
+from gwpipelines.errors import GitError, UserError
+from gwpipelines.models import Action, Change, ChangeType, Event, Job, Orchestration
+from gwpipelines.terragrunt import Analysis, Scanner
+
+_TYPE_ORDER = {t: i for i, t in enumerate(ChangeType)}
+_HEAD_SIDE = frozenset(ChangeType) - {
+    ChangeType.MODULE_DELETED,
+    ChangeType.ACCOUNT_ADDED,
+    ChangeType.ACCOUNT_CHANGED,
+    ChangeType.ACCOUNT_DELETED,
+}
+
+
+@dataclass(frozen=True)
+class Side:
+    """One commit's view: its units and their reads, and its accounts.yml."""
+
+    analysis: Analysis
+    accounts: dict[str, accounts_mod.Account]
+
+    def account_of(self, unit: str) -> str | None:
+        first = unit.split("/", 1)[0]
+        return first if first in self.accounts else None
+
+
+@dataclass
+class _Changes:
+    by_key: dict[tuple[ChangeType, str | None, str | None], set[str]] = field(default_factory=dict)
+    ignored: set[str] = field(default_factory=set)
+    warnings: set[str] = field(default_factory=set)
+
+    def add(self, kind: ChangeType, unit: str | None, account: str | None, files: Iterable[str]) -> None:
+        self.by_key.setdefault((kind, unit, account), set()).update(files)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Changes
+
+
+def classify(base: Side, head: Side, diff: list[git.DiffEntry]) -> tuple[list[Change], list[str], list[str]]:
+    """(changes, ignored files, warnings) for a diff between the `base` and `head` sides."""
+    out = _Changes()
+    moved = _moved_units(base, head, diff)
+    for new, old in sorted(moved.items()):
+        out.add(
+            ChangeType.MODULE_MOVED,
+            new,
+            head.account_of(new),
+            [terragrunt.unit_config(old), terragrunt.unit_config(new)],
+        )
+        out.warnings.add(
+            f"unit {old} moved to {new}: its state must be moved too (a `moved` block, `terragrunt state mv`, "
+            f"or a changed remote_state key); the old path is not destroyed"
+        )
+    moved_from = {old: new for new, old in moved.items()}
+    for entry in diff:
+        for path, on_base, on_head in _sides(entry):
+            touched = _ownership(path, on_base, on_head, base, head, moved, moved_from, out)
+            touched |= _readers(path, on_base, on_head, base, head, out)
+            if path == accounts_mod.ACCOUNTS_FILE:
+                touched |= _accounts(base, head, out)
+            if not touched:
+                out.ignored.add(path)
+    changes = [Change(kind, unit, account, tuple(sorted(files))) for (kind, unit, account), files in out.by_key.items()]
+    changes.sort(key=lambda c: (_TYPE_ORDER[c.type], c.unit or "", c.account or ""))
+    return changes, sorted(out.ignored), sorted(out.warnings)
+
+
+def _sides(entry: git.DiffEntry) -> list[tuple[str, bool, bool]]:
+    """(path, exists on base, exists on head) for each path a diff entry touches."""
+    if entry.status == "M" and entry.new:
+        return [(entry.new, True, True)]
+    out = []
+    if entry.old:
+        out.append((entry.old, True, False))
+    if entry.new:
+        out.append((entry.new, False, True))
+    return out
+
+
+def _moved_units(base: Side, head: Side, diff: list[git.DiffEntry]) -> dict[str, str]:
+    """new unit -> old unit, for units whose terragrunt.hcl git saw renamed."""
+    moved = {}
+    for e in diff:
+        if e.status != "R" or not e.old or not e.new:
+            continue
+        if posixpath.basename(e.old) != terragrunt.CONFIG_NAME or posixpath.basename(e.new) != terragrunt.CONFIG_NAME:
+            continue
+        old, new = terragrunt.unit_name(e.old), terragrunt.unit_name(e.new)
+        stays = old in head.analysis.units or new in base.analysis.units
+        if old in base.analysis.units and new in head.analysis.units and not stays:
+            moved[new] = old
+    return moved
+
+
+def _ownership(
+    path: str,
+    on_base: bool,
+    on_head: bool,
+    base: Side,
+    head: Side,
+    moved: dict[str, str],
+    moved_from: dict[str, str],
+    out: _Changes,
+) -> bool:
+    """Files inside a unit's directory change that unit."""
+    touched = False
+    if on_head:
+        owner = head.analysis.owner(path)
+        if owner is not None:
+            if owner in moved:
+                kind = ChangeType.MODULE_MOVED
+            elif owner not in base.analysis.units:
+                kind = ChangeType.MODULE_ADDED
+            else:
+                kind = ChangeType.MODULE_CHANGED
+            out.add(kind, owner, head.account_of(owner), [path])
+            touched = True
+    if on_base:
+        owner = base.analysis.owner(path)
+        if owner is not None:
+            if owner in moved_from:
+                new = moved_from[owner]
+                out.add(ChangeType.MODULE_MOVED, new, head.account_of(new), [path])
+            elif owner not in head.analysis.units:
+                out.add(ChangeType.MODULE_DELETED, owner, base.account_of(owner), [path])
+            else:
+                out.add(ChangeType.MODULE_CHANGED, owner, head.account_of(owner), [path])
+            touched = True
+    return touched
+
+
+def shared_change_type(path: str) -> ChangeType:
+    if "_envcommon" in path.split("/")[:-1]:
+        return ChangeType.ENV_COMMON_CHANGED
+    if path.endswith(".hcl"):
+        return ChangeType.HCL_CHANGED
+    return ChangeType.FILE_CHANGED
+
+
+def _readers(path: str, on_base: bool, on_head: bool, base: Side, head: Side, out: _Changes) -> bool:
+    """Units that read a changed file (at either commit) are changed by it, unless added or deleted."""
+    readers: set[str] = set()
+    if on_head:
+        readers.update(head.analysis.readers(path))
+    if on_base:
+        readers.update(base.analysis.readers(path))
+    kind = shared_change_type(path)
+    owner = head.analysis.owner(path) if on_head else base.analysis.owner(path)
+    touched = False
+    for unit in sorted(readers):
+        touched = True
+        if unit not in head.analysis.units or unit not in base.analysis.units or unit == owner:
+            continue  # added, deleted or moved units, and a unit reading its own file, are covered already
+        out.add(kind, unit, head.account_of(unit), [path])
+    return touched
+
+
+def _accounts(base: Side, head: Side, out: _Changes) -> bool:
+    before, after = base.accounts, head.accounts
+    touched = False
+    for name in sorted(after.keys() - before.keys()):
+        out.add(ChangeType.ACCOUNT_ADDED, None, name, [accounts_mod.ACCOUNTS_FILE])
+        touched = True
+    for name in sorted(before.keys() - after.keys()):
+        out.add(ChangeType.ACCOUNT_DELETED, None, name, [accounts_mod.ACCOUNTS_FILE])
+        out.warnings.add(f"account {name} was removed from accounts.yml: AWS accounts are never closed automatically")
+        touched = True
+    for name in sorted(before.keys() & after.keys()):
+        if before[name] != after[name]:
+            out.add(ChangeType.ACCOUNT_CHANGED, None, name, [accounts_mod.ACCOUNTS_FILE])
+            touched = True
+    return touched
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Jobs
+
+
+def plan_jobs(changes: list[Change], event: Event, base_sha: str, head_sha: str, base: Side, head: Side) -> list[Job]:
+    """One job per (unit, action), with `needs` and `wave` so no unit runs before one it depends on."""
+    forward: dict[str, list[ChangeType]] = {}
+    deleted: dict[str, list[ChangeType]] = {}
+    new_accounts: list[str] = []
+    for c in changes:
+        if c.type is ChangeType.ACCOUNT_ADDED and c.account:
+            new_accounts.append(c.account)
+        elif c.type is ChangeType.MODULE_DELETED and c.unit:
+            deleted.setdefault(c.unit, []).append(c.type)
+        elif c.type in _HEAD_SIDE and c.unit:
+            forward.setdefault(c.unit, []).append(c.type)
+    pr = event is Event.PULL_REQUEST
+    fwd_action = Action.PLAN if pr else Action.APPLY
+    del_action = Action.PLAN_DESTROY if pr else Action.DESTROY
+    ids = {u: f"{fwd_action}:{u}" for u in forward}
+    del_ids = {u: f"{del_action}:{u}" for u in deleted}
+    needs: dict[str, set[str]] = {}
+    head_graph = {u.path: u.dependencies for u in head.analysis.units.values()}
+    for u in forward:
+        needs[ids[u]] = {ids[d] for d in _nearest(u, head_graph, ids.keys())}
+    base_dependents = _reverse({u.path: u.dependencies for u in base.analysis.units.values()})
+    for u in deleted:
+        stop = del_ids.keys() | ids.keys()
+        needs[del_ids[u]] = {del_ids.get(d) or ids[d] for d in _nearest(u, base_dependents, stop)}
+    waves = _waves(needs)
+    jobs = [
+        Job(
+            ids[u],
+            u,
+            fwd_action,
+            head_sha,
+            head.account_of(u),
+            _ordered(types),
+            waves[ids[u]],
+            tuple(sorted(needs[ids[u]])),
+        )
+        for u, types in forward.items()
+    ]
+    jobs += [
+        Job(
+            del_ids[u],
+            u,
+            del_action,
+            base_sha,
+            base.account_of(u),
+            _ordered(types),
+            waves[del_ids[u]],
+            tuple(sorted(needs[del_ids[u]])),
+        )
+        for u, types in deleted.items()
+    ]
+    acct_action = Action.ACCOUNT_PLAN if pr else Action.ACCOUNT_CREATE
+    jobs += [
+        Job(f"{acct_action}:{a}", None, acct_action, head_sha, a, (ChangeType.ACCOUNT_ADDED,)) for a in new_accounts
+    ]
+    jobs.sort(key=lambda j: (j.wave, j.action in (Action.DESTROY, Action.PLAN_DESTROY), j.id))
+    return jobs
+
+
+def _ordered(types: list[ChangeType]) -> tuple[ChangeType, ...]:
+    return tuple(sorted(set(types), key=_TYPE_ORDER.__getitem__))
+
+
+def _reverse(graph: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
+    rev: dict[str, list[str]] = {}
+    for u, deps in graph.items():
+        for d in deps:
+            rev.setdefault(d, []).append(u)
+    return {k: tuple(sorted(v)) for k, v in rev.items()}
+
+
+def _nearest(start: str, graph: dict[str, tuple[str, ...]], jobs: Iterable[str]) -> set[str]:
+    """The job units reachable from `start` through units that have no job (which are walked through)."""
+    targets = set(jobs)
+    found: set[str] = set()
+    seen = {start}
+    stack = list(graph.get(start, ()))
+    while stack:
+        u = stack.pop()
+        if u in seen:
+            continue
+        seen.add(u)
+        if u in targets:
+            found.add(u)
+        else:
+            stack.extend(graph.get(u, ()))
+    return found
+
+
+def _waves(needs: dict[str, set[str]]) -> dict[str, int]:
+    wave: dict[str, int] = {}
+    visiting: list[str] = []
+
+    def depth(job: str) -> int:
+        if job in wave:
+            return wave[job]
+        if job in visiting:
+            cycle = [*visiting[visiting.index(job) :], job]
+            raise UserError(
+                "dependency cycle between units: "
+                + " -> ".join(j.split(":", 1)[1] for j in cycle)
+                + "; Terragrunt cannot order them either: remove one of the dependency blocks"
+            )
+        visiting.append(job)
+        wave[job] = 1 + max((depth(n) for n in needs[job]), default=-1)
+        visiting.pop()
+        return wave[job]
+
+    for job in sorted(needs):
+        depth(job)
+    return wave
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The I/O shell
+
+
+def load_side(t: tree.Tree, scanner: Scanner = hcl.scan, facts_cache: dict[str, hcl.FileFacts] | None = None) -> Side:
+    analysis = terragrunt.analyse(t, scanner, facts_cache)
+    accounts = accounts_mod.parse(t.read(accounts_mod.ACCOUNTS_FILE)) if t.is_file(accounts_mod.ACCOUNTS_FILE) else {}
+    return Side(analysis, accounts)
+
+
+def repository_root(repo: Path) -> Path:
+    top = git.toplevel(repo)
+    if top.resolve() != repo.resolve():
+        raise GitError(f"{repo} is inside the repository {top}; pass --repo {top} (the repository root)")
+    return top
+
+
+def orchestrate(
+    repo: Path,
+    base: str,
+    head: str,
+    event: Event | str,
+    *,
+    scanner: Scanner = hcl.scan,
+    facts_cache: dict[str, hcl.FileFacts] | None = None,
+) -> Orchestration:
+    event = Event(event)
+    root = repository_root(repo)
+    head_sha = git.resolve(root, head)
+    if base == git.ZERO_SHA:  # the first push of a branch: everything is new
+        base_sha = diff_base = git.ZERO_SHA
+        base_tree = tree.Tree({}, lambda paths: {})
+        diff = [git.DiffEntry("A", None, p) for p in sorted(git.ls_tree(root, head_sha))]
+    else:
+        base_sha = git.resolve(root, base)
+        # A pull request is compared with where it branched off, so main's newer commits are not its changes.
+        diff_base = git.merge_base(root, base_sha, head_sha) if event is Event.PULL_REQUEST else base_sha
+        base_tree = tree.at_commit(root, diff_base)
+        diff = git.diff(root, diff_base, head_sha)
+    cache = facts_cache if facts_cache is not None else {}
+    base_side = load_side(base_tree, scanner, cache)
+    head_side = load_side(tree.at_commit(root, head_sha), scanner, cache)
+    changes, ignored, warnings = classify(base_side, head_side, diff)
+    jobs = plan_jobs(changes, event, diff_base, head_sha, base_side, head_side)
+    warnings = sorted(set(warnings) | _job_warnings(jobs, base_side, head_side))
+    return Orchestration(diff_base, head_sha, event, tuple(changes), tuple(ignored), tuple(warnings), tuple(jobs))
+
+
+def _job_warnings(jobs: list[Job], base: Side, head: Side) -> set[str]:
+    """The evaluation warnings of the units that get a job (others' are not this change's business)."""
+    out: set[str] = set()
+    for j in jobs:
+        if j.unit is None:
+            continue
+        side = base if j.action in (Action.DESTROY, Action.PLAN_DESTROY) else head
+        unit = side.analysis.units.get(j.unit)
+        if unit:
+            out.update(unit.warnings)
+    return out

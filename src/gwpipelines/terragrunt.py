@@ -1,0 +1,710 @@
+"""Terragrunt's semantics, without running Terragrunt: which directories are units, which files each unit reads
+(directly or through included and read files), which local modules it uses, and which units it depends on.
+
+Paths are evaluated exactly as Terragrunt does (pkg/config/config_helpers.go is the reference):
+- in an *included* file, Terragrunt's functions (`find_in_parent_folders`, `get_terragrunt_dir`,
+  `path_relative_to_include`, relative `read_terragrunt_config` / `dependency` paths) run for the including unit;
+- `read_terragrunt_config` evaluates the read file in *its own* context (its dir becomes the config dir);
+- `find_in_parent_folders` starts in the parent of the config's directory;
+- Terraform's file functions resolve a relative path against the directory of the file being evaluated; in an
+  included file we count both that directory and the unit's, since reading one too many is only noise.
+An expression we cannot evaluate never makes a read disappear: its unknown parts become wildcards and the unit is
+said to read whatever matches, with a warning.
+"""
+
+from __future__ import annotations
+
+import functools
+import posixpath
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from gwpipelines import hcl
+from gwpipelines.tree import SKIPPED_DIRS, Tree, is_hidden
+
+CONFIG_NAME = "terragrunt.hcl"
+ROOT = "/@repo"  # the repository root, as an absolute path, while expressions are evaluated
+
+Scanner = Callable[[str, str], hcl.FileFacts]
+
+
+class _Unknown:
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "UNKNOWN"
+
+
+UNKNOWN = _Unknown()
+
+
+@dataclass(frozen=True)
+class Partial:
+    """A string of which some pieces are unknown (None)."""
+
+    parts: tuple[str | None, ...]
+
+
+@dataclass(frozen=True)
+class ConfigValue:
+    """What `read_terragrunt_config` returns: the read file, to look its locals up in."""
+
+    path: str
+
+
+@dataclass(frozen=True)
+class IncludeValue:
+    """`include.NAME` (an exposed include): the included file, evaluated for the including unit."""
+
+    name: str
+
+
+Value = Any  # str | int | float | bool | None | list | dict | Partial | ConfigValue | IncludeValue | _Unknown
+
+
+@dataclass
+class Reads:
+    """What a unit (or a read file) depends on, as repository-relative paths."""
+
+    files: set[str] = field(default_factory=set)
+    patterns: set[str] = field(default_factory=set)  # regexes over repository-relative paths
+    module_dirs: set[str] = field(default_factory=set)  # local modules: every file below counts
+    warnings: set[str] = field(default_factory=set)
+
+    def merge(self, other: Reads) -> None:
+        self.files |= other.files
+        self.patterns |= other.patterns
+        self.module_dirs |= other.module_dirs
+        self.warnings |= other.warnings
+
+
+@dataclass(frozen=True)
+class Unit:
+    path: str  # repository-relative directory; "." for the root
+    files: frozenset[str]
+    patterns: tuple[str, ...]
+    module_dirs: frozenset[str]
+    dependencies: tuple[str, ...]  # repository-relative unit paths; may start with ../ when outside
+    warnings: tuple[str, ...]
+
+    def reads(self, path: str) -> bool:
+        if path in self.files:
+            return True
+        if any(path.startswith(d + "/") or d == "" for d in self.module_dirs):
+            return True
+        return any(re.fullmatch(p, path) for p in self.patterns)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Paths
+
+
+def unit_name(config_file: str) -> str:
+    return posixpath.dirname(config_file) or "."
+
+
+def unit_config(unit: str) -> str:
+    return CONFIG_NAME if unit == "." else f"{unit}/{CONFIG_NAME}"
+
+
+def _abs(rel_dir: str) -> str:
+    return ROOT if rel_dir in ("", ".") else f"{ROOT}/{rel_dir}"
+
+
+def _rel(abs_path: str) -> str | None:
+    """Repository-relative form of a normalised absolute path, None when it lies outside the repository."""
+    if abs_path == ROOT:
+        return ""
+    if abs_path.startswith(ROOT + "/"):
+        return abs_path[len(ROOT) + 1 :]
+    return None
+
+
+def _join(base_dir: str, path: str) -> str:
+    return posixpath.normpath(path if path.startswith("/") else f"{base_dir}/{path}")
+
+
+def _display(abs_path: str) -> str:
+    rel = _rel(abs_path)
+    return abs_path if rel is None else (rel or ".")
+
+
+def _relpath(target: str, start: str) -> str:
+    return posixpath.relpath(target, start)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Scopes: one file being evaluated on behalf of one config (the including unit, or the read file itself).
+
+
+@dataclass
+class Scope:
+    config_path: str  # Terragrunt's TerragruntConfigPath (absolute, virtual)
+    file_path: str  # the file whose expressions these are
+    facts: hcl.FileFacts
+    original_include: str | None = None  # set when this is an included file
+    includes: dict[str, str] = field(default_factory=dict)  # include name -> included file (absolute)
+    include_scopes: dict[str, Scope] = field(default_factory=dict)
+    local_values: dict[str, Value] = field(default_factory=dict)
+    evaluating: set[str] = field(default_factory=set)
+
+    @property
+    def config_dir(self) -> str:
+        return posixpath.dirname(self.config_path)
+
+    @property
+    def file_dir(self) -> str:
+        return posixpath.dirname(self.file_path)
+
+
+class Evaluator:
+    """Evaluates the units of one tree. Holds the per-file caches; one instance per tree."""
+
+    def __init__(self, tree: Tree, scanner: Scanner = hcl.scan, facts_cache: dict[str, hcl.FileFacts] | None = None):
+        self.tree = tree
+        self.scanner = scanner
+        self._facts: dict[str, hcl.FileFacts] = {}
+        self._blob_facts = facts_cache if facts_cache is not None else {}
+        self._read_configs: dict[str, tuple[Scope, Reads]] = {}
+        self._reading: set[str] = set()
+
+    # -- files --------------------------------------------------------------------------------------------
+
+    def facts(self, rel_path: str) -> hcl.FileFacts:
+        if rel_path not in self._facts:
+            oid = self.tree.blob_id(rel_path)
+            cached = self._blob_facts.get(oid) if oid else None
+            if cached is None:
+                cached = self.scanner(self.tree.read(rel_path), rel_path)
+                if oid:
+                    self._blob_facts[oid] = cached
+            self._facts[rel_path] = cached
+        return self._facts[rel_path]
+
+    def config_candidates(self) -> list[str]:
+        """Every terragrunt.hcl outside hidden and cache folders (units, or legacy root configs)."""
+        out = []
+        for path in self.tree.files:
+            if posixpath.basename(path) != CONFIG_NAME or is_hidden(path):
+                continue
+            if any(part in SKIPPED_DIRS for part in path.split("/")):
+                continue
+            out.append(path)
+        return sorted(out)
+
+    # -- units --------------------------------------------------------------------------------------------
+
+    def unit(self, config_file: str) -> tuple[Unit, set[str]]:
+        """The unit whose config is `config_file`, and the set of files it includes."""
+        reads = Reads()
+        cfg = _abs(config_file)
+        scope = Scope(config_path=cfg, file_path=cfg, facts=self.facts(config_file))
+        included = self._process_includes(scope, reads)
+        deps = self._dependencies(scope, reads)
+        for name, inc_scope in scope.include_scopes.items():
+            strategy = next((i.merge_strategy for i in scope.facts.includes if i.name == name), "shallow")
+            if strategy != "no_merge":
+                deps += self._dependencies(inc_scope, reads)
+        self._collect(scope, reads)
+        unit = Unit(
+            path=unit_name(config_file),
+            files=frozenset(reads.files),
+            patterns=tuple(sorted(reads.patterns)),
+            module_dirs=frozenset(reads.module_dirs),
+            dependencies=tuple(sorted(set(deps))),
+            warnings=tuple(sorted(reads.warnings)),
+        )
+        return unit, included
+
+    def _process_includes(self, scope: Scope, reads: Reads) -> set[str]:
+        included: set[str] = set()
+        for inc in scope.facts.includes:
+            if inc.path is None:
+                reads.warnings.add(f"{_display(scope.file_path)}:{inc.line}: include '{inc.name}' has no path")
+                continue
+            value = self.eval(inc.path, scope)
+            targets = self._paths(value, scope.config_dir, reads, scope, f"include '{inc.name}'", inc.line)
+            for target in targets:
+                rel = _rel(target)
+                if rel is None or not self.tree.is_file(rel):
+                    continue
+                included.add(rel)
+                inc_scope = Scope(
+                    config_path=scope.config_path,
+                    file_path=target,
+                    facts=self.facts(rel),
+                    original_include=target,
+                )
+                scope.includes.setdefault(inc.name, target)
+                scope.include_scopes.setdefault(inc.name, inc_scope)
+                # Terragrunt refuses nested includes; following them anyway can only add reads.
+                if inc_scope.facts.includes and target not in self._reading:
+                    self._reading.add(target)
+                    included |= self._process_includes(inc_scope, reads)
+                    self._reading.discard(target)
+                self._collect(inc_scope, reads)
+        return included
+
+    def _collect(self, scope: Scope, reads: Reads) -> None:
+        """Record every file the scope's file reads, and its local module source."""
+        for r in scope.facts.reads:
+            self._read_call(r.function, r.arg, scope, reads, r.line)
+        if scope.facts.source is not None:
+            self._source(scope.facts.source, scope, reads)
+
+    def _dependencies(self, scope: Scope, reads: Reads) -> list[str]:
+        exprs = [(d.config_path, f"dependency '{d.name}'", d.line) for d in scope.facts.dependencies]
+        exprs += [(e, "dependencies.paths", 0) for e in scope.facts.dependency_paths]
+        out: list[str] = []
+        for expr, what, line in exprs:
+            if expr is None:
+                continue
+            value = self.eval(expr, scope)
+            items = value if isinstance(value, list) else [value]
+            for item in items:
+                if isinstance(item, str):
+                    target = _join(scope.config_dir, item)
+                    rel = _rel(target)
+                    if rel is not None and self.tree.is_file(rel) and rel.endswith(".hcl"):
+                        target = posixpath.dirname(target)
+                    rel = _rel(target)
+                    out.append((rel or ".") if rel is not None else _relpath(target, ROOT))
+                else:
+                    reads.warnings.add(
+                        f"{_display(scope.file_path)}:{line}: {what} of unit {_display(scope.config_dir)}: "
+                        f"config_path cannot be evaluated ({expr}); its apply order may be incomplete"
+                    )
+        return out
+
+    def _source(self, expr: hcl.Expr, scope: Scope, reads: Reads) -> None:
+        value = self.eval(expr, scope)
+        if isinstance(value, str):
+            local = _local_source(value)
+            if local is None:
+                return
+            target = _join(scope.config_dir, local)
+            rel = _rel(target)
+            if rel is not None:
+                self._module_dir(rel, reads)
+            return
+        text = _partial_text(value)
+        if text is not None and _is_remote(text.split("\0", 1)[0]):
+            return
+        self._paths(value, scope.config_dir, reads, scope, "terraform.source", 0)
+
+    def _module_dir(self, rel_dir: str, reads: Reads) -> None:
+        """A local module folder, and the local modules its .tf files call, transitively."""
+        if rel_dir in reads.module_dirs:
+            return
+        reads.module_dirs.add(rel_dir)
+        prefix = rel_dir + "/" if rel_dir else ""
+        tf_files = [p for p in self.tree.files if p.startswith(prefix) and p.endswith(".tf")]
+        self.tree.prefetch(tf_files)
+        for tf in tf_files:
+            for src in _TF_MODULE_SOURCE.findall(self.tree.read(tf)):
+                target = _rel(_join(_abs(posixpath.dirname(tf)), src.split("//")[0]))
+                if target is not None:
+                    self._module_dir(target, reads)
+
+    # -- read functions -----------------------------------------------------------------------------------
+
+    def _read_call(self, fn: str, arg: hcl.Expr, scope: Scope, reads: Reads, line: int) -> None:
+        value = self.eval(arg, scope)
+        if fn == "read_terragrunt_config":
+            for target in self._paths(value, scope.config_dir, reads, scope, fn, line):
+                self._read_config(target, reads)
+            return
+        if fn in ("read_tfvars_file", "sops_decrypt_file", "mark_as_read", "mark_glob_as_read"):
+            bases = [scope.config_dir]
+        else:  # Terraform's functions: relative to the evaluated file; in an included file, the unit too
+            bases = [scope.file_dir] if scope.file_dir == scope.config_dir else [scope.file_dir, scope.config_dir]
+        if fn in ("fileset", "mark_glob_as_read"):
+            value = _glob_value(value)
+        for base in bases:
+            self._paths(value, base, reads, scope, fn, line)
+
+    def _read_config(self, target: str, reads: Reads) -> Scope | None:
+        rel = _rel(target)
+        if rel is not None and rel in self.tree.dirs:
+            target = f"{target}/{CONFIG_NAME}"
+            rel = _rel(target)
+        if rel is None or not self.tree.is_file(rel):
+            return None
+        if target in self._read_configs:
+            scope, sub = self._read_configs[target]
+            reads.merge(sub)
+            return scope
+        if target in self._reading:  # a cycle of reads: Terragrunt would loop; we stop
+            return None
+        self._reading.add(target)
+        sub = Reads()
+        scope = Scope(config_path=target, file_path=target, facts=self.facts(rel))
+        self._process_includes(scope, sub)
+        self._collect(scope, sub)
+        self._reading.discard(target)
+        self._read_configs[target] = (scope, sub)
+        reads.merge(sub)
+        return scope
+
+    def _paths(self, value: Value, base_dir: str, reads: Reads, scope: Scope, what: str, line: int) -> list[str]:
+        """Record `value` as a path read relative to `base_dir`; return the concrete absolute paths."""
+        if isinstance(value, str):
+            target = _join(base_dir, value)
+            rel = _rel(target)
+            if rel is not None:
+                reads.files.add(rel)
+            return [target]
+        if isinstance(value, list):
+            return [p for item in value for p in self._paths(item, base_dir, reads, scope, what, line)]
+        pattern = _pattern(value, base_dir)
+        reads.patterns.add(pattern)
+        reads.warnings.add(
+            f"{_display(scope.file_path)}:{line}: {what} for unit {_display(scope.config_dir)} cannot be fully "
+            f"evaluated; counting every file matching {_describe(pattern)} as read"
+        )
+        # Files that match may be included or read configs: follow them, so their own reads count too.
+        rx = re.compile(pattern)
+        matches = [p for p in self.tree.files if p.endswith(".hcl") and rx.fullmatch(p)]
+        if what.startswith(("include", "read_terragrunt_config")) and len(matches) <= 64:
+            return [_abs(m) for m in sorted(matches)]
+        return []
+
+    # -- expressions --------------------------------------------------------------------------------------
+
+    def eval(self, e: hcl.Expr, scope: Scope) -> Value:
+        if isinstance(e, hcl.Lit):
+            return e.value
+        if isinstance(e, hcl.Template):
+            return self._template(e, scope)
+        if isinstance(e, hcl.Ref):
+            return self._ref(e, scope)
+        if isinstance(e, hcl.Call):
+            return self._call(e, scope)
+        if isinstance(e, hcl.TupleExpr):
+            return [self.eval(i, scope) for i in e.items]
+        if isinstance(e, hcl.ObjectExpr):
+            out = {}
+            for k, v in e.items:
+                key = self.eval(k, scope)
+                if not isinstance(key, str):
+                    return UNKNOWN
+                out[key] = self.eval(v, scope)
+            return out
+        return UNKNOWN
+
+    def _template(self, t: hcl.Template, scope: Scope) -> Value:
+        parts: list[str | None] = []
+        for p in t.parts:
+            if isinstance(p, str):
+                parts.append(p)
+                continue
+            v = self.eval(p, scope)
+            if isinstance(v, Partial):
+                parts.extend(v.parts)
+            elif isinstance(v, (str, int, float)) and not isinstance(v, bool):
+                parts.append(str(v))
+            elif isinstance(v, bool):
+                parts.append("true" if v else "false")
+            else:
+                parts.append(None)
+        return _concat(parts)
+
+    def _ref(self, r: hcl.Ref, scope: Scope) -> Value:
+        if r.root == "local" and r.steps and isinstance(r.steps[0], str):
+            return self._traverse(self._local(r.steps[0], scope), r.steps[1:], scope)
+        if r.root == "include" and r.steps and isinstance(r.steps[0], str):
+            return self._traverse(IncludeValue(r.steps[0]), r.steps[1:], scope)
+        return UNKNOWN
+
+    def _local(self, name: str, scope: Scope) -> Value:
+        if name in scope.local_values:
+            return scope.local_values[name]
+        expr = next((e for n, e in scope.facts.locals if n == name), None)
+        if expr is None or name in scope.evaluating:
+            return UNKNOWN
+        scope.evaluating.add(name)
+        value = self.eval(expr, scope)
+        scope.evaluating.discard(name)
+        scope.local_values[name] = value
+        return value
+
+    def _traverse(self, value: Value, steps: tuple[str | hcl.Expr, ...], scope: Scope) -> Value:
+        for i, step in enumerate(steps):
+            key: Value = step if isinstance(step, str) else self.eval(step, scope)
+            if isinstance(value, (ConfigValue, IncludeValue)):
+                target = self._target_scope(value, scope)
+                if target is None or key != "locals" or i + 1 >= len(steps):
+                    return UNKNOWN
+                nxt = steps[i + 1]
+                if not isinstance(nxt, str):
+                    return UNKNOWN
+                return self._traverse(self._local(nxt, target), steps[i + 2 :], target)
+            if isinstance(value, dict) and isinstance(key, str):
+                value = value.get(key, UNKNOWN)
+            elif isinstance(value, list) and isinstance(key, int) and 0 <= key < len(value):
+                value = value[key]
+            else:
+                return UNKNOWN
+        return value
+
+    def _target_scope(self, value: ConfigValue | IncludeValue, scope: Scope) -> Scope | None:
+        if isinstance(value, IncludeValue):
+            return scope.include_scopes.get(value.name)
+        cached = self._read_configs.get(value.path)
+        return cached[0] if cached else self._read_config(value.path, Reads())
+
+    def _call(self, c: hcl.Call, scope: Scope) -> Value:
+        fn = _FUNCTIONS.get(c.name)
+        if fn is not None:
+            args = [self.eval(a, scope) for a in c.args]
+            return fn(self, scope, args)
+        if c.name == "read_terragrunt_config" and c.args:
+            target = self.eval(c.args[0], scope)
+            if isinstance(target, str):
+                return ConfigValue(_join(scope.config_dir, target))
+        return UNKNOWN
+
+    # -- Terragrunt's path functions ----------------------------------------------------------------------
+
+    def find_in_parent_folders(self, scope: Scope, args: list[Value]) -> Value:
+        name = args[0] if args else CONFIG_NAME
+        if not isinstance(name, str):
+            return UNKNOWN if not isinstance(name, Partial) else _concat((None, "/", *name.parts))
+        name = name or CONFIG_NAME
+        current = scope.config_dir
+        while True:
+            parent = posixpath.dirname(current)
+            if parent == current or _rel(parent) is None:
+                break
+            candidate = _join(parent, name)
+            rel = _rel(candidate)
+            if rel is not None and self.tree.exists(rel):
+                return candidate
+            current = parent
+        if len(args) > 1:
+            return args[1]
+        return Partial((None, "/", name))
+
+
+def _include_for(scope: Scope, args: list[Value]) -> str | None:
+    if scope.original_include:
+        return scope.original_include
+    if args and isinstance(args[0], str):
+        return scope.includes.get(args[0])
+    if scope.includes:
+        return next(iter(scope.includes.values()))
+    return None
+
+
+def _fn_get_parent_terragrunt_dir(ev: Evaluator, scope: Scope, args: list[Value]) -> Value:
+    inc = _include_for(scope, args)
+    return posixpath.dirname(inc) if inc else scope.config_dir
+
+
+def _fn_path_relative_to_include(ev: Evaluator, scope: Scope, args: list[Value]) -> Value:
+    inc = _include_for(scope, args)
+    return _relpath(scope.config_dir, posixpath.dirname(inc)) if inc else "."
+
+
+def _fn_path_relative_from_include(ev: Evaluator, scope: Scope, args: list[Value]) -> Value:
+    inc = _include_for(scope, args)
+    return _relpath(posixpath.dirname(inc), scope.config_dir) if inc else "."
+
+
+def _str_fn(f: Callable[..., Value]) -> Callable[[Evaluator, Scope, list[Value]], Value]:
+    def apply(ev: Evaluator, scope: Scope, args: list[Value]) -> Value:
+        if not all(isinstance(a, (str, int, float)) and not isinstance(a, bool) for a in args):
+            return UNKNOWN
+        try:
+            return f(*args)
+        except (TypeError, ValueError, IndexError):
+            return UNKNOWN
+
+    return apply
+
+
+def _fn_dirname(ev: Evaluator, scope: Scope, args: list[Value]) -> Value:
+    if len(args) == 1 and isinstance(args[0], Partial):
+        parts = args[0].parts
+        last = parts[-1]
+        if isinstance(last, str) and "/" in last:
+            return _concat((*parts[:-1], last.rsplit("/", 1)[0]))
+        return UNKNOWN
+    return _str_fn(posixpath.dirname)(ev, scope, args)
+
+
+def _fn_try(ev: Evaluator, scope: Scope, args: list[Value]) -> Value:
+    known = [a for a in args if a is not UNKNOWN and not isinstance(a, Partial)]
+    return known[0] if len(known) == len(args) and known else UNKNOWN
+
+
+def _fn_format(fmt: str, *args: Any) -> str:
+    return re.sub(r"%[sdv]", "{}", fmt.replace("{", "{{").replace("}", "}}")).format(*args)
+
+
+_FUNCTIONS: dict[str, Callable[[Evaluator, Scope, list[Value]], Value]] = {
+    "find_in_parent_folders": Evaluator.find_in_parent_folders,
+    "get_terragrunt_dir": lambda ev, s, a: s.config_dir,
+    "get_original_terragrunt_dir": lambda ev, s, a: s.config_dir,
+    "get_parent_terragrunt_dir": _fn_get_parent_terragrunt_dir,
+    "path_relative_to_include": _fn_path_relative_to_include,
+    "path_relative_from_include": _fn_path_relative_from_include,
+    "get_repo_root": lambda ev, s, a: ROOT,
+    "get_path_to_repo_root": lambda ev, s, a: _relpath(ROOT, s.config_dir),
+    "get_path_from_repo_root": lambda ev, s, a: _relpath(s.config_dir, ROOT),
+    "dirname": _fn_dirname,
+    "basename": _str_fn(posixpath.basename),
+    "abspath": lambda ev, s, a: _join(s.config_dir, a[0]) if len(a) == 1 and isinstance(a[0], str) else UNKNOWN,
+    "format": _str_fn(_fn_format),
+    "lower": _str_fn(str.lower),
+    "upper": _str_fn(str.upper),
+    "trimspace": _str_fn(str.strip),
+    "trimprefix": _str_fn(lambda s, p: s[len(p) :] if s.startswith(p) else s),
+    "trimsuffix": _str_fn(lambda s, p: s[: -len(p)] if p and s.endswith(p) else s),
+    "replace": _str_fn(lambda s, a, b: s.replace(a, b)),
+    "try": _fn_try,
+}
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Values to paths and patterns
+
+
+def _concat(parts: tuple[str | None, ...] | list[str | None]) -> Value:
+    merged: list[str | None] = []
+    for p in parts:
+        if p is None and merged and merged[-1] is None:
+            continue
+        if isinstance(p, str) and merged and isinstance(merged[-1], str):
+            merged[-1] += p
+        else:
+            merged.append(p)
+    if all(isinstance(p, str) for p in merged):
+        return "".join(p for p in merged if p is not None)
+    return Partial(tuple(merged))
+
+
+def _partial_text(value: Value) -> str | None:
+    if isinstance(value, Partial):
+        return "".join("\0" if p is None else p for p in value.parts)
+    return None
+
+
+def _glob_value(value: Value) -> Value:
+    """fileset(dir, "*.yaml") and mark_glob_as_read("**/*.json"): a glob's wildcards are unknown parts."""
+    if isinstance(value, str) and any(c in value for c in "*?["):
+        return _concat([None if i % 2 else s for i, s in enumerate(re.split(r"[*?]+|\[[^\]]*\]", value))])
+    return value
+
+
+def _pattern(value: Value, base_dir: str) -> str:
+    """A regex over repository-relative paths covering every file `value` may name."""
+    parts = value.parts if isinstance(value, Partial) else (None,)
+    head = parts[0]
+    if head is None:  # an unknown start: absolute or relative, anywhere
+        return "".join(".*" if p is None else re.escape(p) for p in parts)
+    joined = posixpath.normpath(head if head.startswith("/") else f"{base_dir}/{head}")
+    if head.endswith("/"):
+        joined += "/"
+    if joined != ROOT and not joined.startswith(ROOT + "/"):
+        return "(?!)"  # outside the repository: nothing in it can change
+    prefix = re.escape(joined[len(ROOT) + 1 :])
+    return prefix + "".join(".*" if p is None else re.escape(p) for p in parts[1:])
+
+
+def _describe(pattern: str) -> str:
+    return "'" + pattern.replace(".*", "*").replace("\\", "") + "'"
+
+
+_REMOTE = re.compile(r"^(?:[a-z0-9]+::|[a-z][a-z0-9+.-]*://|git@|github\.com/|bitbucket\.org/|tfr:)", re.I)
+_TF_MODULE_SOURCE = re.compile(r'^\s*source\s*=\s*"(\.\.?/[^"]*)"', re.M)
+
+
+def _is_remote(source: str) -> bool:
+    return bool(_REMOTE.match(source)) and not source.startswith("file::")
+
+
+def _local_source(source: str) -> str | None:
+    """The folder Terragrunt copies for a local `terraform.source`, or None for a remote one."""
+    if source.startswith("file::"):
+        source = source[len("file::") :]
+    elif _is_remote(source):
+        return None
+    source = source.split("?", 1)[0]
+    if "//" in source.lstrip("/"):  # "path//subdir": the whole of "path" is copied
+        lead = len(source) - len(source.lstrip("/"))
+        source = source[:lead] + source[lead:].split("//", 1)[0]
+    # Terraform reads a bare name with two slashes (ns/name/provider) as a registry address.
+    bare = not source.startswith(("/", "./", "../")) and source not in (".", "..")
+    return None if bare and source.count("/") == 2 else source
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The whole tree
+
+
+@dataclass(frozen=True)
+class Analysis:
+    units: dict[str, Unit]  # by unit path
+    shared_configs: frozenset[str]  # terragrunt.hcl files that other configs include: not units
+    warnings: tuple[str, ...]
+
+    def owner(self, path: str) -> str | None:
+        """The unit whose directory holds `path` (the nearest one), if any."""
+        d = posixpath.dirname(path)
+        while True:
+            name = d or "."
+            if name in self.units:
+                return name
+            if not d:
+                return None
+            d = posixpath.dirname(d)
+
+    def readers(self, path: str) -> list[str]:
+        """Every unit that reads `path`, directly or through included and read files or a local module."""
+        found = set(self._index.by_file.get(path, ()))
+        d = posixpath.dirname(path)
+        while True:
+            found |= self._index.by_module_dir.get(d, set())
+            if not d:
+                break
+            d = posixpath.dirname(d)
+        found.update(u for rx, u in self._index.patterns if rx.fullmatch(path))
+        return sorted(found)
+
+    @functools.cached_property
+    def _index(self) -> _ReadIndex:
+        idx = _ReadIndex()
+        for u in self.units.values():
+            for f in u.files:
+                idx.by_file.setdefault(f, set()).add(u.path)
+            for d in u.module_dirs:
+                idx.by_module_dir.setdefault(d, set()).add(u.path)
+            idx.patterns.extend((re.compile(p), u.path) for p in u.patterns)
+        return idx
+
+
+@dataclass
+class _ReadIndex:
+    by_file: dict[str, set[str]] = field(default_factory=dict)
+    by_module_dir: dict[str, set[str]] = field(default_factory=dict)
+    patterns: list[tuple[re.Pattern[str], str]] = field(default_factory=list)
+
+
+def analyse(tree: Tree, scanner: Scanner = hcl.scan, facts_cache: dict[str, hcl.FileFacts] | None = None) -> Analysis:
+    ev = Evaluator(tree, scanner, facts_cache)
+    configs = ev.config_candidates()
+    tree.prefetch(p for p in tree.files if p.endswith(".hcl"))
+    evaluated: dict[str, Unit] = {}
+    included: set[str] = set()
+    for cfg in configs:
+        unit, inc = ev.unit(cfg)
+        evaluated[cfg] = unit
+        included |= inc
+    units = {u.path: u for cfg, u in evaluated.items() if cfg not in included}
+    warnings = sorted({w for u in units.values() for w in u.warnings})
+    return Analysis(
+        units=units, shared_configs=frozenset(c for c in configs if c in included), warnings=tuple(warnings)
+    )

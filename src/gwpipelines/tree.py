@@ -1,0 +1,92 @@
+"""A read-only view of the repository's files: at a commit (from git) or in a working directory.
+
+The orchestrator is a pure function of two such views; tests and `units`/`graph` on a plain folder use the
+working-directory view. Paths are POSIX and relative to the repository root.
+"""
+
+from __future__ import annotations
+
+import os
+import posixpath
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from gwpipelines import git
+
+# Folders Terragrunt never treats as holding units, and whose files are never inputs of ours.
+SKIPPED_DIRS = frozenset({".terragrunt-cache", ".terraform", ".git"})
+
+
+def is_hidden(path: str) -> bool:
+    return any(part.startswith(".") for part in path.split("/")[:-1])
+
+
+class Tree:
+    """Files by path; contents read lazily (and at most once) through `loader`."""
+
+    def __init__(self, files: dict[str, str | None], loader: Callable[[list[str]], dict[str, str]]) -> None:
+        # files: path -> content id (git blob id, or None when there is none, e.g. a working directory)
+        self.files = files
+        self._loader = loader
+        self._text: dict[str, str] = {}
+        self.dirs = _dirs_of(files)
+
+    def exists(self, path: str) -> bool:
+        return path in self.files or path in self.dirs or path == ""
+
+    def is_file(self, path: str) -> bool:
+        return path in self.files
+
+    def blob_id(self, path: str) -> str | None:
+        return self.files.get(path)
+
+    def read(self, path: str) -> str:
+        if path not in self._text:
+            self.prefetch([path])
+        return self._text[path]
+
+    def prefetch(self, paths: Iterable[str]) -> None:
+        missing = [p for p in paths if p not in self._text and p in self.files]
+        if missing:
+            self._text.update(self._loader(missing))
+
+
+def _dirs_of(files: Iterable[str]) -> set[str]:
+    dirs: set[str] = set()
+    for f in files:
+        d = posixpath.dirname(f)
+        while d and d not in dirs:
+            dirs.add(d)
+            d = posixpath.dirname(d)
+    return dirs
+
+
+def _decode(data: bytes) -> str:
+    return data.decode("utf-8", errors="replace")
+
+
+def at_commit(repo: Path, commit: str) -> Tree:
+    entries = git.ls_tree(repo, commit)
+    files = {p: oid for p, (mode, oid) in entries.items() if mode != "160000"}
+
+    def load(paths: list[str]) -> dict[str, str]:
+        oids = sorted({files[p] for p in paths if files[p]})
+        blobs = git.cat_blobs(repo, [o for o in oids if o])
+        return {p: _decode(blobs[files[p]]) for p in paths if files[p] in blobs}
+
+    return Tree(dict(files), load)
+
+
+def in_directory(root: Path) -> Tree:
+    files: dict[str, str | None] = {}
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = sorted(d for d in dirnames if d not in SKIPPED_DIRS)
+        rel = os.path.relpath(dirpath, root)
+        rel = "" if rel == "." else rel.replace(os.sep, "/")
+        for name in filenames:
+            files[f"{rel}/{name}" if rel else name] = None
+
+    def load(paths: list[str]) -> dict[str, str]:
+        return {p: _decode((root / p).read_bytes()) for p in paths}
+
+    return Tree(files, load)
