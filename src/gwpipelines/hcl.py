@@ -10,7 +10,7 @@ lives in `terragrunt.py`. A syntax error raises `ParseError` with the file and l
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from gwpipelines.errors import ParseError
 
@@ -86,6 +86,7 @@ class Call(Expr):
     name: str
     args: tuple[Expr, ...]
     expand: bool = False
+    line: int = field(default=0, compare=False)
 
     def children(self) -> tuple[Expr, ...]:
         return self.args
@@ -251,11 +252,12 @@ class _Parser:
         self.path = path
         self.pos = 0
         self.n = len(text)
+        self.line_offset = 0  # for a heredoc's body, parsed on its own
 
     # -- helpers --------------------------------------------------------------------------------------------
 
     def line(self, pos: int | None = None) -> int:
-        return self.text.count("\n", 0, self.pos if pos is None else pos) + 1
+        return self.text.count("\n", 0, self.pos if pos is None else pos) + 1 + self.line_offset
 
     def fail(self, what: str, pos: int | None = None) -> ParseError:
         return ParseError(self.path, self.line(pos), what)
@@ -292,13 +294,13 @@ class _Parser:
 
     # -- bodies ---------------------------------------------------------------------------------------------
 
-    def body(self, closing: str | None) -> tuple[Attribute | Block, ...]:
+    def body(self, closing: str | None, opened_at: int = 0) -> tuple[Attribute | Block, ...]:
         items: list[Attribute | Block] = []
         while True:
             self.skip()
             if self.pos >= self.n:
                 if closing:
-                    raise self.fail(f"missing '{closing}': the block is not closed")
+                    raise ParseError(self.path, opened_at, f"missing '{closing}': this block is never closed")
                 return tuple(items)
             if closing and self.text.startswith(closing, self.pos):
                 self.pos += 1
@@ -321,7 +323,8 @@ class _Parser:
                     raise self.fail(f"expected '=' or '{{' after '{name}'")
                 labels.append(label)
             self.expect("{")
-            items.append(Block(name, tuple(labels), self.body("}"), self.line(start)))
+            line = self.line(start)
+            items.append(Block(name, tuple(labels), self.body("}", line), line))
 
     # -- expressions ----------------------------------------------------------------------------------------
 
@@ -425,6 +428,7 @@ class _Parser:
             self.pos = m.end()
             s = m.group()
             return Lit(float(s) if any(ch in s for ch in ".eE") else int(s))
+        start = self.pos
         name = self.ident()
         if name is None:
             raise self.fail(f"expected an expression, found '{c}'")
@@ -437,10 +441,10 @@ class _Parser:
         if name in ("true", "false", "null"):
             return Lit(None if name == "null" else name == "true")
         if self.peek("("):
-            return self.call(name)
+            return self.call(name, self.line(start))
         return Ref(name)
 
-    def call(self, name: str) -> Expr:
+    def call(self, name: str, line: int) -> Expr:
         self.expect("(")
         args: list[Expr] = []
         expand = False
@@ -451,7 +455,7 @@ class _Parser:
             if not self.accept(","):
                 self.expect(")")
                 break
-        return Call(name, tuple(args), expand)
+        return Call(name, tuple(args), expand, line)
 
     def tuple_expr(self) -> Expr:
         self.expect("[")
@@ -524,11 +528,8 @@ class _Parser:
         if indent:
             body = _dedent(body)
         sub = _Parser(body, self.path)
-        base_line = self.line(m.end()) - 1
-        try:
-            parts = sub.template_parts(quoted=False)
-        except ParseError as e:
-            raise ParseError(self.path, (e.line or 1) + base_line, str(e).split(": ", 1)[-1]) from None
+        sub.line_offset = self.line(m.end()) - 1
+        parts = sub.template_parts(quoted=False)
         self.pos = end.end()
         return _simplify(parts)
 
@@ -715,7 +716,7 @@ def _reads(body: tuple[Attribute | Block, ...]) -> list[Read]:
             continue
         for e in walk(item.expr):
             if isinstance(e, Call) and e.name in READ_FUNCTIONS and e.args:
-                out.append(Read(e.name, e.args[0], item.line))
+                out.append(Read(e.name, e.args[0], e.line or item.line))
     return out
 
 
