@@ -196,8 +196,12 @@ class Dependency:
 @dataclass(frozen=True, slots=True)
 class Read:
     function: str
-    arg: Expr
+    args: tuple[Expr, ...]
     line: int
+
+    @property
+    def arg(self) -> Expr:
+        return self.args[0]
 
 
 @dataclass(frozen=True, slots=True)
@@ -716,7 +720,7 @@ def _reads(body: tuple[Attribute | Block, ...]) -> list[Read]:
             continue
         for e in walk(item.expr):
             if isinstance(e, Call) and e.name in READ_FUNCTIONS and e.args:
-                out.append(Read(e.name, e.args[0], e.line or item.line))
+                out.append(Read(e.name, e.args, e.line or item.line))
     return out
 
 

@@ -250,7 +250,7 @@ class Evaluator:
     def _collect(self, scope: Scope, reads: Reads) -> None:
         """Record every file the scope's file reads, and its local module source."""
         for r in scope.facts.reads:
-            self._read_call(r.function, r.arg, scope, reads, r.line)
+            self._read_call(r.function, r.args, scope, reads, r.line)
         if scope.facts.source is not None:
             self._source(scope.facts.source, scope, reads)
 
@@ -310,8 +310,11 @@ class Evaluator:
 
     # -- read functions -----------------------------------------------------------------------------------
 
-    def _read_call(self, fn: str, arg: hcl.Expr, scope: Scope, reads: Reads, line: int) -> None:
-        value = self.eval(arg, scope)
+    def _read_call(self, fn: str, args: tuple[hcl.Expr, ...], scope: Scope, reads: Reads, line: int) -> None:
+        value = self.eval(args[0], scope)
+        if fn == "fileset":  # fileset(dir, pattern): the files matching pattern below dir
+            pattern = self.eval(args[1], scope) if len(args) > 1 else UNKNOWN
+            value = _concat([*_pieces(value), "/", *_pieces(pattern)])
         if fn == "read_terragrunt_config":
             for target in self._paths(value, scope.config_dir, reads, scope, fn, line):
                 self._read_config(target, reads)
@@ -320,10 +323,11 @@ class Evaluator:
             bases = [scope.config_dir]
         else:  # Terraform's functions: relative to the evaluated file; in an included file, the unit too
             bases = [scope.file_dir] if scope.file_dir == scope.config_dir else [scope.file_dir, scope.config_dir]
-        if fn in ("fileset", "mark_glob_as_read"):
+        is_glob = fn in ("fileset", "mark_glob_as_read")
+        if is_glob:
             value = _glob_value(value)
         for base in bases:
-            self._paths(value, base, reads, scope, fn, line)
+            self._paths(value, base, reads, scope, fn, line, warn=not is_glob)
 
     def _read_config(self, target: str, reads: Reads) -> Scope | None:
         rel = _rel(target)
@@ -332,6 +336,7 @@ class Evaluator:
             rel = _rel(target)
         if rel is None or not self.tree.is_file(rel):
             return None
+        reads.files.add(rel)
         if target in self._read_configs:
             scope, sub = self._read_configs[target]
             reads.merge(sub)
@@ -348,7 +353,9 @@ class Evaluator:
         reads.merge(sub)
         return scope
 
-    def _paths(self, value: Value, base_dir: str, reads: Reads, scope: Scope, what: str, line: int) -> list[str]:
+    def _paths(
+        self, value: Value, base_dir: str, reads: Reads, scope: Scope, what: str, line: int, warn: bool = True
+    ) -> list[str]:
         """Record `value` as a path read relative to `base_dir`; return the concrete absolute paths."""
         if isinstance(value, str):
             target = _join(base_dir, value)
@@ -357,13 +364,14 @@ class Evaluator:
                 reads.files.add(rel)
             return [target]
         if isinstance(value, list):
-            return [p for item in value for p in self._paths(item, base_dir, reads, scope, what, line)]
+            return [p for item in value for p in self._paths(item, base_dir, reads, scope, what, line, warn)]
         pattern = _pattern(value, base_dir)
         reads.patterns.add(pattern)
-        reads.warnings.add(
-            f"{_display(scope.file_path)}:{line}: {what} for unit {_display(scope.config_dir)} cannot be fully "
-            f"evaluated; counting every file matching {_describe(pattern)} as read"
-        )
+        if warn:
+            reads.warnings.add(
+                f"{_display(scope.file_path)}:{line}: {what} for unit {_display(scope.config_dir)} cannot be fully "
+                f"evaluated; counting every file matching {_describe(pattern)} as read"
+            )
         # Files that match may be included or read configs: follow them, so their own reads count too.
         rx = re.compile(pattern)
         matches = [p for p in self.tree.files if p.endswith(".hcl") and rx.fullmatch(p)]
@@ -586,6 +594,12 @@ def _concat(parts: tuple[str | None, ...] | list[str | None]) -> Value:
     return Partial(tuple(merged))
 
 
+def _pieces(value: Value) -> list[str | None]:
+    if isinstance(value, str):
+        return [value]
+    return list(value.parts) if isinstance(value, Partial) else [None]
+
+
 def _partial_text(value: Value) -> str | None:
     if isinstance(value, Partial):
         return "".join("\0" if p is None else p for p in value.parts)
@@ -594,9 +608,12 @@ def _partial_text(value: Value) -> str | None:
 
 def _glob_value(value: Value) -> Value:
     """fileset(dir, "*.yaml") and mark_glob_as_read("**/*.json"): a glob's wildcards are unknown parts."""
-    if isinstance(value, str) and any(c in value for c in "*?["):
-        return _concat([None if i % 2 else s for i, s in enumerate(re.split(r"[*?]+|\[[^\]]*\]", value))])
-    return value
+    if not isinstance(value, str) or not any(c in value for c in "*?["):
+        return value
+    parts: list[str | None] = []
+    for i, piece in enumerate(re.split(r"[*?]+|\[[^\]]*\]", value)):
+        parts += [piece] if i == 0 else [None, piece]
+    return _concat(parts)
 
 
 def _pattern(value: Value, base_dir: str) -> str:
