@@ -71,7 +71,7 @@ def classify(base: Side, head: Side, diff: list[git.DiffEntry]) -> tuple[list[Ch
     moved_from = {old: new for new, old in moved.items()}
     for entry in diff:
         for path, on_base, on_head in _sides(entry):
-            touched = _ownership(path, on_base, on_head, base, head, moved, moved_from, out)
+            touched = _ownership(path, base, head, moved, moved_from, out)
             touched |= _readers(path, on_base, on_head, base, head, out)
             if path == accounts_mod.ACCOUNTS_FILE:
                 touched |= _accounts(base, head, out)
@@ -111,38 +111,35 @@ def _moved_units(base: Side, head: Side, diff: list[git.DiffEntry]) -> dict[str,
 
 def _ownership(
     path: str,
-    on_base: bool,
-    on_head: bool,
     base: Side,
     head: Side,
     moved: dict[str, str],
     moved_from: dict[str, str],
     out: _Changes,
 ) -> bool:
-    """Files inside a unit's directory change that unit."""
+    """A changed file changes the unit whose directory holds it, on either commit: a file deleted from a unit
+    that stays, or added to one, changes that unit as much as an edited one does."""
     touched = False
-    if on_head:
-        owner = head.analysis.owner(path)
-        if owner is not None:
-            if owner in moved:
-                kind = ChangeType.MODULE_MOVED
-            elif owner not in base.analysis.units:
-                kind = ChangeType.MODULE_ADDED
-            else:
-                kind = ChangeType.MODULE_CHANGED
-            out.add(kind, owner, head.account_of(owner), [path])
-            touched = True
-    if on_base:
-        owner = base.analysis.owner(path)
-        if owner is not None:
-            if owner in moved_from:
-                new = moved_from[owner]
-                out.add(ChangeType.MODULE_MOVED, new, head.account_of(new), [path])
-            elif owner not in head.analysis.units:
-                out.add(ChangeType.MODULE_DELETED, owner, base.account_of(owner), [path])
-            else:
-                out.add(ChangeType.MODULE_CHANGED, owner, head.account_of(owner), [path])
-            touched = True
+    owner = head.analysis.owner(path)
+    if owner is not None:
+        if owner in moved:
+            kind = ChangeType.MODULE_MOVED
+        elif owner not in base.analysis.units:
+            kind = ChangeType.MODULE_ADDED
+        else:
+            kind = ChangeType.MODULE_CHANGED
+        out.add(kind, owner, head.account_of(owner), [path])
+        touched = True
+    owner = base.analysis.owner(path)
+    if owner is not None:
+        if owner in moved_from:
+            new = moved_from[owner]
+            out.add(ChangeType.MODULE_MOVED, new, head.account_of(new), [path])
+        elif owner not in head.analysis.units:
+            out.add(ChangeType.MODULE_DELETED, owner, base.account_of(owner), [path])
+        else:
+            out.add(ChangeType.MODULE_CHANGED, owner, head.account_of(owner), [path])
+        touched = True
     return touched
 
 
