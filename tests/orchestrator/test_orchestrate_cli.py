@@ -207,7 +207,8 @@ def test_files_that_affect_nothing_are_listed_as_ignored(live: GitRepo) -> None:
 def test_accounts_added_changed_deleted(live: GitRepo) -> None:
     live.write(
         "accounts.yml",
-        'acct:\n  id: "111111111111"\n  email: acct@example.com\nold:\n  id: "222222222222"\n  email: old@example.com\n',
+        'acct:\n  id: "111111111111"\n  email: acct@example.com\n'
+        'old:\n  id: "222222222222"\n  email: old@example.com\n',
     )
     base = live.commit()
     live.write(
