@@ -232,6 +232,9 @@ _BINARY_LEVELS: tuple[tuple[str, ...], ...] = (
     ("*", "/", "%"),
 )
 _BINARY_KINDS = frozenset(op for level in _BINARY_LEVELS for op in level)
+_PRECEDENCE = {op: i + 1 for i, level in enumerate(_BINARY_LEVELS) for op in level}
+# Longest first; '<' is not a heredoc, '*' and '/' do not start or end a comment.
+_BINOP = re.compile(r"\|\||&&|==|!=|<=|>=|<(?!<)|>|\+|-|\*(?!/)|/(?![/*])|%")
 _ESCAPES = {"n": "\n", "r": "\r", "t": "\t", '"': '"', "\\": "\\"}
 
 
@@ -333,7 +336,7 @@ class _Parser:
     # -- expressions ----------------------------------------------------------------------------------------
 
     def expression(self) -> Expr:
-        cond = self.binary(0)
+        cond = self.binary(1)
         if self.peek("?"):
             self.pos += 1
             a = self.expression()
@@ -342,32 +345,16 @@ class _Parser:
             return Op("?:", (cond, a, b))
         return cond
 
-    def binary(self, level: int) -> Expr:
-        if level == len(_BINARY_LEVELS):
-            return self.unary()
-        left = self.binary(level + 1)
+    def binary(self, min_prec: int) -> Expr:
+        """Precedence climbing: one call per operand, not one per precedence level."""
+        left = self.unary()
         while True:
             self.skip()
-            op = self._binary_op(_BINARY_LEVELS[level])
-            if op is None:
+            m = _BINOP.match(self.text, self.pos)
+            if not m or _PRECEDENCE[m.group()] < min_prec:
                 return left
-            self.pos += len(op)
-            left = Op(op, (left, self.binary(level + 1)))
-
-    def _binary_op(self, ops: tuple[str, ...]) -> str | None:
-        t = self.text
-        p = self.pos
-        for op in ops:
-            if t.startswith(op, p):
-                # '<' must not be a heredoc, '=' of '==' is not '=', '/' must not start a comment.
-                if op in ("<", ">") and t.startswith(("<=", ">=", "<<"), p):
-                    continue
-                if op == "/" and t.startswith(("//", "/*"), p):
-                    continue
-                if op == "*" and t.startswith("*/", p):
-                    continue
-                return op
-        return None
+            self.pos = m.end()
+            left = Op(m.group(), (left, self.binary(_PRECEDENCE[m.group()] + 1)))
 
     def unary(self) -> Expr:
         self.skip()
