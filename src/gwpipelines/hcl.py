@@ -217,6 +217,7 @@ class FileFacts:
 # ---------------------------------------------------------------------------------------------------------------
 # The parser: recursive descent straight over the text, one compiled regex per token class.
 
+_WS_START = frozenset(" \t\r\n#/")
 _WS = re.compile(r"(?:[ \t\r\n]+|#[^\n]*|//[^\n]*|/\*.*?\*/)*", re.S)
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
 _NUMBER = re.compile(r"[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")
@@ -270,7 +271,10 @@ class _Parser:
         return ParseError(self.path, self.line(pos), what)
 
     def skip(self) -> None:
-        m = _WS.match(self.text, self.pos)
+        p = self.pos
+        if p >= self.n or self.text[p] not in _WS_START:
+            return  # the common case, without a regex call
+        m = _WS.match(self.text, p)
         if m:
             self.pos = m.end()
         if self.text.startswith("/*", self.pos):
@@ -650,9 +654,63 @@ def parse_expression(text: str, path: str = "<expression>") -> Expr:
 # From the AST to the facts.
 
 
-def scan(text: str, path: str) -> FileFacts:
-    """The facts of one Terragrunt HCL file (terragrunt.hcl, root.hcl, account.hcl, _envcommon/*.hcl, ...)."""
+def scan_strict(text: str, path: str) -> FileFacts:
+    """The facts of one Terragrunt HCL file, parsing all of it: every syntax error is found."""
     return facts_of(parse(text, path))
+
+
+_FACT_BLOCKS = frozenset({"include", "dependency", "dependencies", "terraform", "locals"})
+_ITEM_START = re.compile(r"^(?=[A-Za-z_])", re.M)
+_FIRST_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
+_MAY_HOLD_FACTS = re.compile(
+    r"\b(?:" + "|".join(sorted(_FACT_BLOCKS)) + r")\b|\b(?:" + "|".join(sorted(READ_FUNCTIONS)) + r")\s*\("
+)
+
+
+def scan(text: str, path: str) -> FileFacts:
+    """The facts of one Terragrunt HCL file (terragrunt.hcl, root.hcl, account.hcl, _envcommon/*.hcl, ...).
+
+    The fast path reads only what can hold facts. Formatted HCL starts every top-level item at column 0, so the
+    file is cut there; items that cannot hold a fact (no fact block, no read function anywhere in their text, and
+    balanced brackets) are not parsed. Anything unusual (heredocs, block comments, text before the first item, a
+    piece that does not parse alone) falls back to `scan_strict`, which gives the same facts for any valid file.
+    """
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    starts = [m.start() for m in _ITEM_START.finditer(text)]
+    if "<<" in text or "/*" in text or not starts or not _is_blank(text[: starts[0]]):
+        return scan_strict(text, path)
+    items: list[Attribute | Block] = []
+    line = 1 + text.count("\n", 0, starts[0])
+    for i, start in enumerate(starts):
+        end = starts[i + 1] if i + 1 < len(starts) else len(text)
+        chunk = text[start:end]
+        word = _FIRST_WORD.match(chunk)
+        if word and word.group() not in _FACT_BLOCKS and not _MAY_HOLD_FACTS.search(chunk, word.end()):
+            if not _balanced(chunk):
+                return scan_strict(text, path)
+        else:
+            p = _Parser(chunk, path)
+            p.line_offset = line - 1
+            try:
+                items.extend(p.body(None))
+            except (ParseError, RecursionError):
+                return scan_strict(text, path)
+        line += chunk.count("\n")
+    return facts_of(tuple(items))
+
+
+def _is_blank(text: str) -> bool:
+    m = _WS.match(text)
+    return m is not None and m.end() == len(text)
+
+
+def _balanced(chunk: str) -> bool:
+    return (
+        chunk.count("{") == chunk.count("}")
+        and chunk.count("[") == chunk.count("]")
+        and chunk.count("(") == chunk.count(")")
+    )
 
 
 def facts_of(body: tuple[Attribute | Block, ...]) -> FileFacts:

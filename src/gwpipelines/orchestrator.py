@@ -344,12 +344,23 @@ def orchestrate(
         base_tree = tree.at_commit(root, diff_base)
         diff = git.diff(root, diff_base, head_sha)
     cache = facts_cache if facts_cache is not None else {}
+    head_tree = tree.at_commit(root, head_sha)
+    validate_changed(head_tree, diff)
     base_side = load_side(base_tree, scanner, cache)
-    head_side = load_side(tree.at_commit(root, head_sha), scanner, cache)
+    head_side = load_side(head_tree, scanner, cache)
     changes, ignored, warnings = classify(base_side, head_side, diff)
     jobs = plan_jobs(changes, event, diff_base, head_sha, base_side, head_side)
     warnings = sorted(set(warnings) | _job_warnings(jobs, base_side, head_side))
     return Orchestration(diff_base, head_sha, event, tuple(changes), tuple(ignored), tuple(warnings), tuple(jobs))
+
+
+def validate_changed(head_tree: tree.Tree, diff: list[git.DiffEntry]) -> None:
+    """Parse every changed HCL file in full: the fast scanner skips what holds no facts, but a change must not
+    land a syntax error unnoticed (ParseError names the file and line)."""
+    changed = [e.new for e in diff if e.new and e.new.endswith(".hcl")]
+    head_tree.prefetch(changed)
+    for path in changed:
+        hcl.parse(head_tree.read(path), path)
 
 
 def _job_warnings(jobs: list[Job], base: Side, head: Side) -> set[str]:

@@ -118,7 +118,7 @@ def test_canonical_text_is_stable() -> None:
 )
 def test_syntax_errors_name_file_and_line(text: str, line: int, what: str) -> None:
     with pytest.raises(ParseError) as info:
-        hcl.scan(text, "prod/app/terragrunt.hcl")
+        hcl.scan_strict(text, "prod/app/terragrunt.hcl")
     assert info.value.path == "prod/app/terragrunt.hcl"
     assert info.value.line == line
     assert what in str(info.value)
@@ -141,3 +141,21 @@ d = local.list[0].name
 def test_bom_and_crlf_are_accepted() -> None:
     f = hcl.scan('\ufeffinclude "root" {\r\n  path = find_in_parent_folders("root.hcl")\r\n}\r\n', "t.hcl")
     assert f.includes[0].name == "root"
+
+
+TRICKY = [
+    UNIT,
+    # Not formatted: column-0 lines inside blocks.
+    'inputs = {\nlocals = 1\n}\ninclude "root" {\npath = find_in_parent_folders("root.hcl")\n}\n',
+    'inputs = {\n  a = "{"\n}\ndependency "x" {\n  config_path = "../x"\n}\n',
+    'generate "p" {\n  contents = <<EOF\ninclude "fake" {\n  path = "x"\n}\nEOF\n}\n',
+    '  include "indented" {\n    path = "../x.hcl"\n  }\n',
+    '/* locals { a = file("x") } */\ninputs = {}\n',
+    'remote_state {\n  config = { key = "${path_relative_to_include()}/tf.tfstate" }\n}\n'
+    'inputs = { data = file("data.json") }\n',
+]
+
+
+@pytest.mark.parametrize("text", TRICKY)
+def test_fast_scan_gives_the_same_facts_as_a_full_parse(text: str) -> None:
+    assert hcl.scan(text, "x.hcl") == hcl.scan_strict(text, "x.hcl")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from gwpipelines import terragrunt, tree
+from gwpipelines import hcl, terragrunt, tree
 from gwpipelines.commands._options import emit_json, format_option, repo_option
 from gwpipelines.errors import UserError
 
@@ -35,7 +35,8 @@ def command(repo: str, fmt: str, reading: tuple[str, ...]) -> None:
 def analyse_directory(repo: Path) -> terragrunt.Analysis:
     if not repo.is_dir():
         raise UserError(f"--repo {repo}: no such directory")
-    return terragrunt.analyse(tree.in_directory(repo))
+    # No diff to narrow the checks to: parse every file in full, so any syntax error is reported.
+    return terragrunt.analyse(tree.in_directory(repo), hcl.scan_strict)
 
 
 def _relative(path: str) -> str:
