@@ -6,6 +6,7 @@ Exit codes (DESIGN.md): 0 success; 1 a job or run failed; 2 bad input, one line 
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 import tempfile
@@ -23,21 +24,25 @@ COMMAND_MODULES = (
 )
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _LazyGroup(click.Group):
+    """Imports a subcommand's module only when it runs (or for --help): `orchestrate` never pays for boto3."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(name.replace("_", "-") for name in COMMAND_MODULES)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        module_name = cmd_name.replace("-", "_")
+        if module_name not in COMMAND_MODULES:
+            return None
+        module = importlib.import_module(f"gwpipelines.commands.{module_name}")
+        command: click.Command = module.command
+        return command
+
+
+@click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="gwpipelines")
 def cli() -> None:
     """Pipelines for Terragrunt: plan pull requests, apply main, report in one comment."""
-
-
-def _register() -> None:
-    import importlib
-
-    for name in COMMAND_MODULES:
-        module = importlib.import_module(f"gwpipelines.commands.{name}")
-        cli.add_command(module.command)
-
-
-_register()
 
 
 def _one_line(message: str) -> str:

@@ -69,6 +69,10 @@ def merge_base(repo: Path, a: str, b: str) -> str:
     return out.stdout.strip()
 
 
+def tree_ids(repo: Path, *commits: str) -> list[str]:
+    return run(repo, "rev-parse", *(f"{c}^{{tree}}" for c in commits)).decode().split()
+
+
 def is_ancestor(repo: Path, ancestor: str, descendant: str) -> bool:
     out = subprocess.run(
         ["git", "-C", str(repo), "merge-base", "--is-ancestor", ancestor, descendant],

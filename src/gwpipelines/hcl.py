@@ -690,14 +690,33 @@ def scan(text: str, path: str) -> FileFacts:
             if not _balanced(chunk):
                 return scan_strict(text, path)
         else:
-            p = _Parser(chunk, path)
-            p.line_offset = line - 1
-            try:
-                items.extend(p.body(None))
-            except (ParseError, RecursionError):
+            parsed = _parse_chunk(chunk, path, line)
+            if parsed is None:
                 return scan_strict(text, path)
+            items.extend(parsed)
         line += chunk.count("\n")
     return facts_of(tuple(items))
+
+
+# Units are written from a handful of templates: the same include or dependency block, at the same line, recurs
+# in thousands of files. Parsed items are immutable and hold no path, so one parse serves them all.
+_CHUNKS: dict[tuple[str, int], tuple[Attribute | Block, ...] | None] = {}
+_CHUNKS_MAX = 100_000
+
+
+def _parse_chunk(chunk: str, path: str, line: int) -> tuple[Attribute | Block, ...] | None:
+    key = (chunk, line)
+    if key in _CHUNKS:
+        return _CHUNKS[key]
+    p = _Parser(chunk, path)
+    p.line_offset = line - 1
+    try:
+        parsed: tuple[Attribute | Block, ...] | None = p.body(None)
+    except (ParseError, RecursionError):
+        parsed = None
+    if len(_CHUNKS) < _CHUNKS_MAX:
+        _CHUNKS[key] = parsed
+    return parsed
 
 
 def _is_blank(text: str) -> bool:

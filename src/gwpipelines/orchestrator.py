@@ -7,16 +7,24 @@ every rule here errs towards including a unit.
 
 from __future__ import annotations
 
+import functools
 import posixpath
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from gwpipelines import accounts as accounts_mod
-from gwpipelines import git, hcl, terragrunt, tree
+from gwpipelines import cache, git, hcl, terragrunt, tree
 from gwpipelines.errors import GitError, UserError
 from gwpipelines.models import Action, Change, ChangeType, Event, Job, Orchestration
 from gwpipelines.terragrunt import Analysis, Scanner
+
+if TYPE_CHECKING:
+    from gwpipelines.accounts import Account
+
+# The live repo's account list (gwpipelines.accounts parses it; imported only when it must be, since pydantic
+# costs a tenth of a second of start-up that a cached run does not otherwise spend).
+ACCOUNTS_FILE = "accounts.yml"
 
 _TYPE_ORDER = {t: i for i, t in enumerate(ChangeType)}
 _HEAD_SIDE = frozenset(ChangeType) - {
@@ -32,7 +40,7 @@ class Side:
     """One commit's view: its units and their reads, and its accounts.yml."""
 
     analysis: Analysis
-    accounts: dict[str, accounts_mod.Account]
+    accounts: dict[str, Account]
 
     def account_of(self, unit: str) -> str | None:
         first = unit.split("/", 1)[0]
@@ -69,14 +77,17 @@ def classify(base: Side, head: Side, diff: list[git.DiffEntry]) -> tuple[list[Ch
             f"or a changed remote_state key); the old path is not destroyed"
         )
     moved_from = {old: new for new, old in moved.items()}
-    for entry in diff:
-        for path, on_base, on_head in _sides(entry):
-            touched = _ownership(path, base, head, moved, moved_from, out)
-            touched |= _readers(path, on_base, on_head, base, head, out)
-            if path == accounts_mod.ACCOUNTS_FILE:
-                touched |= _accounts(base, head, out)
-            if not touched:
-                out.ignored.add(path)
+    entries = [side for entry in diff for side in _sides(entry)]
+    head_readers = head.analysis.readers_of(p for p, _, on_head in entries if on_head)
+    base_readers = base.analysis.readers_of(p for p, on_base, _ in entries if on_base)
+    for path, _on_base, on_head in entries:
+        touched = _ownership(path, base, head, moved, moved_from, out)
+        readers = head_readers.get(path, set()) | base_readers.get(path, set())
+        touched |= _readers(path, readers, on_head, base, head, out)
+        if path == ACCOUNTS_FILE:
+            touched |= _accounts(base, head, out)
+        if not touched:
+            out.ignored.add(path)
     changes = [Change(kind, unit, account, tuple(sorted(files))) for (kind, unit, account), files in out.by_key.items()]
     changes.sort(key=lambda c: (_TYPE_ORDER[c.type], c.unit or "", c.account or ""))
     return changes, sorted(out.ignored), sorted(out.warnings)
@@ -151,37 +162,30 @@ def shared_change_type(path: str) -> ChangeType:
     return ChangeType.FILE_CHANGED
 
 
-def _readers(path: str, on_base: bool, on_head: bool, base: Side, head: Side, out: _Changes) -> bool:
+def _readers(path: str, readers: set[str], on_head: bool, base: Side, head: Side, out: _Changes) -> bool:
     """Units that read a changed file (at either commit) are changed by it, unless added or deleted."""
-    readers: set[str] = set()
-    if on_head:
-        readers.update(head.analysis.readers(path))
-    if on_base:
-        readers.update(base.analysis.readers(path))
     kind = shared_change_type(path)
     owner = head.analysis.owner(path) if on_head else base.analysis.owner(path)
-    touched = False
     for unit in sorted(readers):
-        touched = True
         if unit not in head.analysis.units or unit not in base.analysis.units or unit == owner:
             continue  # added, deleted or moved units, and a unit reading its own file, are covered already
         out.add(kind, unit, head.account_of(unit), [path])
-    return touched
+    return bool(readers)
 
 
 def _accounts(base: Side, head: Side, out: _Changes) -> bool:
     before, after = base.accounts, head.accounts
     touched = False
     for name in sorted(after.keys() - before.keys()):
-        out.add(ChangeType.ACCOUNT_ADDED, None, name, [accounts_mod.ACCOUNTS_FILE])
+        out.add(ChangeType.ACCOUNT_ADDED, None, name, [ACCOUNTS_FILE])
         touched = True
     for name in sorted(before.keys() - after.keys()):
-        out.add(ChangeType.ACCOUNT_DELETED, None, name, [accounts_mod.ACCOUNTS_FILE])
+        out.add(ChangeType.ACCOUNT_DELETED, None, name, [ACCOUNTS_FILE])
         out.warnings.add(f"account {name} was removed from accounts.yml: AWS accounts are never closed automatically")
         touched = True
     for name in sorted(before.keys() & after.keys()):
         if before[name] != after[name]:
-            out.add(ChangeType.ACCOUNT_CHANGED, None, name, [accounts_mod.ACCOUNTS_FILE])
+            out.add(ChangeType.ACCOUNT_CHANGED, None, name, [ACCOUNTS_FILE])
             touched = True
     return touched
 
@@ -308,9 +312,18 @@ def _waves(needs: dict[str, set[str]]) -> dict[str, int]:
 # The I/O shell
 
 
-def load_side(t: tree.Tree, scanner: Scanner = hcl.scan, facts_cache: dict[str, hcl.FileFacts] | None = None) -> Side:
-    analysis = terragrunt.analyse(t, scanner, facts_cache)
-    accounts = accounts_mod.parse(t.read(accounts_mod.ACCOUNTS_FILE)) if t.is_file(accounts_mod.ACCOUNTS_FILE) else {}
+def load_side(
+    t: tree.Tree,
+    scanner: Scanner = hcl.scan,
+    facts_cache: dict[str, hcl.FileFacts] | None = None,
+    reuse: tuple[Analysis, Iterable[str]] | None = None,
+) -> Side:
+    analysis = terragrunt.analyse(t, scanner, facts_cache, reuse)
+    accounts: dict[str, Account] = {}
+    if t.is_file(ACCOUNTS_FILE):
+        from gwpipelines import accounts as accounts_mod
+
+        accounts = accounts_mod.parse(t.read(ACCOUNTS_FILE))
     return Side(analysis, accounts)
 
 
@@ -334,33 +347,63 @@ def orchestrate(
     root = repository_root(repo)
     head_sha = git.resolve(root, head)
     if base == git.ZERO_SHA:  # the first push of a branch: everything is new
-        base_sha = diff_base = git.ZERO_SHA
-        base_tree = tree.Tree({}, lambda paths: {})
+        diff_base = git.ZERO_SHA
         diff = [git.DiffEntry("A", None, p) for p in sorted(git.ls_tree(root, head_sha))]
     else:
         base_sha = git.resolve(root, base)
         # A pull request is compared with where it branched off, so main's newer commits are not its changes.
         diff_base = git.merge_base(root, base_sha, head_sha) if event is Event.PULL_REQUEST else base_sha
-        base_tree = tree.at_commit(root, diff_base)
         diff = git.diff(root, diff_base, head_sha)
-    cache = facts_cache if facts_cache is not None else {}
-    head_tree = tree.at_commit(root, head_sha)
-    validate_changed(head_tree, diff)
-    base_side = load_side(base_tree, scanner, cache)
-    head_side = load_side(head_tree, scanner, cache)
+    validate_changed(root, head_sha, diff)
+    changed = [p for e in diff for p in (e.old, e.new) if p]
+    sides = _Sides(root, scanner, facts_cache, changed)
+    if diff_base == git.ZERO_SHA:
+        head_side = sides.get(lambda: tree.at_commit(root, head_sha), None)
+        base_side = sides.get(lambda: tree.Tree({}, lambda paths: {}), None)
+    else:
+        head_tree_id, base_tree_id = git.tree_ids(root, head_sha, diff_base)
+        # Whichever side the cache has is loaded first, so the other can reuse its units.
+        order = [(head_tree_id, head_sha), (base_tree_id, diff_base)]
+        if not cache.has(sides.cache_dir, head_tree_id):
+            order.reverse()
+        got = {sha: sides.get(functools.partial(tree.at_commit, root, sha), tid) for tid, sha in order}
+        head_side, base_side = got[head_sha], got[diff_base]
     changes, ignored, warnings = classify(base_side, head_side, diff)
     jobs = plan_jobs(changes, event, diff_base, head_sha, base_side, head_side)
     warnings = sorted(set(warnings) | _job_warnings(jobs, base_side, head_side))
     return Orchestration(diff_base, head_sha, event, tuple(changes), tuple(ignored), tuple(warnings), tuple(jobs))
 
 
-def validate_changed(head_tree: tree.Tree, diff: list[git.DiffEntry]) -> None:
+class _Sides:
+    """Analyses both commits, each once: from the cache when it has the tree, else evaluated, reusing the units of
+    the other commit whose evaluation looked at none of the changed paths (most of them)."""
+
+    def __init__(self, root: Path, scanner: Scanner, facts: dict[str, hcl.FileFacts] | None, changed: list[str]):
+        # Only our own scanner's answers may be cached: another one (a test's reference) is computed afresh.
+        self.cache_dir = cache.directory(root) if scanner is hcl.scan else None
+        self.scanner = scanner
+        self.facts = facts if facts is not None else {}
+        self.changed = changed
+        self.done: list[Side] = []
+
+    def get(self, make_tree: Callable[[], tree.Tree], tree_id: str | None) -> Side:
+        side = cache.load(self.cache_dir, tree_id) if tree_id else None
+        if not isinstance(side, Side):
+            reuse = (self.done[0].analysis, self.changed) if self.done else None
+            side = load_side(make_tree(), self.scanner, self.facts, reuse)
+            if tree_id:
+                cache.store(self.cache_dir, tree_id, side)
+        self.done.append(side)
+        return side
+
+
+def validate_changed(repo: Path, head_sha: str, diff: list[git.DiffEntry]) -> None:
     """Parse every changed HCL file in full: the fast scanner skips what holds no facts, but a change must not
     land a syntax error unnoticed (ParseError names the file and line)."""
     changed = [e.new for e in diff if e.new and e.new.endswith(".hcl")]
-    head_tree.prefetch(changed)
+    blobs = git.cat_blobs(repo, [f"{head_sha}:{p}" for p in changed])
     for path in changed:
-        hcl.parse(head_tree.read(path), path)
+        hcl.parse(blobs[f"{head_sha}:{path}"].decode("utf-8", errors="replace"), path)
 
 
 def _job_warnings(jobs: list[Job], base: Side, head: Side) -> set[str]:

@@ -17,7 +17,8 @@ from __future__ import annotations
 import functools
 import posixpath
 import re
-from collections.abc import Callable
+import sys
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -149,14 +150,12 @@ class Scope:
     include_scopes: dict[str, Scope] = field(default_factory=dict)
     local_values: dict[str, Value] = field(default_factory=dict)
     evaluating: set[str] = field(default_factory=set)
+    config_dir: str = field(init=False)
+    file_dir: str = field(init=False)
 
-    @property
-    def config_dir(self) -> str:
-        return posixpath.dirname(self.config_path)
-
-    @property
-    def file_dir(self) -> str:
-        return posixpath.dirname(self.file_path)
+    def __post_init__(self) -> None:
+        self.config_dir = posixpath.dirname(self.config_path)
+        self.file_dir = posixpath.dirname(self.file_path)
 
 
 class Evaluator:
@@ -167,12 +166,25 @@ class Evaluator:
         self.scanner = scanner
         self._facts: dict[str, hcl.FileFacts] = {}
         self._blob_facts = facts_cache if facts_cache is not None else {}
-        self._read_configs: dict[str, tuple[Scope, Reads]] = {}
+        self._read_configs: dict[str, tuple[Scope, Reads, frozenset[str]]] = {}
         self._reading: set[str] = set()
+        self._found: dict[tuple[str, str], tuple[str | None, tuple[str, ...]]] = {}  # by (dir, name)
+        # Every path the current unit's evaluation looked at (read, or probed for existence; "d/" for a whole
+        # folder, "*" for all files): if none changed between two commits, the unit evaluates the same on both.
+        self.trace: set[str] = set()
 
     # -- files --------------------------------------------------------------------------------------------
 
+    def _is_file(self, rel: str) -> bool:
+        self.trace.add(rel)
+        return self.tree.is_file(rel)
+
+    def _is_dir(self, rel: str) -> bool:
+        self.trace.add(rel)
+        return rel in self.tree.dirs
+
     def facts(self, rel_path: str) -> hcl.FileFacts:
+        self.trace.add(rel_path)
         if rel_path not in self._facts:
             oid = self.tree.blob_id(rel_path)
             cached = self._blob_facts.get(oid) if oid else None
@@ -182,6 +194,12 @@ class Evaluator:
                     self._blob_facts[oid] = cached
             self._facts[rel_path] = cached
         return self._facts[rel_path]
+
+    def prefetch(self, configs: list[str]) -> None:
+        """Read in one batch the configs to evaluate and every other .hcl file (the shared ones they include
+        or read), leaving out those whose facts are cached already."""
+        wanted = set(configs) | {p for p in self.tree.files if p.endswith(".hcl") and not p.endswith(CONFIG_NAME)}
+        self.tree.prefetch(p for p in wanted if self.tree.blob_id(p) not in self._blob_facts)
 
     def config_candidates(self) -> list[str]:
         """Every terragrunt.hcl outside hidden and cache folders (units, or legacy root configs)."""
@@ -197,7 +215,9 @@ class Evaluator:
     # -- units --------------------------------------------------------------------------------------------
 
     def unit(self, config_file: str) -> tuple[Unit, set[str]]:
-        """The unit whose config is `config_file`, and the set of files it includes."""
+        """The unit whose config is `config_file`, and the set of files it includes (`self.trace` then holds
+        every path the evaluation looked at)."""
+        self.trace = set()
         reads = Reads()
         cfg = _abs(config_file)
         scope = Scope(config_path=cfg, file_path=cfg, facts=self.facts(config_file))
@@ -210,7 +230,7 @@ class Evaluator:
         self._collect(scope, reads)
         unit = Unit(
             path=unit_name(config_file),
-            files=frozenset(reads.files),
+            files=_interned(reads.files),
             patterns=tuple(sorted(reads.patterns)),
             module_dirs=frozenset(reads.module_dirs),
             dependencies=tuple(sorted(set(deps))),
@@ -228,7 +248,7 @@ class Evaluator:
             targets = self._paths(value, scope.config_dir, reads, scope, f"include '{inc.name}'", inc.line)
             for target in targets:
                 rel = _rel(target)
-                if rel is None or not self.tree.is_file(rel):
+                if rel is None or not self._is_file(rel):
                     continue
                 included.add(rel)
                 inc_scope = Scope(
@@ -267,7 +287,7 @@ class Evaluator:
                 if isinstance(item, str):
                     target = _join(scope.config_dir, item)
                     rel = _rel(target)
-                    if rel is not None and self.tree.is_file(rel) and rel.endswith(".hcl"):
+                    if rel is not None and rel.endswith(".hcl") and self._is_file(rel):
                         target = posixpath.dirname(target)
                     rel = _rel(target)
                     out.append((rel or ".") if rel is not None else _relpath(target, ROOT))
@@ -300,6 +320,7 @@ class Evaluator:
             return
         reads.module_dirs.add(rel_dir)
         prefix = rel_dir + "/" if rel_dir else ""
+        self.trace.add(prefix or "*")
         tf_files = [p for p in self.tree.files if p.startswith(prefix) and p.endswith(".tf")]
         self.tree.prefetch(tf_files)
         for tf in tf_files:
@@ -331,25 +352,28 @@ class Evaluator:
 
     def _read_config(self, target: str, reads: Reads) -> Scope | None:
         rel = _rel(target)
-        if rel is not None and rel in self.tree.dirs:
+        if rel is not None and self._is_dir(rel):
             target = f"{target}/{CONFIG_NAME}"
             rel = _rel(target)
-        if rel is None or not self.tree.is_file(rel):
+        if rel is None or not self._is_file(rel):
             return None
         reads.files.add(rel)
         if target in self._read_configs:
-            scope, sub = self._read_configs[target]
+            scope, sub, trace = self._read_configs[target]
             reads.merge(sub)
+            self.trace |= trace
             return scope
         if target in self._reading:  # a cycle of reads: Terragrunt would loop; we stop
             return None
         self._reading.add(target)
+        outer, self.trace = self.trace, set()
         sub = Reads()
         scope = Scope(config_path=target, file_path=target, facts=self.facts(rel))
         self._process_includes(scope, sub)
         self._collect(scope, sub)
         self._reading.discard(target)
-        self._read_configs[target] = (scope, sub)
+        self._read_configs[target] = (scope, sub, frozenset(self.trace))
+        self.trace = outer | self.trace
         reads.merge(sub)
         return scope
 
@@ -374,6 +398,7 @@ class Evaluator:
             )
         # Files that match may be included or read configs: follow them, so their own reads count too.
         rx = re.compile(pattern)
+        self.trace.add("*")
         matches = [p for p in self.tree.files if p.endswith(".hcl") and rx.fullmatch(p)]
         if what.startswith(("include", "read_terragrunt_config")) and len(matches) <= 64:
             return [_abs(m) for m in sorted(matches)]
@@ -481,19 +506,30 @@ class Evaluator:
         if not isinstance(name, str):
             return UNKNOWN if not isinstance(name, Partial) else _concat((None, "/", *name.parts))
         name = name or CONFIG_NAME
-        current = scope.config_dir
-        while True:
-            parent = posixpath.dirname(current)
-            if parent == current or _rel(parent) is None:
-                break
-            candidate = _join(parent, name)
-            rel = _rel(candidate)
-            if rel is not None and self.tree.exists(rel):
-                return candidate
-            current = parent
+        found, probes = self._search_from(posixpath.dirname(scope.config_dir), name)
+        self.trace.update(probes)
+        if found is not None:
+            return found
         if len(args) > 1:
             return args[1]
         return Partial((None, "/", name))
+
+    def _search_from(self, directory: str, name: str) -> tuple[str | None, tuple[str, ...]]:
+        """`directory/name` if it exists, else the same search one folder up, with the paths probed on the way;
+        memoised, since every unit of a folder asks the same questions."""
+        key = (directory, name)
+        if key not in self._found:
+            candidate = _join(directory, name)
+            rel = _rel(candidate)
+            if _rel(directory) is None:
+                self._found[key] = (None, ())
+            elif rel is not None and self.tree.exists(rel):
+                self._found[key] = (candidate, (rel,))
+            else:
+                parent = posixpath.dirname(directory)
+                found, probes = (None, ()) if parent == directory else self._search_from(parent, name)
+                self._found[key] = (found, (rel, *probes) if rel is not None else probes)
+        return self._found[key]
 
 
 def _include_for(scope: Scope, args: list[Value]) -> str | None:
@@ -667,6 +703,10 @@ class Analysis:
     units: dict[str, Unit]  # by unit path
     shared_configs: frozenset[str]  # terragrunt.hcl files that other configs include: not units
     warnings: tuple[str, ...]
+    # By config file, for reuse by the analysis of another commit (see `analyse`):
+    evaluated: dict[str, Unit] = field(default_factory=dict, repr=False)
+    traces: dict[str, frozenset[str]] = field(default_factory=dict, repr=False)
+    includes: dict[str, frozenset[str]] = field(default_factory=dict, repr=False)
 
     def owner(self, path: str) -> str | None:
         """The unit whose directory holds `path` (the nearest one), if any."""
@@ -681,47 +721,96 @@ class Analysis:
 
     def readers(self, path: str) -> list[str]:
         """Every unit that reads `path`, directly or through included and read files or a local module."""
-        found = set(self._index.by_file.get(path, ()))
-        d = posixpath.dirname(path)
-        while True:
-            found |= self._index.by_module_dir.get(d, set())
-            if not d:
-                break
-            d = posixpath.dirname(d)
-        found.update(u for rx, u in self._index.patterns if rx.fullmatch(path))
-        return sorted(found)
+        return sorted(self.readers_of([path])[path])
 
-    @functools.cached_property
-    def _index(self) -> _ReadIndex:
-        idx = _ReadIndex()
+    def readers_of(self, paths: Iterable[str]) -> dict[str, set[str]]:
+        """For each path, the units that read it; one pass over the units, whatever the number of paths."""
+        wanted = set(paths)
+        out: dict[str, set[str]] = {p: set() for p in wanted}
+        under: dict[str, list[str]] = {}  # folder -> the wanted paths below it
+        for p in wanted:
+            d = p
+            while d:
+                d = posixpath.dirname(d)
+                under.setdefault(d, []).append(p)
         for u in self.units.values():
-            for f in u.files:
-                idx.by_file.setdefault(f, set()).add(u.path)
+            for p in u.files & wanted:
+                out[p].add(u.path)
             for d in u.module_dirs:
-                idx.by_module_dir.setdefault(d, set()).add(u.path)
-            idx.patterns.extend((re.compile(p), u.path) for p in u.patterns)
-        return idx
+                for p in under.get(d, ()):
+                    out[p].add(u.path)
+            for pattern in u.patterns:
+                rx = _compiled(pattern)
+                for p in wanted:
+                    if rx.fullmatch(p):
+                        out[p].add(u.path)
+        return out
 
 
-@dataclass
-class _ReadIndex:
-    by_file: dict[str, set[str]] = field(default_factory=dict)
-    by_module_dir: dict[str, set[str]] = field(default_factory=dict)
-    patterns: list[tuple[re.Pattern[str], str]] = field(default_factory=list)
+def _interned(paths: Iterable[str]) -> frozenset[str]:
+    """The same path from many units is one object: the cached analysis pickles (and loads) it once."""
+    return frozenset(map(sys.intern, paths))
 
 
-def analyse(tree: Tree, scanner: Scanner = hcl.scan, facts_cache: dict[str, hcl.FileFacts] | None = None) -> Analysis:
+@functools.lru_cache(maxsize=4096)
+def _compiled(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern)
+
+
+def analyse(
+    tree: Tree,
+    scanner: Scanner = hcl.scan,
+    facts_cache: dict[str, hcl.FileFacts] | None = None,
+    reuse: tuple[Analysis, Iterable[str]] | None = None,
+) -> Analysis:
+    """Every unit of the tree. With `reuse=(analysis of another commit, paths changed between the two)`, a unit
+    whose evaluation looked at none of the changed paths is taken from that analysis instead of evaluated again."""
     ev = Evaluator(tree, scanner, facts_cache)
     configs = ev.config_candidates()
-    tree.prefetch(p for p in tree.files if p.endswith(".hcl"))
+    previous, changed = reuse if reuse else (None, ())
+    hit = _touched(changed)
     evaluated: dict[str, Unit] = {}
-    included: set[str] = set()
+    traces: dict[str, frozenset[str]] = {}
+    includes: dict[str, frozenset[str]] = {}
+    todo = []
     for cfg in configs:
+        old_trace = previous.traces.get(cfg) if previous else None
+        if previous and old_trace is not None and not hit(old_trace):
+            evaluated[cfg] = previous.evaluated[cfg]
+            traces[cfg], includes[cfg] = old_trace, previous.includes[cfg]
+        else:
+            todo.append(cfg)
+    ev.prefetch(todo)
+    for cfg in todo:
         unit, inc = ev.unit(cfg)
-        evaluated[cfg] = unit
-        included |= inc
+        evaluated[cfg], traces[cfg], includes[cfg] = unit, _interned(ev.trace), _interned(inc)
+    included = set().union(*includes.values()) if includes else set()
     units = {u.path: u for cfg, u in evaluated.items() if cfg not in included}
     warnings = sorted({w for u in units.values() for w in u.warnings})
     return Analysis(
-        units=units, shared_configs=frozenset(c for c in configs if c in included), warnings=tuple(warnings)
+        units=units,
+        shared_configs=frozenset(c for c in configs if c in included),
+        warnings=tuple(warnings),
+        evaluated=evaluated,
+        traces=traces,
+        includes=includes,
     )
+
+
+def _touched(changed: Iterable[str]) -> Callable[[frozenset[str]], bool]:
+    """A test of whether a trace looked at any changed path (or at a folder in which one changed)."""
+    paths = set(changed)
+    folders = {posixpath.dirname(p) for p in paths}
+    for d in list(folders):
+        while d:
+            d = posixpath.dirname(d)
+            folders.add(d)
+    prefixes = {f + "/" for f in folders if f}
+    everything = bool(paths)
+
+    def hit(trace: frozenset[str]) -> bool:
+        if everything and "*" in trace:
+            return True
+        return not trace.isdisjoint(paths) or not trace.isdisjoint(folders) or not trace.isdisjoint(prefixes)
+
+    return hit

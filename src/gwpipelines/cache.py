@@ -1,0 +1,83 @@
+"""A content-addressed cache of analysed commits: a tree's units, reads and accounts, keyed by the git tree id
+and by the code that computed them. Safe by construction: the analysis is a pure function of those two.
+
+It lives in the repository's git directory (`.git/gwpipelines/`), or in `GWPIPELINES_CACHE_DIR`; CI can keep it
+between runs with actions/cache. `GWPIPELINES_CACHE=off` turns it off. A broken entry is ignored, never fatal.
+"""
+
+from __future__ import annotations
+
+import gc
+import hashlib
+import os
+import pickle
+import tempfile
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from gwpipelines import git
+
+KEEP = 64  # entries kept; the oldest are removed first
+_MODULES = ("hcl.py", "terragrunt.py", "orchestrator.py", "accounts.py", "tree.py")
+
+
+@cache
+def code_key() -> str:
+    """Changes whenever the code that computes an analysis changes (a new release, or a local edit)."""
+    h = hashlib.sha256()
+    here = Path(__file__).parent
+    for name in _MODULES:
+        h.update((here / name).read_bytes())
+    return h.hexdigest()[:16]
+
+
+def directory(repo: Path) -> Path | None:
+    if os.environ.get("GWPIPELINES_CACHE", "").lower() in ("off", "0", "false", "no"):
+        return None
+    override = os.environ.get("GWPIPELINES_CACHE_DIR")
+    if override:
+        return Path(override)
+    common = git.run(repo, "rev-parse", "--git-common-dir").decode().strip()
+    return (repo / common / "gwpipelines").resolve()
+
+
+def _path(cache_dir: Path, tree_id: str) -> Path:
+    return cache_dir / f"side-{tree_id}-{code_key()}.pickle"
+
+
+def has(cache_dir: Path | None, tree_id: str) -> bool:
+    return cache_dir is not None and _path(cache_dir, tree_id).exists()
+
+
+def load(cache_dir: Path | None, tree_id: str) -> Any | None:
+    if cache_dir is None:
+        return None
+    gc.disable()  # unpickling builds many small objects: collecting on the way only slows it down
+    try:
+        with _path(cache_dir, tree_id).open("rb") as f:
+            return pickle.load(f)
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, ValueError):
+        return None
+    finally:
+        gc.enable()
+
+
+def store(cache_dir: Path | None, tree_id: str, value: Any) -> None:
+    if cache_dir is None:
+        return
+    try:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=cache_dir, suffix=".tmp")
+        with os.fdopen(fd, "wb") as f:
+            pickle.dump(value, f, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, _path(cache_dir, tree_id))
+        _prune(cache_dir)
+    except OSError:
+        return  # a read-only checkout still works, only slower
+
+
+def _prune(cache_dir: Path) -> None:
+    entries = sorted(cache_dir.glob("side-*.pickle"), key=lambda p: p.stat().st_mtime, reverse=True)
+    for old in entries[KEEP:]:
+        old.unlink(missing_ok=True)
