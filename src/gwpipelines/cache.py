@@ -42,20 +42,20 @@ def directory(repo: Path) -> Path | None:
     return (repo / common / "gwpipelines").resolve()
 
 
-def _path(cache_dir: Path, tree_id: str) -> Path:
-    return cache_dir / f"side-{tree_id}-{code_key()}.pickle"
+def _path(cache_dir: Path, tree_id: str, kind: str) -> Path:
+    return cache_dir / f"{kind}-{tree_id}-{code_key()}.pickle"
 
 
-def has(cache_dir: Path | None, tree_id: str) -> bool:
-    return cache_dir is not None and _path(cache_dir, tree_id).exists()
+def has(cache_dir: Path | None, tree_id: str, kind: str) -> bool:
+    return cache_dir is not None and _path(cache_dir, tree_id, kind).exists()
 
 
-def load(cache_dir: Path | None, tree_id: str) -> Any | None:
+def load(cache_dir: Path | None, tree_id: str, kind: str) -> Any | None:
     if cache_dir is None:
         return None
     gc.disable()  # unpickling builds many small objects: collecting on the way only slows it down
     try:
-        with _path(cache_dir, tree_id).open("rb") as f:
+        with _path(cache_dir, tree_id, kind).open("rb") as f:
             return pickle.load(f)
     except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, ValueError):
         return None
@@ -63,7 +63,7 @@ def load(cache_dir: Path | None, tree_id: str) -> Any | None:
         gc.enable()
 
 
-def store(cache_dir: Path | None, tree_id: str, value: Any) -> None:
+def store(cache_dir: Path | None, tree_id: str, kind: str, value: Any) -> None:
     if cache_dir is None:
         return
     try:
@@ -71,13 +71,13 @@ def store(cache_dir: Path | None, tree_id: str, value: Any) -> None:
         fd, tmp = tempfile.mkstemp(dir=cache_dir, suffix=".tmp")
         with os.fdopen(fd, "wb") as f:
             pickle.dump(value, f, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, _path(cache_dir, tree_id))
+        os.replace(tmp, _path(cache_dir, tree_id, kind))
         _prune(cache_dir)
     except OSError:
         return  # a read-only checkout still works, only slower
 
 
 def _prune(cache_dir: Path) -> None:
-    entries = sorted(cache_dir.glob("side-*.pickle"), key=lambda p: p.stat().st_mtime, reverse=True)
+    entries = sorted(cache_dir.glob("*.pickle"), key=lambda p: p.stat().st_mtime, reverse=True)
     for old in entries[KEEP:]:
         old.unlink(missing_ok=True)

@@ -7,6 +7,7 @@ every rule here errs towards including a unit.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import posixpath
 from collections.abc import Callable, Iterable
@@ -364,7 +365,7 @@ def orchestrate(
         head_tree_id, base_tree_id = git.tree_ids(root, head_sha, diff_base)
         # Whichever side the cache has is loaded first, so the other can reuse its units.
         order = [(head_tree_id, head_sha), (base_tree_id, diff_base)]
-        if not cache.has(sides.cache_dir, head_tree_id):
+        if not cache.has(sides.cache_dir, head_tree_id, "side"):
             order.reverse()
         got = {sha: sides.get(functools.partial(tree.at_commit, root, sha), tid) for tid, sha in order}
         head_side, base_side = got[head_sha], got[diff_base]
@@ -384,17 +385,33 @@ class _Sides:
         self.scanner = scanner
         self.facts = facts if facts is not None else {}
         self.changed = changed
-        self.done: list[Side] = []
+        self.done: list[tuple[Side, str | None]] = []
 
     def get(self, make_tree: Callable[[], tree.Tree], tree_id: str | None) -> Side:
-        side = cache.load(self.cache_dir, tree_id) if tree_id else None
+        side = cache.load(self.cache_dir, tree_id, "side") if tree_id else None
         if not isinstance(side, Side):
-            reuse = (self.done[0].analysis, self.changed) if self.done else None
-            side = load_side(make_tree(), self.scanner, self.facts, reuse)
+            side = load_side(make_tree(), self.scanner, self.facts, self._reuse())
             if tree_id:
-                cache.store(self.cache_dir, tree_id, side)
-        self.done.append(side)
+                # What reuse needs (per-config traces) is stored apart: a run that finds both sides cached
+                # does not load it.
+                a = side.analysis
+                cache.store(self.cache_dir, tree_id, "reuse", (a.evaluated, a.traces, a.includes))
+                slim = dataclasses.replace(a, evaluated={}, traces={}, includes={})
+                cache.store(self.cache_dir, tree_id, "side", Side(slim, side.accounts))
+        self.done.append((side, tree_id))
         return side
+
+    def _reuse(self) -> tuple[Analysis, list[str]] | None:
+        if not self.done:
+            return None
+        side, tree_id = self.done[0]
+        analysis = side.analysis
+        if not analysis.traces and tree_id:
+            data = cache.load(self.cache_dir, tree_id, "reuse")
+            if not isinstance(data, tuple):
+                return None
+            analysis = dataclasses.replace(analysis, evaluated=data[0], traces=data[1], includes=data[2])
+        return analysis, self.changed
 
 
 def validate_changed(repo: Path, head_sha: str, diff: list[git.DiffEntry]) -> None:

@@ -1,0 +1,120 @@
+"""The fast paths give the same answers as the slow ones: units reused between commits through evaluation
+traces, and the content-addressed analysis cache."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from gwpipelines import orchestrator, terragrunt
+from tests.cli import run
+from tests.gitrepo import GitRepo
+from tests.orchestrator.memtree import mem_tree
+
+SHARED = {
+    "root.hcl": 'locals {\n  env = read_terragrunt_config(find_in_parent_folders("env.hcl"))\n}\n',
+    "a/env.hcl": "locals {}\n",
+    "a/b/env.hcl": "locals {}\n",
+    "_envcommon/app.hcl": 'locals {\n  d = file("${get_repo_root()}/data/${basename(get_terragrunt_dir())}.json")\n}\n',
+    "data/x.json": "{}",
+    "data/y.json": "{}",
+    "modules/m/main.tf": "",
+}
+UNIT_TEXTS = [
+    'include "root" {\n  path = find_in_parent_folders("root.hcl")\n}\n',
+    'include "c" {\n  path = "${get_repo_root()}/_envcommon/app.hcl"\n}\n',
+    'terraform {\n  source = "${get_repo_root()}/modules//m"\n}\n',
+    'dependency "d" {\n  config_path = "../x"\n}\n',
+    'locals {\n  e = read_terragrunt_config(find_in_parent_folders("env.hcl", "${get_repo_root()}/a/env.hcl"))\n}\n',
+]
+UNIT_DIRS = ["a/x", "a/y", "a/b/x", "a/b/y", "c/x", "c/y"]
+EDITABLE = [*SHARED, "a/b/c/env.hcl", "c/env.hcl", "data/z.json", "modules/m/vars.tf"]
+
+
+@st.composite
+def commits(draw: st.DrawFn) -> tuple[dict[str, str], dict[str, str]]:
+    base = dict(SHARED)
+    for d in draw(st.sets(st.sampled_from(UNIT_DIRS), min_size=1)):
+        base[f"{d}/terragrunt.hcl"] = draw(st.sampled_from(UNIT_TEXTS))
+    head = dict(base)
+    for path in draw(st.lists(st.sampled_from(sorted(set(EDITABLE) | set(base))), max_size=4)):
+        if path in head and draw(st.booleans()):
+            del head[path]
+        elif path.endswith("terragrunt.hcl"):
+            head[path] = draw(st.sampled_from(UNIT_TEXTS))
+        else:
+            head[path] = head.get(path, "locals {}\n") + "# edit\n"
+    return base, head
+
+
+@settings(max_examples=200, deadline=None)
+@given(commits())
+def test_reusing_the_other_commits_units_changes_nothing(states: tuple[dict[str, str], dict[str, str]]) -> None:
+    base_files, head_files = states
+    changed = [p for p in base_files.keys() | head_files.keys() if base_files.get(p) != head_files.get(p)]
+    head = terragrunt.analyse(mem_tree(head_files))
+    fresh = terragrunt.analyse(mem_tree(base_files))
+    reused = terragrunt.analyse(mem_tree(base_files), reuse=(head, changed))
+    assert reused.units == fresh.units
+    assert reused.shared_configs == fresh.shared_configs
+
+
+def test_cached_and_uncached_runs_print_the_same_json(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    repo = GitRepo.init(tmp_path / "live")
+    for p, t in SHARED.items():
+        repo.write(p, t)
+    for d, t in zip(UNIT_DIRS, UNIT_TEXTS, strict=False):
+        repo.write(f"{d}/terragrunt.hcl", t)
+    shas = [repo.commit("c0")]
+    for path in ("a/b/env.hcl", "data/x.json", "_envcommon/app.hcl"):
+        repo.append(path, "# edit\n")
+        shas.append(repo.commit(f"edit {path}"))
+    cache_dir = tmp_path / "cache"
+    monkeypatch.setenv("GWPIPELINES_CACHE_DIR", str(cache_dir))
+
+    def answers() -> list[object]:
+        out = []
+        for base, head in zip(shas, shas[1:], strict=False):
+            for event in ("push", "pull_request"):
+                res = run(
+                    "orchestrate",
+                    "--repo",
+                    str(repo.path),
+                    "--base",
+                    base,
+                    "--head",
+                    head,
+                    "--event",
+                    event,
+                    "--format",
+                    "json",
+                )
+                assert res.code == 0, res.err
+                out.append(json.loads(res.out))
+        return out
+
+    cold = answers()
+    assert list(cache_dir.glob("side-*.pickle"))
+    warm = answers()
+    monkeypatch.setenv("GWPIPELINES_CACHE", "off")
+    uncached = answers()
+    assert cold == warm == uncached
+    assert any(o["jobs"] for o in cold)  # type: ignore[index]
+
+
+def test_a_corrupt_cache_entry_is_ignored(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    repo = GitRepo.init(tmp_path / "live")
+    repo.write("app/terragrunt.hcl", "")
+    base = repo.commit()
+    repo.append("app/terragrunt.hcl", "# c\n")
+    head = repo.commit()
+    cache_dir = tmp_path / "cache"
+    monkeypatch.setenv("GWPIPELINES_CACHE_DIR", str(cache_dir))
+    first = orchestrator.orchestrate(repo.path, base, head, "push")
+    for f in cache_dir.glob("*.pickle"):
+        f.write_bytes(b"not a pickle")
+    assert orchestrator.orchestrate(repo.path, base, head, "push") == first
