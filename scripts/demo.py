@@ -141,6 +141,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         base, head = build_demo_repo(repo)
         print(f"demo: scratch repo {repo}: main={base[:12]}, {BRANCH}={head[:12]}", file=sys.stderr)
+        print(f"demo: the pull request {BRANCH} -> main changes:", file=sys.stderr)
+        print(git(repo, "diff", "--name-status", "main", BRANCH), file=sys.stderr)
         command = [gwpipelines_executable(), "dry-run", "--repo", str(repo), "--base", "main"]
         command += ["--head", BRANCH, "--event", args.event]
         print("demo: $ " + " ".join(["gwpipelines", *command[1:]]), file=sys.stderr, flush=True)

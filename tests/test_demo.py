@@ -22,6 +22,7 @@ files. Dependents of changed units are not added (DESIGN.md: as in Gruntwork Pip
 from __future__ import annotations
 
 import importlib.util
+import os
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -189,3 +190,14 @@ def test_demo_repo_is_deterministic(tmp_path: Path, demo_repo: tuple[Path, str, 
     """Fixed identities and dates: the same template gives the same shas (stable demo output and goldens)."""
     _, base, head = demo_repo
     assert demo.build_demo_repo(tmp_path / "again") == (base, head)
+
+
+def test_readme_quick_start_is_the_demo_and_the_test_suite() -> None:
+    """The README promises exactly two commands from a fresh clone; CI runs the second one."""
+    readme = (ROOT / "README.md").read_text()
+    quick_start = readme.split("## Quick start", 1)[1].split("\n## ", 1)[0]
+    block = quick_start.split("```sh\n", 1)[1].split("```", 1)[0]
+    assert block.splitlines() == ["./scripts/demo", "./scripts/test"]
+    for name in ("demo", "test"):
+        assert os.access(ROOT / "scripts" / name, os.X_OK), f"scripts/{name} is not executable"
+    assert "./scripts/test" in (ROOT / ".ci" / "run").read_text()
