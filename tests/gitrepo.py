@@ -40,9 +40,7 @@ class GitRepo:
 
     def git(self, *args: str) -> str:
         env = {**os.environ, **GIT_ENV}
-        out = subprocess.run(
-            ["git", *args], cwd=self.path, env=env, check=True, capture_output=True, text=True
-        )
+        out = subprocess.run(["git", *args], cwd=self.path, env=env, check=True, capture_output=True, text=True)
         return out.stdout.strip()
 
     def write(self, rel: str, text: str) -> None:

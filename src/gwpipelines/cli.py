@@ -17,11 +17,18 @@ import click
 from gwpipelines import __version__
 from gwpipelines.errors import GwError
 
-COMMAND_MODULES = (
-    "units",
-    "graph",
-    "orchestrate",
-)
+
+def _command_modules() -> tuple[str, ...]:
+    """Every public module of `gwpipelines.commands` is one subcommand (`dry_run` -> `dry-run`): adding a command
+    is adding a module, with no list to keep in step."""
+    import pkgutil
+
+    from gwpipelines import commands
+
+    return tuple(sorted(m.name for m in pkgutil.iter_modules(commands.__path__) if not m.name.startswith("_")))
+
+
+COMMAND_MODULES = _command_modules()
 
 
 class _LazyGroup(click.Group):

@@ -13,15 +13,30 @@ MATRIX_LIMIT = 256
 def to_matrix(jobs: Sequence[Job], limit: int = MATRIX_LIMIT) -> dict[str, list[dict[str, Any]]]:
     """`{"include": [...]}`. Every entry has `name`, `wave` and `jobs` (a list of job objects). With at most
     `limit` jobs each entry holds one job; with more, jobs of the same wave are grouped into as few batches as
-    keep the matrix within `limit` entries, so a workflow always iterates `matrix.jobs` the same way."""
+    keep the matrix within `limit` entries, so a workflow always iterates `matrix.jobs` the same way.
+    With more waves than `limit`, waves cannot each have an entry: consecutive waves share one, its jobs listed in
+    wave order with their `needs`, which the executor honours inside a batch; `wave` is then the entry's first."""
     if len(jobs) <= limit:
         return {"include": [{"name": j.id, "wave": j.wave, "jobs": [j.to_json()]} for j in jobs]}
     per_batch = -(-len(jobs) // limit)
-    while True:
-        entries = _batches(jobs, per_batch)
-        if len(entries) <= limit:
-            return {"include": entries}
-        per_batch += 1
+    # Each wave needs at least one entry, so per-wave batching can fit only while waves <= limit.
+    if len({j.wave for j in jobs}) <= limit:
+        while True:
+            entries = _batches(jobs, per_batch)
+            if len(entries) <= limit:
+                return {"include": entries}
+            per_batch += 1
+    ordered = sorted(jobs, key=lambda j: j.wave)
+    return {
+        "include": [
+            {
+                "name": f"batch {i // per_batch + 1}",
+                "wave": ordered[i].wave,
+                "jobs": [j.to_json() for j in ordered[i : i + per_batch]],
+            }
+            for i in range(0, len(ordered), per_batch)
+        ]
+    }
 
 
 def _batches(jobs: Sequence[Job], size: int) -> list[dict[str, Any]]:

@@ -3,6 +3,7 @@ traces, and the content-addressed analysis cache."""
 
 from __future__ import annotations
 
+import itertools
 import json
 from pathlib import Path
 
@@ -78,7 +79,7 @@ def test_cached_and_uncached_runs_print_the_same_json(tmp_path: Path, monkeypatc
 
     def answers() -> list[object]:
         out = []
-        for base, head in zip(shas, shas[1:], strict=False):
+        for base, head in itertools.pairwise(shas):
             for event in ("push", "pull_request"):
                 res = run(
                     "orchestrate",
