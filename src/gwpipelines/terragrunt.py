@@ -169,6 +169,7 @@ class Evaluator:
         self._read_configs: dict[str, tuple[Scope, Reads, frozenset[str]]] = {}
         self._reading: set[str] = set()
         self._found: dict[tuple[str, str], tuple[str | None, tuple[str, ...]]] = {}  # by (dir, name)
+        self._modules: dict[str, tuple[str, ...]] = {}  # module folder -> it and the folders it calls
         # Every path the current unit's evaluation looked at (read, or probed for existence; "d/" for a whole
         # folder, "*" for all files): if none changed between two commits, the unit evaluates the same on both.
         self.trace: set[str] = set()
@@ -316,18 +317,36 @@ class Evaluator:
 
     def _module_dir(self, rel_dir: str, reads: Reads) -> None:
         """A local module folder, and the local modules its .tf files call, transitively."""
-        if rel_dir in reads.module_dirs:
-            return
-        reads.module_dirs.add(rel_dir)
-        prefix = rel_dir + "/" if rel_dir else ""
-        self.trace.add(prefix or "*")
-        tf_files = [p for p in self.tree.files if p.startswith(prefix) and p.endswith(".tf")]
+        for folder in self._module_closure(rel_dir):
+            reads.module_dirs.add(folder)
+            self.trace.add(folder + "/" if folder else "*")
+
+    def _module_closure(self, rel_dir: str) -> tuple[str, ...]:
+        """`rel_dir` and every local module folder its .tf files call, transitively; memoised, since thousands of
+        units use the same few modules."""
+        if rel_dir not in self._modules:
+            seen: dict[str, None] = {}
+            stack = [rel_dir]
+            while stack:
+                folder = stack.pop()
+                if folder in seen:
+                    continue
+                seen[folder] = None
+                stack.extend(reversed(self._module_calls(folder)))
+            self._modules[rel_dir] = tuple(seen)
+        return self._modules[rel_dir]
+
+    def _module_calls(self, rel_dir: str) -> list[str]:
+        """The local module folders that the .tf files below `rel_dir` call (`source = "./..."`)."""
+        tf_files = self.tree.files_below(rel_dir, ".tf")
         self.tree.prefetch(tf_files)
+        out = []
         for tf in tf_files:
             for src in _TF_MODULE_SOURCE.findall(self.tree.read(tf)):
                 target = _rel(_join(_abs(posixpath.dirname(tf)), src.split("//")[0]))
                 if target is not None:
-                    self._module_dir(target, reads)
+                    out.append(target)
+        return out
 
     # -- read functions -----------------------------------------------------------------------------------
 
