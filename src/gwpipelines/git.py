@@ -84,33 +84,38 @@ def is_ancestor(repo: Path, ancestor: str, descendant: str) -> bool:
 
 @dataclass(frozen=True)
 class DiffEntry:
-    """One line of `git diff --name-status -M`: status A/M/D/R/T (C is read as A), old and new path."""
+    """One change of `git diff --raw -M`: status A/M/D/R (C is read as A; T and U as M), old and new path, and the
+    new side's blob id when git gave one (what validation caches by)."""
 
     status: str
     old: str | None
     new: str | None
+    new_oid: str | None = None
 
 
 def diff(repo: Path, base: str, head: str) -> list[DiffEntry]:
-    raw = run(repo, "diff", "--name-status", "-M", "-z", "--no-ext-diff", base, head, "--")
+    raw = run(repo, "diff", "--raw", "--no-abbrev", "-M", "-z", "--no-ext-diff", base, head, "--")
     fields = raw.decode("utf-8", errors="surrogateescape").split("\0")
     entries: list[DiffEntry] = []
     i = 0
     while i < len(fields) and fields[i]:
-        status = fields[i][0]
+        # ":<old mode> <new mode> <old oid> <new oid> <status>[score]", then one path (two for R and C)
+        meta = fields[i].split(" ")
+        oid: str | None = meta[3] if len(meta) > 4 and meta[3].strip("0") else None
+        status = meta[-1][:1]
         if status in "RC":
             old, new = fields[i + 1], fields[i + 2]
             i += 3
-            entries.append(DiffEntry("R", old, new) if status == "R" else DiffEntry("A", None, new))
+            entries.append(DiffEntry("R", old, new, oid) if status == "R" else DiffEntry("A", None, new, oid))
             continue
         path = fields[i + 1]
         i += 2
         if status == "D":
             entries.append(DiffEntry("D", path, None))
         elif status == "A":
-            entries.append(DiffEntry("A", None, path))
+            entries.append(DiffEntry("A", None, path, oid))
         else:  # M, T (type change), U: the path exists on both sides
-            entries.append(DiffEntry("M", path, path))
+            entries.append(DiffEntry("M", path, path, oid))
     return entries
 
 

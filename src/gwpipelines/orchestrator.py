@@ -7,10 +7,12 @@ every rule here errs towards including a unit.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
+import gc
 import posixpath
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -344,20 +346,46 @@ def orchestrate(
     scanner: Scanner = hcl.scan,
     facts_cache: dict[str, hcl.FileFacts] | None = None,
 ) -> Orchestration:
-    event = Event(event)
+    with _no_gc_pauses():
+        return _orchestrate(repo, base, head, Event(event), scanner, facts_cache)
+
+
+@contextlib.contextmanager
+def _no_gc_pauses() -> Iterator[None]:
+    """The cyclic collector off while a repository is analysed: the analysis builds millions of long-lived
+    acyclic objects (ASTs, facts, units), and each collection would walk all of them again for nothing."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _orchestrate(
+    repo: Path,
+    base: str,
+    head: str,
+    event: Event,
+    scanner: Scanner,
+    facts_cache: dict[str, hcl.FileFacts] | None,
+) -> Orchestration:
     root = repository_root(repo)
     head_sha = git.resolve(root, head)
     if base == git.ZERO_SHA:  # the first push of a branch: everything is new
         diff_base = git.ZERO_SHA
-        diff = [git.DiffEntry("A", None, p) for p in sorted(git.ls_tree(root, head_sha))]
+        files = git.ls_tree(root, head_sha)
+        diff = [git.DiffEntry("A", None, p, files[p][1]) for p in sorted(files)]
     else:
         base_sha = git.resolve(root, base)
         # A pull request is compared with where it branched off, so main's newer commits are not its changes.
         diff_base = git.merge_base(root, base_sha, head_sha) if event is Event.PULL_REQUEST else base_sha
         diff = git.diff(root, diff_base, head_sha)
-    validate_changed(root, head_sha, diff)
     changed = [p for e in diff for p in (e.old, e.new) if p]
     sides = _Sides(root, scanner, facts_cache, changed)
+    # Our scanner's facts of a changed file are what the full parse gives: it need not scan that file again.
+    validate_changed(root, head_sha, diff, sides.cache_dir, sides.facts if scanner is hcl.scan else None)
     if diff_base == git.ZERO_SHA:
         head_side = sides.get(lambda: tree.at_commit(root, head_sha), None)
         base_side = sides.get(lambda: tree.Tree({}, lambda paths: {}), None)
@@ -414,13 +442,32 @@ class _Sides:
         return analysis, self.changed
 
 
-def validate_changed(repo: Path, head_sha: str, diff: list[git.DiffEntry]) -> None:
+def validate_changed(
+    repo: Path,
+    head_sha: str,
+    diff: list[git.DiffEntry],
+    cache_dir: Path | None = None,
+    facts: dict[str, hcl.FileFacts] | None = None,
+) -> None:
     """Parse every changed HCL file in full: the fast scanner skips what holds no facts, but a change must not
-    land a syntax error unnoticed (ParseError names the file and line)."""
-    changed = [e.new for e in diff if e.new and e.new.endswith(".hcl")]
-    blobs = git.cat_blobs(repo, [f"{head_sha}:{p}" for p in changed])
-    for path in changed:
-        hcl.parse(blobs[f"{head_sha}:{path}"].decode("utf-8", errors="replace"), path)
+    land a syntax error unnoticed (ParseError names the file and line). Blobs that parsed before (the cache keeps
+    their ids) are not parsed again; the facts of those parsed now go into `facts`, so the scanner skips them."""
+    changed = [(e.new, e.new_oid or f"{head_sha}:{e.new}") for e in diff if e.new and e.new.endswith(".hcl")]
+    if not changed:
+        return
+    loaded = cache.load(cache_dir, _ALL_TREES, "validated")
+    valid: set[str] = loaded if isinstance(loaded, set) else set()
+    todo = [(path, oid) for path, oid in changed if oid not in valid]
+    blobs = git.cat_blobs(repo, sorted({oid for _, oid in todo}))
+    for path, oid in todo:
+        body = hcl.parse(blobs[oid].decode("utf-8", errors="replace"), path)
+        if facts is not None and ":" not in oid:
+            facts[oid] = hcl.facts_of(body)
+    if todo and cache_dir is not None:
+        cache.store(cache_dir, _ALL_TREES, "validated", valid | {oid for _, oid in todo if ":" not in oid})
+
+
+_ALL_TREES = "blobs"  # the validated blob ids are kept in one cache entry, whatever the tree
 
 
 def _job_warnings(jobs: list[Job], base: Side, head: Side) -> set[str]:

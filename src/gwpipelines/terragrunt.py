@@ -114,17 +114,29 @@ def _abs(rel_dir: str) -> str:
     return ROOT if rel_dir in ("", ".") else f"{ROOT}/{rel_dir}"
 
 
+_ROOT_SLASH = ROOT + "/"
+_ROOT_CUT = len(_ROOT_SLASH)
+
+
 def _rel(abs_path: str) -> str | None:
     """Repository-relative form of a normalised absolute path, None when it lies outside the repository."""
-    if abs_path == ROOT:
-        return ""
-    if abs_path.startswith(ROOT + "/"):
-        return abs_path[len(ROOT) + 1 :]
-    return None
+    if abs_path.startswith(_ROOT_SLASH):
+        return abs_path[_ROOT_CUT:]
+    return "" if abs_path == ROOT else None
 
 
 def _join(base_dir: str, path: str) -> str:
-    return posixpath.normpath(path if path.startswith("/") else f"{base_dir}/{path}")
+    """The normalised absolute path of `path` from `base_dir` (itself normalised and absolute). Most paths need
+    no normalising: normpath runs only where a `.` segment, `//` or a trailing slash may be."""
+    joined = path if path.startswith("/") else f"{base_dir}/{path}"
+    if "/." in joined or "//" in joined or joined.endswith("/"):
+        return posixpath.normpath(joined)
+    return joined
+
+
+def _parent(abs_path: str) -> str:
+    """posixpath.dirname of a normalised absolute path, without its generality."""
+    return abs_path[: abs_path.rfind("/")] or "/"
 
 
 def _display(abs_path: str) -> str:
@@ -154,8 +166,8 @@ class Scope:
     file_dir: str = field(init=False)
 
     def __post_init__(self) -> None:
-        self.config_dir = posixpath.dirname(self.config_path)
-        self.file_dir = posixpath.dirname(self.file_path)
+        self.config_dir = _parent(self.config_path)
+        self.file_dir = self.config_dir if self.file_path == self.config_path else _parent(self.file_path)
 
 
 class Evaluator:
@@ -289,7 +301,7 @@ class Evaluator:
                     target = _join(scope.config_dir, item)
                     rel = _rel(target)
                     if rel is not None and rel.endswith(".hcl") and self._is_file(rel):
-                        target = posixpath.dirname(target)
+                        target = _parent(target)
                     rel = _rel(target)
                     out.append((rel or ".") if rel is not None else _relpath(target, ROOT))
                 else:
@@ -426,14 +438,15 @@ class Evaluator:
     # -- expressions --------------------------------------------------------------------------------------
 
     def eval(self, e: hcl.Expr, scope: Scope) -> Value:
-        if isinstance(e, hcl.Lit):
-            return e.value
-        if isinstance(e, hcl.Template):
-            return self._template(e, scope)
-        if isinstance(e, hcl.Ref):
-            return self._ref(e, scope)
-        if isinstance(e, hcl.Call):
-            return self._call(e, scope)
+        kind = type(e)  # the node classes are final: `is` on the type is the cheapest test
+        if kind is hcl.Lit:
+            return e.value  # type: ignore[attr-defined]
+        if kind is hcl.Call:
+            return self._call(e, scope)  # type: ignore[arg-type]
+        if kind is hcl.Template:
+            return self._template(e, scope)  # type: ignore[arg-type]
+        if kind is hcl.Ref:
+            return self._ref(e, scope)  # type: ignore[arg-type]
         if isinstance(e, hcl.TupleExpr):
             return [self.eval(i, scope) for i in e.items]
         if isinstance(e, hcl.ObjectExpr):
@@ -525,7 +538,7 @@ class Evaluator:
         if not isinstance(name, str):
             return UNKNOWN if not isinstance(name, Partial) else _concat((None, "/", *name.parts))
         name = name or CONFIG_NAME
-        found, probes = self._search_from(posixpath.dirname(scope.config_dir), name)
+        found, probes = self._search_from(_parent(scope.config_dir), name)
         self.trace.update(probes)
         if found is not None:
             return found
@@ -545,7 +558,7 @@ class Evaluator:
             elif rel is not None and self.tree.exists(rel):
                 self._found[key] = (candidate, (rel,))
             else:
-                parent = posixpath.dirname(directory)
+                parent = _parent(directory)
                 found, probes = (None, ()) if parent == directory else self._search_from(parent, name)
                 self._found[key] = (found, (rel, *probes) if rel is not None else probes)
         return self._found[key]
@@ -563,17 +576,17 @@ def _include_for(scope: Scope, args: list[Value]) -> str | None:
 
 def _fn_get_parent_terragrunt_dir(ev: Evaluator, scope: Scope, args: list[Value]) -> Value:
     inc = _include_for(scope, args)
-    return posixpath.dirname(inc) if inc else scope.config_dir
+    return _parent(inc) if inc else scope.config_dir
 
 
 def _fn_path_relative_to_include(ev: Evaluator, scope: Scope, args: list[Value]) -> Value:
     inc = _include_for(scope, args)
-    return _relpath(scope.config_dir, posixpath.dirname(inc)) if inc else "."
+    return _relpath(scope.config_dir, _parent(inc)) if inc else "."
 
 
 def _fn_path_relative_from_include(ev: Evaluator, scope: Scope, args: list[Value]) -> Value:
     inc = _include_for(scope, args)
-    return _relpath(posixpath.dirname(inc), scope.config_dir) if inc else "."
+    return _relpath(_parent(inc), scope.config_dir) if inc else "."
 
 
 def _str_fn(f: Callable[..., Value]) -> Callable[[Evaluator, Scope, list[Value]], Value]:
