@@ -134,6 +134,15 @@ def _join(base_dir: str, path: str) -> str:
     return joined
 
 
+def _dir_of(base: str | Scope) -> str:
+    return base if isinstance(base, str) else base.config_dir
+
+
+def _join_from(base: str | Scope, path: str) -> str:
+    """_join from a folder, or from a scope's config dir, which is read only when `path` is relative."""
+    return _join(ROOT, path) if path.startswith("/") else _join(_dir_of(base), path)
+
+
 def _parent(abs_path: str) -> str:
     """posixpath.dirname of a normalised absolute path, without its generality."""
     return abs_path[: abs_path.rfind("/")] or "/"
@@ -152,9 +161,16 @@ def _relpath(target: str, start: str) -> str:
 # Scopes: one file being evaluated on behalf of one config (the including unit, or the read file itself).
 
 
-@dataclass
+class _DirReads:
+    """How many times evaluation has asked a scope for its config dir: a stretch of evaluation during which the
+    count did not move gave an answer that depends on the config dir's parent only (see Evaluator._collect_included)."""
+
+    count = 0
+
+
+@dataclass(slots=True)
 class Scope:
-    config_path: str  # Terragrunt's TerragruntConfigPath (absolute, virtual)
+    config_path: str  # Terragrunt's TerragruntConfigPath (absolute, virtual); evaluation reads `config_dir` instead
     file_path: str  # the file whose expressions these are
     facts: hcl.FileFacts
     original_include: str | None = None  # set when this is an included file
@@ -162,16 +178,35 @@ class Scope:
     include_scopes: dict[str, Scope] = field(default_factory=dict)
     local_values: dict[str, Value] = field(default_factory=dict)
     evaluating: set[str] = field(default_factory=set)
-    config_dir: str = field(init=False)
+    parent_dir: str = field(init=False)  # the config dir's parent, where find_in_parent_folders starts
     file_dir: str = field(init=False)
+    _config_dir: str = field(init=False, repr=False)
+    _same_dir: bool = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        self.config_dir = _parent(self.config_path)
-        self.file_dir = self.config_dir if self.file_path == self.config_path else _parent(self.file_path)
+        self._config_dir = _parent(self.config_path)
+        self.parent_dir = _parent(self._config_dir)
+        self.file_dir = self._config_dir if self.file_path == self.config_path else _parent(self.file_path)
+        self._same_dir = self.file_dir == self._config_dir
+
+    @property
+    def config_dir(self) -> str:
+        _DirReads.count += 1
+        return self._config_dir
+
+    def bases(self) -> list[str | Scope]:
+        """Where Terraform's file functions resolve a relative path: the evaluated file's folder and, in an
+        included file elsewhere, the unit's too (the scope itself stands for its config dir, read only if used)."""
+        if self._same_dir:
+            _DirReads.count += 1  # a decision that another config dir would make differently
+            return [self.file_dir]
+        return [self.file_dir, self]
 
 
 class Evaluator:
     """Evaluates the units of one tree. Holds the per-file caches; one instance per tree."""
+
+    share_by_folder = True  # see _include_path and _collect_included; tests turn it off to compare
 
     def __init__(self, tree: Tree, scanner: Scanner = hcl.scan, facts_cache: dict[str, hcl.FileFacts] | None = None):
         self.tree = tree
@@ -182,6 +217,8 @@ class Evaluator:
         self._reading: set[str] = set()
         self._found: dict[tuple[str, str], tuple[str | None, tuple[str, ...]]] = {}  # by (dir, name)
         self._modules: dict[str, tuple[str, ...]] = {}  # module folder -> it and the folders it calls
+        self._included: dict[tuple[str, str], tuple[Reads, frozenset[str]]] = {}  # see _collect_included
+        self._include_paths: dict[tuple[int, str], tuple[hcl.Expr, str, frozenset[str]]] = {}  # see _include_path
         # Every path the current unit's evaluation looked at (read, or probed for existence; "d/" for a whole
         # folder, "*" for all files): if none changed between two commits, the unit evaluates the same on both.
         self.trace: set[str] = set()
@@ -257,8 +294,8 @@ class Evaluator:
             if inc.path is None:
                 reads.warnings.add(f"{_display(scope.file_path)}:{inc.line}: include '{inc.name}' has no path")
                 continue
-            value = self.eval(inc.path, scope)
-            targets = self._paths(value, scope.config_dir, reads, scope, f"include '{inc.name}'", inc.line)
+            value = self._include_path(inc.path, scope)
+            targets = self._paths(value, scope, reads, scope, f"include '{inc.name}'", inc.line)
             for target in targets:
                 rel = _rel(target)
                 if rel is None or not self._is_file(rel):
@@ -277,8 +314,50 @@ class Evaluator:
                     self._reading.add(target)
                     included |= self._process_includes(inc_scope, reads)
                     self._reading.discard(target)
-                self._collect(inc_scope, reads)
+                self._collect_included(inc_scope, reads)
         return included
+
+    def _include_path(self, expr: hcl.Expr, scope: Scope) -> Value:
+        """An include's path for one config. `find_in_parent_folders("root.hcl")` and the like give the same
+        answer (and probe the same paths) for every config of a folder: remembered by (expression, folder) when
+        the evaluation read no local and not the config dir itself (as in _collect_included)."""
+        if scope.local_values or self._reading or not self.share_by_folder:
+            return self.eval(expr, scope)
+        key = (id(expr), scope.parent_dir)
+        known = self._include_paths.get(key)
+        if known is not None and known[0] is expr:
+            self.trace |= known[2]
+            return known[1]
+        before = _DirReads.count
+        outer, self.trace = self.trace, set()
+        value = self.eval(expr, scope)
+        if _DirReads.count == before and not scope.local_values and isinstance(value, str):
+            self._include_paths[key] = (expr, value, frozenset(self.trace))
+        self.trace = outer | self.trace
+        return value
+
+    def _collect_included(self, scope: Scope, reads: Reads) -> None:
+        """`_collect` of an included file for one unit. Thousands of units include the same root.hcl and
+        _envcommon file; when its evaluation did not read the unit's config dir (only its parent, through
+        find_in_parent_folders), every unit of the same folder gets the same reads and trace: they are
+        remembered by (included file, folder). Only a fresh scope outside any read cycle qualifies."""
+        if scope.facts.includes or scope.local_values or self._reading or not self.share_by_folder:
+            self._collect(scope, reads)
+            return
+        key = (scope.file_path, scope.parent_dir)
+        known = self._included.get(key)
+        if known is not None:
+            reads.merge(known[0])
+            self.trace |= known[1]
+            return
+        before = _DirReads.count
+        outer, self.trace = self.trace, set()
+        sub = Reads()
+        self._collect(scope, sub)
+        if _DirReads.count == before:
+            self._included[key] = (sub, frozenset(self.trace))
+        self.trace = outer | self.trace
+        reads.merge(sub)
 
     def _collect(self, scope: Scope, reads: Reads) -> None:
         """Record every file the scope's file reads, and its local module source."""
@@ -317,7 +396,7 @@ class Evaluator:
             local = _local_source(value)
             if local is None:
                 return
-            target = _join(scope.config_dir, local)
+            target = _join_from(scope, local)
             rel = _rel(target)
             if rel is not None:
                 self._module_dir(rel, reads)
@@ -325,7 +404,7 @@ class Evaluator:
         text = _partial_text(value)
         if text is not None and _is_remote(text.split("\0", 1)[0]):
             return
-        self._paths(value, scope.config_dir, reads, scope, "terraform.source", 0)
+        self._paths(value, scope, reads, scope, "terraform.source", 0)
 
     def _module_dir(self, rel_dir: str, reads: Reads) -> None:
         """A local module folder, and the local modules its .tf files call, transitively."""
@@ -368,13 +447,14 @@ class Evaluator:
             pattern = self.eval(args[1], scope) if len(args) > 1 else UNKNOWN
             value = _concat([*_pieces(value), "/", *_pieces(pattern)])
         if fn == "read_terragrunt_config":
-            for target in self._paths(value, scope.config_dir, reads, scope, fn, line):
+            for target in self._paths(value, scope, reads, scope, fn, line):
                 self._read_config(target, reads)
             return
+        bases: list[str | Scope]
         if fn in ("read_tfvars_file", "sops_decrypt_file", "mark_as_read", "mark_glob_as_read"):
-            bases = [scope.config_dir]
+            bases = [scope]
         else:  # Terraform's functions: relative to the evaluated file; in an included file, the unit too
-            bases = [scope.file_dir] if scope.file_dir == scope.config_dir else [scope.file_dir, scope.config_dir]
+            bases = scope.bases()
         is_glob = fn in ("fileset", "mark_glob_as_read")
         if is_glob:
             value = _glob_value(value)
@@ -409,18 +489,21 @@ class Evaluator:
         return scope
 
     def _paths(
-        self, value: Value, base_dir: str, reads: Reads, scope: Scope, what: str, line: int, warn: bool = True
+        self, value: Value, base_dir: str | Scope, reads: Reads, scope: Scope, what: str, line: int, warn: bool = True
     ) -> list[str]:
-        """Record `value` as a path read relative to `base_dir`; return the concrete absolute paths."""
+        """Record `value` as a path read relative to `base_dir` (a scope: its config dir); return the concrete
+        absolute paths."""
         if isinstance(value, str):
-            target = _join(base_dir, value)
+            target = _join_from(base_dir, value)
             rel = _rel(target)
             if rel is not None:
                 reads.files.add(rel)
             return [target]
         if isinstance(value, list):
             return [p for item in value for p in self._paths(item, base_dir, reads, scope, what, line, warn)]
-        pattern = _pattern(value, base_dir)
+        head = value.parts[0] if isinstance(value, Partial) else None
+        relative = isinstance(head, str) and not head.startswith("/")
+        pattern = _pattern(value, _dir_of(base_dir) if relative else ROOT)
         reads.patterns.add(pattern)
         if warn:
             reads.warnings.add(
@@ -528,7 +611,7 @@ class Evaluator:
         if c.name == "read_terragrunt_config" and c.args:
             target = self.eval(c.args[0], scope)
             if isinstance(target, str):
-                return ConfigValue(_join(scope.config_dir, target))
+                return ConfigValue(_join_from(scope, target))
         return UNKNOWN
 
     # -- Terragrunt's path functions ----------------------------------------------------------------------
@@ -538,7 +621,7 @@ class Evaluator:
         if not isinstance(name, str):
             return UNKNOWN if not isinstance(name, Partial) else _concat((None, "/", *name.parts))
         name = name or CONFIG_NAME
-        found, probes = self._search_from(_parent(scope.config_dir), name)
+        found, probes = self._search_from(scope.parent_dir, name)
         self.trace.update(probes)
         if found is not None:
             return found
