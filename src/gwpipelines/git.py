@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import subprocess
+import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -149,3 +151,44 @@ def cat_blobs(repo: Path, oids: list[str]) -> dict[str, bytes]:
         out[oid] = raw[nl + 1 : nl + 1 + size]
         pos = nl + 1 + size + 1
     return out
+
+
+def stream_blobs(repo: Path, oids: list[str]) -> Iterator[tuple[str, bytes]]:
+    """The contents of many blobs, each as soon as `git cat-file --batch` has written it: the caller works on
+    one while git reads the next, on the other core."""
+    if not oids:
+        return
+    try:
+        proc = subprocess.Popen(
+            ["git", "-C", str(repo), "cat-file", "--batch"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+        )
+    except FileNotFoundError:
+        raise GitError("git is not installed or not on PATH; install git and try again") from None
+    assert proc.stdin is not None and proc.stdout is not None
+    stdin, stdout = proc.stdin, proc.stdout
+
+    def feed() -> None:  # a thread of its own: git's output would fill its pipe while we still wrote
+        try:
+            stdin.write(("\n".join(oids) + "\n").encode())
+            stdin.close()
+        except (BrokenPipeError, ValueError):
+            pass
+
+    writer = threading.Thread(target=feed, daemon=True)
+    writer.start()
+    try:
+        for oid in oids:
+            header = stdout.readline().split(b" ")
+            if len(header) < 3 or header[1] == b"missing":
+                raise GitError(f"object {oid} is missing from the repository; fetch the full history (fetch-depth: 0)")
+            data = stdout.read(int(header[2]))
+            stdout.read(1)  # the newline after each blob
+            yield oid, data
+    finally:
+        proc.kill()
+        writer.join()
+        proc.wait()
+        stdout.close()

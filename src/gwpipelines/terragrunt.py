@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gwpipelines import hcl
+from gwpipelines.errors import ParseError
 from gwpipelines.tree import SKIPPED_DIRS, Tree, is_hidden
 
 CONFIG_NAME = "terragrunt.hcl"
@@ -103,7 +104,7 @@ class Unit:
 
 
 def unit_name(config_file: str) -> str:
-    return posixpath.dirname(config_file) or "."
+    return config_file[: max(config_file.rfind("/"), 0)] or "."  # config files are clean relative paths
 
 
 def unit_config(unit: str) -> str:
@@ -249,15 +250,24 @@ class Evaluator:
         """Read in one batch the configs to evaluate and every other .hcl file (the shared ones they include
         or read), leaving out those whose facts are cached already."""
         wanted = set(configs) | {p for p in self.tree.files if p.endswith(".hcl") and not p.endswith(CONFIG_NAME)}
-        self.tree.prefetch(p for p in wanted if self.tree.blob_id(p) not in self._blob_facts)
+        by_id = [p for p in wanted if self.tree.blob_id(p)]
+        self.tree.prefetch(p for p in wanted if not self.tree.blob_id(p))
+        # Files with a content id are scanned as git hands them over, while it reads the next ones. One that does
+        # not scan is left for facts() to report, in evaluation order, as before.
+        for path, text in self.tree.stream(p for p in by_id if self.tree.blob_id(p) not in self._blob_facts):
+            try:
+                self._blob_facts[self.tree.blob_id(path) or ""] = self.scanner(text, path)
+            except ParseError:
+                continue
 
     def config_candidates(self) -> list[str]:
         """Every terragrunt.hcl outside hidden and cache folders (units, or legacy root configs)."""
         out = []
         for path in self.tree.files:
-            if posixpath.basename(path) != CONFIG_NAME or is_hidden(path):
+            if not path.endswith(CONFIG_NAME) or posixpath.basename(path) != CONFIG_NAME:
                 continue
-            if any(part in SKIPPED_DIRS for part in path.split("/")):
+            # SKIPPED_DIRS are hidden folders too: a path without "/." has neither (the common case, cheaply).
+            if "/." in "/" + path and (is_hidden(path) or any(part in SKIPPED_DIRS for part in path.split("/"))):
                 continue
             out.append(path)
         return sorted(out)
