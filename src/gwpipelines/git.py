@@ -39,10 +39,26 @@ def is_shallow(repo: Path) -> bool:
     return run(repo, "rev-parse", "--is-shallow-repository").strip() == b"true"
 
 
-def resolve(repo: Path, ref: str) -> str:
-    """The commit sha of `ref`, or a GitError saying how to make it available."""
+def check_ref(ref: str) -> None:
     if not ref or ref.startswith("-") or any(c in ref for c in "\n\r\0 "):
         raise GitError(f"invalid ref {ref!r}: give a branch, tag or commit sha")
+
+
+def try_rev_parse(repo: Path, *args: str) -> list[str] | None:
+    """The lines `git rev-parse ARGS` prints, or None if it fails (the caller then asks step by step, for an
+    error message that says which step failed): one process for what would otherwise take several."""
+    try:
+        out = subprocess.run(["git", "-C", str(repo), "rev-parse", *args], capture_output=True, check=False)
+    except FileNotFoundError:
+        raise GitError("git is not installed or not on PATH; install git and try again") from None
+    if out.returncode != 0:
+        return None
+    return out.stdout.decode("utf-8", errors="surrogateescape").split("\n")[:-1]
+
+
+def resolve(repo: Path, ref: str) -> str:
+    """The commit sha of `ref`, or a GitError saying how to make it available."""
+    check_ref(ref)
     out = subprocess.run(
         ["git", "-C", str(repo), "rev-parse", "--verify", "--quiet", "--end-of-options", f"{ref}^{{commit}}"],
         capture_output=True,
