@@ -323,19 +323,54 @@ def load_side(
     scanner: Scanner = hcl.scan,
     facts_cache: dict[str, hcl.FileFacts] | None = None,
     reuse: tuple[Analysis, Iterable[str]] | None = None,
+    strict_accounts: bool = True,
 ) -> Side:
+    """One commit's side. With `strict_accounts=False`, accounts.yml is only read for its account names (what
+    an unchanged file is used for), without validating it: no pydantic import, a tenth of a second."""
     analysis = terragrunt.analyse(t, scanner, facts_cache, reuse)
     accounts: dict[str, str] = {}
     if t.is_file(ACCOUNTS_FILE):
-        from gwpipelines import accounts as accounts_mod
-
-        accounts = {name: _canonical(a) for name, a in accounts_mod.parse(t.read(ACCOUNTS_FILE)).items()}
+        text = t.read(ACCOUNTS_FILE)
+        light = None if strict_accounts else _account_entries(text)
+        accounts = light if light is not None else strict_accounts_of(text)
     return Side(analysis, accounts)
+
+
+def strict_accounts_of(text: str) -> dict[str, str]:
+    """accounts.yml parsed and validated in full (ParseError names file, line, account and field)."""
+    from gwpipelines import accounts as accounts_mod
+
+    return {name: _canonical(a) for name, a in accounts_mod.parse(text).items()}
 
 
 def _canonical(account: Account) -> str:
     """Two entries are equal exactly when their canonical JSON is (the model compares its field values)."""
     return json.dumps(account.model_dump(mode="json"), sort_keys=True)
+
+
+def _account_entries(text: str) -> dict[str, str] | None:
+    """accounts.yml's entries as written (keys as the strict parser sees them: every scalar a string), or None
+    when it is not a YAML mapping (the strict parser then says what is wrong)."""
+    import yaml
+
+    try:
+        data = yaml.load(text, Loader=getattr(yaml, "CBaseLoader", yaml.BaseLoader))
+    except yaml.YAMLError:
+        return None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        return None
+    return {str(k): json.dumps(v, sort_keys=True) for k, v in data.items()}
+
+
+def _validated_accounts(root: Path, commit: str, side: Side) -> Side:
+    """The side with accounts.yml validated and its entries in canonical form: it changed, so its entries are
+    compared (AccountAdded/Changed/Deleted), and a change must not land an invalid file."""
+    if not side.accounts:
+        return side  # absent, or no entries: the strict parse says the same
+    text = git.cat_blobs(root, [f"{commit}:{ACCOUNTS_FILE}"])[f"{commit}:{ACCOUNTS_FILE}"]
+    return Side(side.analysis, strict_accounts_of(text.decode("utf-8", errors="replace")))
 
 
 def repository_root(repo: Path) -> Path:
@@ -421,6 +456,10 @@ def _orchestrate(
             order.reverse()
         got = {sha: sides.get(functools.partial(tree.at_commit, root, sha), tid) for tid, sha in order}
         head_side, base_side = got[head_sha], got[diff_base]
+    if ACCOUNTS_FILE in changed:
+        head_side = _validated_accounts(root, head_sha, head_side)
+        if diff_base != git.ZERO_SHA:
+            base_side = _validated_accounts(root, diff_base, base_side)
     changes, ignored, warnings = classify(base_side, head_side, diff)
     jobs = plan_jobs(changes, event, diff_base, head_sha, base_side, head_side)
     warnings = sorted(set(warnings) | _job_warnings(jobs, base_side, head_side))
@@ -442,7 +481,7 @@ class _Sides:
     def get(self, make_tree: Callable[[], tree.Tree], tree_id: str | None) -> Side:
         side = cache.load(self.cache_dir, tree_id, "side") if tree_id else None
         if not isinstance(side, Side):
-            side = load_side(make_tree(), self.scanner, self.facts, self._reuse())
+            side = load_side(make_tree(), self.scanner, self.facts, self._reuse(), strict_accounts=False)
             if tree_id:
                 # What reuse needs (per-config traces) is stored apart: a run that finds both sides cached
                 # does not load it.
