@@ -224,10 +224,13 @@ def _var_files(attrs: dict[str, hcl.Expr]) -> list[hcl.Read]:
     """An extra_arguments block's var files, written out independently of hcl.var_file_reads."""
     out = [hcl.Read(name, (attrs[name],), 0) for name in ("required_var_files", "optional_var_files") if name in attrs]
     arguments = attrs.get("arguments")
-    for arg in arguments.items if isinstance(arguments, hcl.TupleExpr) else ():
+    items = list(arguments.items) if isinstance(arguments, hcl.TupleExpr) else []
+    for arg, following in zip(items, [*items[1:], None], strict=True):
         text = str(arg)  # canonical HCL: a literal or template is '"-var-file=..."'
         if text.startswith('"-var-file='):
             out.append(hcl.Read("-var-file", (hcl.parse_expression('"' + text[len('"-var-file=') :]),), 0))
+        elif text == '"-var-file"' and following is not None:
+            out.append(hcl.Read("-var-file", (following,), 0))
     return out
 
 

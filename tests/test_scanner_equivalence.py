@@ -71,7 +71,8 @@ terraform {
     commands           = ["plan", "apply"]
     required_var_files = [find_in_parent_folders("common.tfvars")]
     optional_var_files = [read_tfvars_file("extra.tfvars")]
-    arguments          = ["-var-file=${get_terragrunt_dir()}/x.tfvars", "-var-file=plain.tfvars", "-lock=false"]
+    arguments          = ["-var-file=${get_terragrunt_dir()}/x.tfvars", "-var-file=plain.tfvars", "-lock=false",
+      "-var-file", "${get_repo_root()}/split.tfvars"]
   }
 }
 

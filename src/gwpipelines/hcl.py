@@ -959,7 +959,13 @@ def var_file_reads(block: Block) -> list[Read]:
         if a.name in VAR_FILE_ATTRIBUTES:
             out.append(Read(a.name, (a.expr,), a.line))
         elif a.name == "arguments" and isinstance(a.expr, TupleExpr):
-            out += [Read("-var-file", (path,), a.line) for path in map(_var_file_flag, a.expr.items) if path]
+            items = a.expr.items
+            for i, arg in enumerate(items):
+                path = _var_file_flag(arg)
+                if path is None and arg == Lit("-var-file") and i + 1 < len(items):
+                    path = items[i + 1]  # "-var-file", "PATH": Go's flag package reads the next argument
+                if path is not None:
+                    out.append(Read("-var-file", (path,), a.line))
     return out
 
 

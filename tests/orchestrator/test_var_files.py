@@ -32,7 +32,9 @@ terraform {
   extra_arguments "env" {
     commands           = ["plan", "apply"]
     optional_var_files = [find_in_parent_folders("env.tfvars", "ignore")]
-    arguments          = ["-var-file=${get_repo_root()}/shared/%s.tfvars", "-lock-timeout=20m"]
+    arguments = [
+      "-var-file=${get_repo_root()}/shared/%s.tfvars", "-lock-timeout=20m", "-var-file", "../x.tfvars",
+    ]
   }
 }
 """
@@ -88,6 +90,13 @@ def test_var_file_argument_plans_the_units_passing_it(live: GitRepo) -> None:
     live.write("shared/web.tfvars", "size = 2\n")
     live.commit()
     assert changed_units(live, base) == {"acct/dev/web": ["FileChanged"], "acct/prod/web": ["FileChanged"]}
+
+
+def test_var_file_as_the_argument_after_the_flag(live: GitRepo) -> None:
+    base = live.head()
+    live.write("acct/prod/x.tfvars", "x = 1\n")  # "../x.tfvars" from acct/prod/<unit>: added, so planned
+    live.commit()
+    assert changed_units(live, base) == {"acct/prod/app": ["FileChanged"], "acct/prod/web": ["FileChanged"]}
 
 
 def test_units_reading_a_var_file(live: GitRepo) -> None:
