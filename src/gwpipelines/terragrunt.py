@@ -15,9 +15,13 @@ said to read whatever matches, with a warning.
 from __future__ import annotations
 
 import functools
+import os
+import pickle
 import posixpath
 import re
+import signal
 import sys
+import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -905,10 +909,8 @@ def analyse(
             traces[cfg], includes[cfg] = old_trace, previous.includes[cfg]
         else:
             todo.append(cfg)
-    ev.prefetch(todo)
-    for cfg in todo:
-        unit, inc = ev.unit(cfg)
-        evaluated[cfg], traces[cfg], includes[cfg] = unit, _interned(ev.trace), _interned(inc)
+    for cfg, unit, trace, inc in _evaluate_all(ev, todo):
+        evaluated[cfg], traces[cfg], includes[cfg] = unit, trace, inc
     included = set().union(*includes.values()) if includes else set()
     units = {u.path: u for cfg, u in evaluated.items() if cfg not in included}
     warnings = sorted({w for u in units.values() for w in u.warnings})
@@ -920,6 +922,72 @@ def analyse(
         traces=traces,
         includes=includes,
     )
+
+
+# A big tree is evaluated by two processes when the machine has two cores: the second half of the configs in a
+# fork. Below this many configs a fork costs more than it saves. GWPIPELINES_PARALLEL=off turns it off.
+PARALLEL_MIN_CONFIGS = 2000
+
+_Evaluated = tuple[str, Unit, frozenset[str], frozenset[str]]  # config, unit, trace, included files
+
+
+def _evaluate_all(ev: Evaluator, todo: list[str]) -> list[_Evaluated]:
+    if len(todo) >= PARALLEL_MIN_CONFIGS and _may_fork():
+        return _evaluate_in_two(ev, todo)
+    return _evaluate(ev, todo)
+
+
+def _evaluate(ev: Evaluator, todo: list[str]) -> list[_Evaluated]:
+    ev.prefetch(todo)
+    out = []
+    for cfg in todo:
+        unit, inc = ev.unit(cfg)
+        out.append((cfg, unit, _interned(ev.trace), _interned(inc)))
+    return out
+
+
+def _may_fork() -> bool:
+    if os.environ.get("GWPIPELINES_PARALLEL", "").lower() in ("off", "0", "false", "no"):
+        return False
+    affinity = getattr(os, "sched_getaffinity", None)
+    cores = len(affinity(0)) if affinity else (os.cpu_count() or 1)
+    # Forking a process that runs other threads (a test server, say) could copy a lock one of them holds.
+    return hasattr(os, "fork") and cores >= 2 and threading.active_count() == 1
+
+
+def _evaluate_in_two(ev: Evaluator, todo: list[str]) -> list[_Evaluated]:
+    """The first half here, the second in a forked child that pickles its answers back: the same answers, in
+    the same order, as one process gives. If the child fails (an unparseable file, say), its half is evaluated
+    here again, so that the error raised is the one a single process raises."""
+    half = len(todo) // 2
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: evaluate, answer, and leave without running any of the parent's exit handlers
+        try:
+            os.close(read_end)
+            try:
+                answer: list[_Evaluated] | None = _evaluate(ev, todo[half:])
+            except Exception:
+                answer = None
+            with os.fdopen(write_end, "wb") as pipe:
+                pickle.dump(answer, pipe, protocol=pickle.HIGHEST_PROTOCOL)
+        finally:
+            os._exit(0)
+    os.close(write_end)
+    with os.fdopen(read_end, "rb") as pipe:
+        try:
+            mine = _evaluate(ev, todo[:half])
+            try:
+                theirs = pickle.load(pipe)
+            except (EOFError, pickle.UnpicklingError):
+                theirs = None
+        finally:
+            if os.waitpid(pid, os.WNOHANG) == (0, 0):  # still running: this half failed
+                os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
+    if theirs is None:
+        return mine + _evaluate(ev, todo[half:])
+    return mine + [(cfg, unit, _interned(trace), _interned(inc)) for cfg, unit, trace, inc in theirs]
 
 
 def _touched(changed: Iterable[str]) -> Callable[[frozenset[str]], bool]:
