@@ -99,11 +99,12 @@ def role_arn_for(*, action: str, account: str, auth: AuthenticationConfig) -> st
 
 
 # STS RoleSessionName: 2..64 characters of [\w+=,.@-] (ASCII word characters).
-_SESSION_BAD = re.compile(r"[^A-Za-z0-9_+=,.@-]+")
+_SESSION_BAD = re.compile(r"[^A-Za-z0-9_+=,.@]+")
 SESSION_NAME_MAX = 64
 
 
 def _clean(text: str) -> str:
+    # `-` counts as bad too, so runs of dashes and hostile characters collapse into one separator.
     return _SESSION_BAD.sub("-", text).strip("-")
 
 
