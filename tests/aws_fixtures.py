@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import logging
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 
@@ -27,6 +28,21 @@ class MotoServer:
         request = urllib.request.Request(f"{self.url}/moto-api/reset", method="POST")
         with urllib.request.urlopen(request, timeout=10) as response:
             response.read()
+
+
+def aws_client(service: str, env: Mapping[str, str]) -> Any:
+    """A boto3 client configured only from `env` (an `aws_env` or an `assume_role_env` answer), never from the
+    machine's own AWS settings: endpoint from AWS_ENDPOINT_URL_<SERVICE>, keys and region from `env`."""
+    import boto3
+
+    return boto3.client(
+        service,
+        region_name=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-east-1",
+        endpoint_url=env.get(f"AWS_ENDPOINT_URL_{service.upper()}") or env.get("AWS_ENDPOINT_URL"),
+        aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
+        aws_session_token=env.get("AWS_SESSION_TOKEN"),
+    )
 
 
 @pytest.fixture(scope="session")
