@@ -3,6 +3,9 @@
 - `moto_server`: moto in server mode on loopback (one per session; `.reset()` wipes its state). moto checks neither
   the web identity token nor the role's trust policy (FACTS.md): trust policies are tested separately.
 - `oidc_server`: the local GitHub OIDC token endpoint (tests/servers/oidc.py), reset to its default job per test.
+- `sts_gate`: an STS endpoint in front of moto that, like AWS, verifies the token against the OIDC server's JWKS
+  and evaluates the role's trust policy stored in moto's IAM (tests/servers/sts_gate.py). Opt-in: point
+  AWS_ENDPOINT_URL_STS at `sts_gate.url` after creating the OIDC provider and roles in moto's IAM.
 - `aws_env`: the environment of a pipelines job wired to both: what `credentials.assume_role_env(environ=...)` and
   boto3 clients (through AWS_ENDPOINT_URL_*) read. moto's state is reset for each test that uses it.
 """
@@ -18,6 +21,7 @@ from typing import Any
 import pytest
 
 from tests.servers.oidc import OidcServer
+from tests.servers.sts_gate import StsGate
 
 
 @dataclass
@@ -90,3 +94,12 @@ def aws_env(moto_server: MotoServer, oidc_server: OidcServer) -> dict[str, str]:
         "AWS_DEFAULT_REGION": "us-east-1",
         "AWS_REGION": "us-east-1",
     }
+
+
+@pytest.fixture
+def sts_gate(aws_env: dict[str, str], moto_server: MotoServer, oidc_server: OidcServer) -> Iterator[StsGate]:
+    gate = StsGate(moto_url=moto_server.url, jwks_url=oidc_server.jwks_url, iam=aws_client("iam", aws_env)).start()
+    try:
+        yield gate
+    finally:
+        gate.stop()

@@ -123,9 +123,13 @@ def session_name(*, actor: str, ref: str, pr: int | None, job_id: str) -> str:
 def assume_role_env(
     *, action: str, account: str, auth: AuthenticationConfig, session_name: str, environ: Mapping[str, str]
 ) -> dict[str, str]:
-    """GitHub OIDC token -> STS AssumeRoleWithWebIdentity -> the environment an extension runs with."""
+    """GitHub OIDC token -> STS AssumeRoleWithWebIdentity -> the environment an extension runs with.
+
+    Inside Actions, the token and the credentials are registered with `::add-mask::` (on stderr) before anything
+    else can print them; callers still pass logs through `mask(text, secrets_of(env))` for files and comments."""
     role_arn = role_arn_for(action=action, account=account, auth=auth)
     token = oidc.request_token(environ, audience=auth.audience)
+    add_masks([token], environ=environ)
     creds = _assume(
         role_arn=role_arn,
         token=token,
@@ -133,13 +137,15 @@ def assume_role_env(
         auth=auth,
         endpoint=environ.get("AWS_ENDPOINT_URL_STS") or None,
     )
-    return {
+    env = {
         "AWS_ACCESS_KEY_ID": creds["AccessKeyId"],
         "AWS_SECRET_ACCESS_KEY": creds["SecretAccessKey"],
         "AWS_SESSION_TOKEN": creds["SessionToken"],
         "AWS_REGION": auth.region,
         "AWS_DEFAULT_REGION": auth.region,
     }
+    add_masks(secrets_of(env), environ=environ)
+    return env
 
 
 def _assume(*, role_arn: str, token: str, session: str, auth: AuthenticationConfig, endpoint: str | None) -> Any:
@@ -150,6 +156,7 @@ def _assume(*, role_arn: str, token: str, session: str, auth: AuthenticationConf
     from botocore.exceptions import BotoCoreError, ClientError
 
     # Unsigned: the web identity token is the only credential; ambient AWS keys must play no part.
+    # botocore's standard retry mode retries throttling, 5xx and STS's IDPCommunicationError, a bounded 4 times.
     config = Config(
         signature_version=UNSIGNED,
         retries={"max_attempts": 4, "mode": "standard"},

@@ -13,7 +13,7 @@ from gwpipelines import oidc
 from gwpipelines.errors import UserError
 from gwpipelines.trust_policy import SUBJECT_CLAIM_KEYS, TrustSettings, policy, render, subject_customization
 from tests.aws_fixtures import aws_client
-from tests.credentials.iam_trust import UnsupportedPolicy, allows
+from tests.servers.iam_trust import UnsupportedPolicy, allows
 from tests.servers.oidc import GithubContext, OidcServer
 
 SETTINGS = TrustSettings(account_id="111111111111", pipelines_repo="acme/infrastructure-pipelines")
