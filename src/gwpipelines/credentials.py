@@ -56,7 +56,7 @@ class AccountRoles(BaseModel):
 
     def role_arn(self, role: str) -> str:
         """A role name is expanded in this account; an ARN is used as written (it may name another account)."""
-        return role if role.startswith("arn:") else f"arn:aws:iam::{self.account_id}:role/{role}"
+        return role if role.startswith("arn:") else f"arn:aws:iam::{self.account_id}:role/{role.lstrip('/')}"
 
 
 _ROLE_NAME = re.compile(r"(/[\w+=,.@-]+)*/?[\w+=,.@-]{1,64}", re.ASCII)

@@ -73,7 +73,7 @@ def test_defaults_and_expansion() -> None:
     assert AUTH.session_duration_seconds == 3600
     assert AUTH.audience == "sts.amazonaws.com"
     assert role_arn_for(action="plan", account="prod", auth=AUTH) == "arn:aws:iam::111111111111:role/p"
-    assert role_arn_for(action="destroy", account="prod", auth=AUTH) == "arn:aws:iam::111111111111:role//ops/a"
+    assert role_arn_for(action="destroy", account="prod", auth=AUTH) == "arn:aws:iam::111111111111:role/ops/a"
 
 
 def test_unknown_action_is_refused() -> None:
