@@ -173,13 +173,28 @@ def _assume(*, role_arn: str, token: str, session: str, auth: AuthenticationConf
         )
     except ClientError as e:
         err = e.response.get("Error", {})
+        code, message = str(err.get("Code")), str(err.get("Message"))
         raise CredentialsError(
-            f"AWS STS refused AssumeRoleWithWebIdentity into {role_arn}: {err.get('Code')}: {err.get('Message')}; "
-            f"check that the role's trust policy allows this token ({oidc.describe_token(token)})"
+            f"AWS STS refused AssumeRoleWithWebIdentity into {role_arn}: {code}: {message}; "
+            f"{_hint(code, message)} ({oidc.describe_token(token)})"
         ) from None
     except BotoCoreError as e:
         raise CredentialsError(f"could not reach AWS STS to assume {role_arn}: {e}") from None
     return answer["Credentials"]
+
+
+def _hint(code: str, message: str) -> str:
+    """What to do about STS's answer, in the words of our config and templates."""
+    if code == "ValidationError" and "MaxSessionDuration" in message:
+        return "lower authentication.session_duration_seconds or raise the role's MaxSessionDuration"
+    if code == "InvalidIdentityToken":
+        return (
+            "check that the account has the IAM OIDC provider token.actions.githubusercontent.com "
+            "with authentication.audience among its client ids"
+        )
+    if code == "ExpiredTokenException":
+        return "the GitHub OIDC token expired before STS saw it; re-run the job"
+    return "check that the role's trust policy (gwpipelines trust-policy) allows this token"
 
 
 def mask(text: str, secrets: Iterable[str]) -> str:

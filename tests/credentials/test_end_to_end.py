@@ -89,7 +89,7 @@ def test_the_live_repo_gets_no_role_at_all(aws: dict[str, str], oidc_server: Oid
 def test_a_token_for_another_audience_is_refused(aws: dict[str, str], oidc_server: OidcServer) -> None:
     oidc_server.context = ON_MAIN
     other = AuthenticationConfig.model_validate({**AUTH.model_dump(), "audience": "https://github.com/acme"})
-    with pytest.raises(CredentialsError, match="InvalidIdentityToken: Incorrect token audience"):
+    with pytest.raises(CredentialsError, match=r"InvalidIdentityToken: Incorrect token audience.*OIDC provider"):
         assume_role_env(action="plan", account="prod", auth=other, session_name="gw-x", environ=aws)
 
 
@@ -113,3 +113,12 @@ def test_outside_actions_nothing_is_printed(aws: dict[str, str], oidc_server: Oi
     with redirect_stdout(out), redirect_stderr(err):
         assume(aws, "plan")
     assert out.getvalue() == err.getvalue() == ""
+
+
+def test_a_session_longer_than_the_role_allows_says_which_setting(aws: dict[str, str], oidc_server: OidcServer) -> None:
+    oidc_server.context = ON_MAIN
+    long = AuthenticationConfig.model_validate({**AUTH.model_dump(), "session_duration_seconds": 7200})
+    with pytest.raises(CredentialsError, match=r"lower authentication\.session_duration_seconds"):
+        assume_role_env(action="apply", account="prod", auth=long, session_name="gw-x", environ=aws)
+    aws_client("iam", aws).update_role(RoleName="gw-apply", MaxSessionDuration=7200)
+    assert assume_role_env(action="apply", account="prod", auth=long, session_name="gw-x", environ=aws)

@@ -4,8 +4,8 @@ For `AssumeRoleWithWebIdentity` it does what STS does before it hands out creden
 1. finds the account's IAM OIDC provider for the token's issuer (in moto's IAM) -> else InvalidIdentityToken;
 2. verifies the token: RS256 signature against the issuer's JWKS (the local OIDC server), expiry, and that `aud`
    is one of the provider's client ids -> else InvalidIdentityToken / ExpiredTokenException;
-3. reads the role's trust policy (moto's IAM) and evaluates it for the token's claims (tests/credentials/iam_trust)
-   -> else AccessDenied;
+3. reads the role's trust policy (moto's IAM) and evaluates it for the token's claims (tests/servers/iam_trust)
+   -> else AccessDenied; a DurationSeconds above the role's MaxSessionDuration -> ValidationError;
 then forwards the call to moto, which issues the credentials. Every other request is forwarded unchanged.
 Errors use STS's XML error shape and status codes, so boto3 raises the same ClientError as against AWS.
 """
@@ -68,7 +68,7 @@ class StsGate:
             self._httpd.server_close()
 
     # -- the checks STS makes ----------------------------------------------------------------------------------
-    def check(self, role_arn: str, token: str) -> None:
+    def check(self, role_arn: str, token: str, duration: int = 3600) -> None:
         try:
             unverified = jwt.decode(token, options={"verify_signature": False})
         except jwt.PyJWTError:
@@ -101,6 +101,12 @@ class StsGate:
             or not allows(role["AssumeRolePolicyDocument"], claims=claims, provider_arn=provider_arn)
         ):
             raise StsRefusal(403, "AccessDenied", "Not authorized to perform sts:AssumeRoleWithWebIdentity")
+        if duration > int(role.get("MaxSessionDuration", 3600)):
+            raise StsRefusal(
+                400,
+                "ValidationError",
+                "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.",
+            )
 
     # -- HTTP --------------------------------------------------------------------------------------------------
     def _handle(self, h: BaseHTTPRequestHandler) -> None:
@@ -109,7 +115,8 @@ class StsGate:
         form.update({k: v[-1] for k, v in parse_qs(urlsplit(h.path).query).items()})
         if form.get("Action") == "AssumeRoleWithWebIdentity":
             try:
-                self.check(form.get("RoleArn", ""), form.get("WebIdentityToken", ""))
+                duration = int(form.get("DurationSeconds") or 3600)
+                self.check(form.get("RoleArn", ""), form.get("WebIdentityToken", ""), duration)
             except StsRefusal as refusal:
                 self.refusals.append(refusal.code)
                 return _send_error(h, refusal)
