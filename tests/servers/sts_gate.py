@@ -12,10 +12,9 @@ Errors use STS's XML error shape and status codes, so boto3 raises the same Clie
 
 from __future__ import annotations
 
-import threading
 import urllib.error
 import urllib.request
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 from xml.sax.saxutils import escape
@@ -23,6 +22,7 @@ from xml.sax.saxutils import escape
 import jwt
 
 from tests.servers.iam_trust import allows
+from tests.servers.loopback import LoopbackServer, send
 
 STS_NS = "https://sts.amazonaws.com/doc/2011-06-15/"
 
@@ -39,33 +39,21 @@ class StsGate:
         self.jwks = jwt.PyJWKClient(jwks_url, cache_keys=False)
         self.iam = iam  # a boto3 IAM client on moto, for providers and trust policies
         self.refusals: list[str] = []
-        self._httpd: ThreadingHTTPServer | None = None
+        self._http: LoopbackServer | None = None
 
     @property
     def url(self) -> str:
-        assert self._httpd is not None
-        host, port = self._httpd.server_address[:2]
-        return f"http://{host}:{port}"
+        assert self._http is not None
+        return self._http.url
 
     def start(self) -> StsGate:
-        gate = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                gate._handle(self)
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._httpd.daemon_threads = True
-        threading.Thread(target=self._httpd.serve_forever, args=(0.05,), name="sts-gate", daemon=True).start()
+        self._http = LoopbackServer(self._handle, "sts-gate")
         return self
 
     def stop(self) -> None:
-        if self._httpd is not None:
-            self._httpd.shutdown()
-            self._httpd.server_close()
+        if self._http is not None:
+            self._http.stop()
+            self._http = None
 
     # -- the checks STS makes ----------------------------------------------------------------------------------
     def check(self, role_arn: str, token: str, duration: int = 3600) -> None:
@@ -124,17 +112,13 @@ class StsGate:
 
     def _forward(self, h: BaseHTTPRequestHandler, body: bytes) -> None:
         headers = {k: v for k, v in h.headers.items() if k.lower() not in ("host", "content-length", "connection")}
-        request = urllib.request.Request(self.moto_url + h.path, data=body, headers=headers, method="POST")
+        request = urllib.request.Request(self.moto_url + h.path, data=body or None, headers=headers, method=h.command)
         try:
             with urllib.request.urlopen(request, timeout=30) as r:
                 status, content, ctype = r.status, r.read(), r.headers.get("Content-Type", "text/xml")
         except urllib.error.HTTPError as e:
             status, content, ctype = e.code, e.read(), e.headers.get("Content-Type", "text/xml")
-        h.send_response(status)
-        h.send_header("Content-Type", ctype)
-        h.send_header("Content-Length", str(len(content)))
-        h.end_headers()
-        h.wfile.write(content)
+        send(h, status, content, ctype)
 
 
 def _send_error(h: BaseHTTPRequestHandler, refusal: StsRefusal) -> None:
@@ -144,8 +128,4 @@ def _send_error(h: BaseHTTPRequestHandler, refusal: StsRefusal) -> None:
         f"<Message>{escape(refusal.message)}</Message></Error>"
         "<RequestId>4f5e3d2c-1b0a-4c9d-8e7f-6a5b4c3d2e1f</RequestId></ErrorResponse>"
     ).encode()
-    h.send_response(refusal.status)
-    h.send_header("Content-Type", "text/xml")
-    h.send_header("Content-Length", str(len(xml)))
-    h.end_headers()
-    h.wfile.write(xml)
+    send(h, refusal.status, xml, "text/xml")
