@@ -68,10 +68,23 @@ class AuthenticationConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    region: str = Field(default="us-east-1", pattern=r"^[a-z]{2}(-[a-z]+)+-\d+$")
-    session_duration_seconds: int = Field(default=3600, ge=900, le=43200)
-    audience: str = Field(default="sts.amazonaws.com", min_length=1)
-    accounts: dict[str, AccountRoles] = Field(default_factory=dict)
+    region: str = Field(
+        default="us-east-1",
+        pattern=r"^[a-z]{2}(-[a-z]+)+-\d+$",
+        description="AWS region for STS and the extensions' AWS_REGION / AWS_DEFAULT_REGION",
+    )
+    session_duration_seconds: int = Field(
+        default=3600, ge=900, le=43200, description="STS session length; at most each role's MaxSessionDuration"
+    )
+    audience: str = Field(
+        default="sts.amazonaws.com",
+        min_length=1,
+        description="`aud` of the GitHub OIDC token; a client id of the accounts' IAM OIDC provider",
+    )
+    accounts: dict[str, AccountRoles] = Field(
+        default_factory=dict,
+        description="account name (as in accounts.yml and in jobs' `account`) -> its plan and apply roles",
+    )
 
 
 # Plans must never hold the apply role: a pull request's code runs under the plan role only.
