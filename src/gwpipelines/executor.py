@@ -8,7 +8,6 @@ per-job log, the result files and the Actions job summary.
 
 from __future__ import annotations
 
-import importlib
 import os
 import re
 import shutil
@@ -21,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from gwpipelines import git, scheduler
+from gwpipelines import credentials, git, scheduler
 from gwpipelines.config import Instance, PipelineConfig
 from gwpipelines.errors import GitError
 from gwpipelines.extensions.base import ExtensionError, Outcome, Step
@@ -65,8 +64,7 @@ class _Log:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __call__(self, text: str) -> None:
-        for secret in self.secrets:
-            text = text.replace(secret, "***")
+        text = credentials.mask(text, self.secrets)
         with self.lock:
             self.lines.append(text)
             with self.path.open("a", encoding="utf-8", errors="replace") as f:
@@ -151,11 +149,6 @@ def run_job(job: Job, checkout: Path, config: PipelineConfig, ctx: Context) -> t
             job.id, job.unit, str(job.action), status, summary, outputs, log.tail(), time.monotonic() - start, failure
         )
 
-    try:
-        env = job_environment(job, config, ctx, log)
-    except Exception as e:  # credentials: a GwError with a clear message, or anything boto3/HTTP raised
-        log(f"credentials: {e}")
-        return finish(Status.FAILED, PlanSummary(), {}, f"could not assume the role for '{job.account}': {e}"), detail
     instances = config.steps_for(str(job.action))
     if not instances:
         why = f"no configured extension runs {job.action}"
@@ -163,7 +156,14 @@ def run_job(job: Job, checkout: Path, config: PipelineConfig, ctx: Context) -> t
             why += "; install the account-factory extension and configure the account_factory section"
         log(why)
         return finish(Status.FAILED, PlanSummary(), {}, why), detail
-    runs = _run_instances(job, checkout, instances, env, config, ctx, log)
+    envs: dict[str | None, dict[str, str]] = {}
+    for account in dict.fromkeys(i.cls.role_account(i.config, job.account) for i in instances):
+        try:
+            envs[account] = job_environment(job, account, config, ctx, log)
+        except Exception as e:  # credentials: a GwError with a clear message, or anything boto3/HTTP raised
+            log(f"credentials: {e}")
+            return finish(Status.FAILED, PlanSummary(), {}, f"could not assume the role for '{account}': {e}"), detail
+    runs = _run_instances(job, checkout, instances, envs, config, ctx, log)
     detail["instances"] = [
         {"name": r.name, "ok": r.outcome.ok, "attempts": r.attempts, "message": r.outcome.message} for r in runs
     ]
@@ -188,7 +188,7 @@ def _run_instances(
     job: Job,
     checkout: Path,
     instances: tuple[Instance, ...],
-    env: dict[str, str],
+    envs: Mapping[str | None, dict[str, str]],
     config: PipelineConfig,
     ctx: Context,
     log: _Log,
@@ -202,6 +202,7 @@ def _run_instances(
     def work(task: scheduler.Task) -> _InstanceRun:
         inst = by_name[task.id]
         inputs = {d: finished[d].outputs for d in inst.config.depends_on if d in finished}
+        env = envs[inst.cls.role_account(inst.config, job.account)]
         step = Step(
             str(job.action), job.unit, job.account, checkout, env, log, inst.config.timeout_seconds, inputs=inputs
         )
@@ -262,28 +263,27 @@ def run_instance(inst: Instance, job: Job, step: Step) -> tuple[Outcome, dict[st
     return outcome, outputs
 
 
-def job_environment(job: Job, config: PipelineConfig, ctx: Context, log: _Log) -> dict[str, str]:
-    """The environment an extension runs with: the executor's minus its own secrets, plus the account's assumed
-    role when there is an account and an `authentication` section."""
+def job_environment(job: Job, account: str | None, config: PipelineConfig, ctx: Context, log: _Log) -> dict[str, str]:
+    """The environment an extension runs with: the executor's minus its own secrets, plus the assumed role of
+    `account` when there is one and pipelines.yml has an `authentication` section."""
     env = {k: v for k, v in ctx.environ.items() if k not in WITHHELD_ENV}
-    if job.account is None or config.authentication is None:
-        why = "the job has no account" if job.account is None else "pipelines.yml has no authentication section"
+    if account is None or config.authentication is None:
+        why = "the job has no account" if account is None else "pipelines.yml has no authentication section"
         log(f"credentials: no role assumed ({why}); the tools use this environment's own AWS credentials")
         return env
-    credentials = importlib.import_module("gwpipelines.credentials")
     action = str(job.action)
     name = credentials.session_name(
         actor=ctx.environ.get("GITHUB_ACTOR", "local"), ref=ctx.environ.get("GITHUB_REF", ""), pr=ctx.pr, job_id=job.id
     )
     assumed: dict[str, str] = credentials.assume_role_env(
-        action=action, account=job.account, auth=config.authentication, session_name=name, environ=ctx.environ
+        action=action, account=account, auth=config.authentication, session_name=name, environ=ctx.environ
     )
-    log.secrets.extend(v for k, v in assumed.items() if k in AWS_CREDENTIAL_ENV and v)
+    log.secrets.extend(credentials.secrets_of(assumed))
     for k in AWS_CREDENTIAL_ENV:
         env.pop(k, None)
     env.update(assumed)
     role = "apply" if action in ("apply", "destroy", "account-create") else "plan"
-    log(f"credentials: assumed the {role} role of account '{job.account}' (session {name})")
+    log(f"credentials: assumed the {role} role of account '{account}' (session {name})")
     return env
 
 

@@ -15,6 +15,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from gwpipelines import git
+from gwpipelines.config import PipelineConfig
 from gwpipelines.errors import GitError, UserError
 from gwpipelines.models import Action, ChangeType, Job
 
@@ -226,3 +227,19 @@ def _tree_entries(repo: Path, ref: str, paths: list[str]) -> dict[str, str]:
                 if name == path:
                     out[path] = meta.split(" ")[0]
     return out
+
+
+def check_accounts(jobs: list[Job], config: PipelineConfig) -> None:
+    """With an `authentication` section, every account a job would assume a role in must be configured there:
+    refused up front, rather than each job failing at its turn."""
+    auth = config.authentication
+    if auth is None:
+        return
+    for job in jobs:
+        for inst in config.steps_for(str(job.action)):
+            account = inst.cls.role_account(inst.config, job.account)
+            if account is not None and account not in auth.accounts:
+                raise JobRefused(
+                    f"job {job.id}: account: '{account}' has no roles in pipelines.yml; add "
+                    f"authentication.accounts.{account} with account_id, plan_role and apply_role"
+                )

@@ -18,7 +18,7 @@ from tests.executor.conftest import (
 )
 from tests.gitrepo import GitRepo
 
-ZERO = "0" * 40
+PREVIOUS = "HEAD~1"  # dev_live: the commit before the units were added
 DEV = "non-prod/us-east-1/dev"
 DEV_UNITS = [f"{DEV}/{c}" for c in ("app", "bastion", "mysql", "redis", "vpc")]
 
@@ -46,7 +46,7 @@ def run_push(repo: GitRepo, tmp_path: Path, base: str, name: str, *extra: str): 
 
 
 def test_first_push_applies_every_unit_in_dependency_order(dev_live: GitRepo, tmp_path: Path, standin: Standin):
-    res = run_push(dev_live, tmp_path, ZERO, "results")
+    res = run_push(dev_live, tmp_path, PREVIOUS, "results")
     assert res.code == 0, res.err
     results = results_by_id(res)
     assert sorted(results) == sorted(f"apply:{u}" for u in DEV_UNITS)
@@ -70,7 +70,7 @@ def test_first_push_applies_every_unit_in_dependency_order(dev_live: GitRepo, tm
 
 def test_a_unit_failing_mid_apply_skips_its_dependents_only(dev_live: GitRepo, tmp_path: Path, standin: Standin):
     standin.faults({f"{DEV}/mysql": {"command": "apply", "mode": "fail", "message": "AccessDenied: not allowed"}})
-    res = run_push(dev_live, tmp_path, ZERO, "results")
+    res = run_push(dev_live, tmp_path, PREVIOUS, "results")
     assert res.code == 1
     assert "1 job(s) failed: apply:non-prod/us-east-1/dev/mysql" in res.err
     results = results_by_id(res)
@@ -90,7 +90,7 @@ def test_a_unit_failing_mid_apply_skips_its_dependents_only(dev_live: GitRepo, t
 
 
 def test_pull_request_plans_then_merge_applies(dev_live: GitRepo, tmp_path: Path, standin: Standin) -> None:
-    assert run_push(dev_live, tmp_path, ZERO, "initial").code == 0
+    assert run_push(dev_live, tmp_path, PREVIOUS, "initial").code == 0
     base = dev_live.head()
     dev_live.git("checkout", "-q", "-b", "change")
     dev_live.write(f"{DEV}/env.hcl", dev_live.read(f"{DEV}/env.hcl").replace("db.t4g.micro", "db.t4g.small"))

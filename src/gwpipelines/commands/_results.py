@@ -41,6 +41,7 @@ def run_jobs(
     """Validate against the repo, run, print; exit 1 (RunFailed) after printing when a job failed."""
     cfg = pipeline_config.load(Path(config_path) if config_path else None)
     jobvalidation.check_repo(repo, jobs, cfg.core.default_branch)
+    jobvalidation.check_accounts(jobs, cfg)
     out_dir = Path(results_dir) if results_dir else executor.default_results_dir()
     ctx = executor.Context(repo=repo, results_dir=out_dir, environ=dict(os.environ), pr=pr)
     click.echo(f"gwpipelines: running {len(jobs)} job(s); results and logs in {out_dir}", err=True)
