@@ -176,6 +176,19 @@ def check_repo(repo: Path, jobs: list[Job], default_branch: str) -> None:
                     f"{label}: ref: {job.action} refused: commit {job.ref[:12]} is not on the default branch "
                     f"'{default_branch}'; only merged commits are applied (plan it instead)"
                 )
+            if job.action is Action.DESTROY:
+                _check_deleted(repo, job, branch_sha, default_branch, label)
+
+
+def _check_deleted(repo: Path, job: Job, branch_sha: str, default_branch: str, label: str) -> None:
+    """A destroy is only for a unit deleted on the default branch: one still there is never destroyed."""
+    unit = job.unit or "."
+    config = "terragrunt.hcl" if unit == "." else f"{unit}/terragrunt.hcl"
+    if _tree_entries(repo, branch_sha, [config]):
+        raise JobRefused(
+            f"{label}: action: destroy refused: unit '{unit}' still exists on '{default_branch}'; only units "
+            "deleted there are destroyed"
+        )
 
 
 def default_branch_sha(repo: Path, branch: str) -> str:

@@ -145,3 +145,9 @@ def test_jobs_file_takes_orchestrate_output(live: GitRepo, tmp_path: Path, stand
     assert [r["id"] for r in res.json()["results"]] == [f"plan:{VPC}"]
     both = execute(live.path, tmp_path / "r2", "--jobs-file", str(path), "--job", "{}")
     assert both.code == 2 and "exactly one" in both.err
+
+
+def test_destroy_only_for_units_deleted_on_the_default_branch(live: GitRepo, tmp_path: Path, standin: Standin) -> None:
+    """Safety first: a destroy job (even at a commit on main) for a unit that still exists on main is refused."""
+    line = refused(live, tmp_path, job(VPC, "destroy", live.head()), "action")
+    assert f"unit '{VPC}' still exists on 'main'" in line
