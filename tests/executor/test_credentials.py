@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -115,20 +116,15 @@ def test_an_account_without_roles_is_refused_before_anything_runs(
     assert not (tmp_path / "r").exists()
 
 
-def test_an_sts_refusal_fails_the_job_and_says_why(
-    dev_live: GitRepo, tmp_path: Path, standin: Standin, aws: dict[str, str]
+def test_a_refused_token_fails_the_job_and_says_why(
+    dev_live: GitRepo, tmp_path: Path, standin: Standin, aws: dict[str, str], oidc_server: Any
 ) -> None:
-    standin.monkeypatch.setenv("ACTIONS_ID_TOKEN_REQUEST_URL", "http://127.0.0.1:9/token?x=1")
+    oidc_server.fail_next(5, status=403)  # the workflow lacks `id-token: write`
     cfg = write_config(tmp_path / "pipelines.yml", config_text())
-    res = execute(
-        dev_live.path,
-        tmp_path / "r",
-        "--config",
-        str(cfg),
-        "--job",
-        json.dumps(job(f"{DEV}/vpc", "plan", dev_live.head())),
-    )
+    one = json.dumps(job(f"{DEV}/vpc", "plan", dev_live.head()))
+    res = execute(dev_live.path, tmp_path / "r", "--config", str(cfg), "--job", one)
     assert res.code == 1
     (result,) = res.json()["results"]
     assert result["status"] == "failed" and result["failure"].startswith("could not assume the role for 'non-prod'")
-    assert standin.applied() == []
+    assert "403" in result["failure"] or "id-token" in result["failure"], result["failure"]
+    assert not (standin.state_dir / DEV / "vpc").exists()  # the tool never ran
