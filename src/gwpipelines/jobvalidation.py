@@ -172,9 +172,10 @@ def check_repo(repo: Path, jobs: list[Job], default_branch: str) -> None:
             if branch_sha is None:
                 branch_sha = default_branch_sha(repo, default_branch)
             if not git.is_ancestor(repo, job.ref, branch_sha):
+                shallow = " (this checkout is shallow: check out with fetch-depth: 0)" if git.is_shallow(repo) else ""
                 raise JobRefused(
                     f"{label}: ref: {job.action} refused: commit {job.ref[:12]} is not on the default branch "
-                    f"'{default_branch}'; only merged commits are applied (plan it instead)"
+                    f"'{default_branch}'{shallow}; only merged commits are applied (plan it instead)"
                 )
             if job.action is Action.DESTROY:
                 _check_deleted(repo, job, branch_sha, default_branch, label)
@@ -240,6 +241,20 @@ def _tree_entries(repo: Path, ref: str, paths: list[str]) -> dict[str, str]:
                 if name == path:
                     out[path] = meta.split(" ")[0]
     return out
+
+
+def check_live_repo(live_repo: str | None, config: PipelineConfig) -> None:
+    """The dispatched live repo must be the one pipelines.yml names: the pipelines repo's roles are for it only."""
+    expected = config.core.live_repo
+    if live_repo is None:
+        return
+    if expected is None:
+        raise JobRefused("core.live_repo: not set in pipelines.yml; set it to the live repository's OWNER/NAME")
+    if live_repo.lower() != expected.lower():
+        raise JobRefused(
+            f"--live-repo: {live_repo} is not the live repository of pipelines.yml (core.live_repo: {expected}); "
+            "refusing to run its code"
+        )
 
 
 def check_accounts(jobs: list[Job], config: PipelineConfig) -> None:

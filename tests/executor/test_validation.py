@@ -151,3 +151,15 @@ def test_destroy_only_for_units_deleted_on_the_default_branch(live: GitRepo, tmp
     """Safety first: a destroy job (even at a commit on main) for a unit that still exists on main is refused."""
     line = refused(live, tmp_path, job(VPC, "destroy", live.head()), "action")
     assert f"unit '{VPC}' still exists on 'main'" in line
+
+
+def test_live_repo_must_match_the_config(live: GitRepo, tmp_path: Path, standin: Standin) -> None:
+    config = tmp_path / "pipelines.yml"
+    config.write_text("core:\n  live_repo: acme/infrastructure-live\n")
+    one = json.dumps(job(VPC, "plan", live.head()))
+    other = execute(live.path, tmp_path / "r", "--job", one, "--config", str(config), "--live-repo", "evil/fork")
+    assert other.code == 2 and "--live-repo: evil/fork is not the live repository of pipelines.yml" in other.err
+    same = execute(
+        live.path, tmp_path / "r", "--job", one, "--config", str(config), "--live-repo", "Acme/Infrastructure-Live"
+    )
+    assert same.code == 0, same.err

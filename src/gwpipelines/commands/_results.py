@@ -36,10 +36,17 @@ def results_dir_option(f: click.decorators.FC) -> click.decorators.FC:
 
 
 def run_jobs(
-    repo: Path, jobs: list[Job], config_path: str | None, results_dir: str | None, fmt: str, pr: int | None = None
+    repo: Path,
+    jobs: list[Job],
+    config_path: str | None,
+    results_dir: str | None,
+    fmt: str,
+    pr: int | None = None,
+    live_repo: str | None = None,
 ) -> None:
     """Validate against the repo, run, print; exit 1 (RunFailed) after printing when a job failed."""
     cfg = pipeline_config.load(Path(config_path) if config_path else None)
+    jobvalidation.check_live_repo(live_repo, cfg)
     jobvalidation.check_repo(repo, jobs, cfg.core.default_branch)
     jobvalidation.check_accounts(jobs, cfg)
     out_dir = Path(results_dir) if results_dir else executor.default_results_dir()
