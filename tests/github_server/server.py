@@ -65,6 +65,7 @@ class GitHubServer:
         self.dispatches: list[Dispatch] = []
         self.violations: list[str] = []
         self.requests: list[tuple[str, str]] = []
+        self.operations: list[tuple[str, str, str]] = []  # (method, path, operationId) of every API request routed
         self.tokens: dict[str, str] = {}  # token -> login; empty: any token is accepted as BOT_LOGIN
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
@@ -257,6 +258,7 @@ class GitHubServer:
             self._violation(f"{method} {path}: no such operation in GitHub's description (or not implemented here)")
             return self._json(404, {"message": "Not Found", "documentation_url": DOCS})
         route, params = found
+        self.operations.append((method, path, route.operation_id))
         query = {key: request.args.get(key, "") for key in request.args}
         headers = {key: value for key, value in request.headers.items()}
         raw = request.get_data()
