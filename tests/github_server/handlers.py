@@ -44,6 +44,7 @@ class Call:
     body: Any
     actor: str
     url: str  # the request URL without its query, for Link headers
+    api_version: str = "2022-11-28"  # X-GitHub-Api-Version; GitHub's default when the client sends none
 
     @property
     def repo(self) -> Repo:
@@ -240,7 +241,8 @@ def create_dispatch(call: Call) -> Reply:
         raise ApiError(422, f"Unexpected inputs provided: {sorted(set(inputs) - workflow.inputs)}")
     if sum(len(str(k)) + len(str(v)) for k, v in inputs.items()) > MAX_INPUTS_CHARACTERS:
         raise ApiError(422, f"inputs are too large: at most {MAX_INPUTS_CHARACTERS} characters")
-    details = bool(call.body.get("return_run_details"))
+    # Under API version 2026-03-10 github.com always answers with the run's details; before, only when asked.
+    details = bool(call.body.get("return_run_details")) or call.api_version >= "2026-03-10"
     dispatch = Dispatch(repo.full_name, workflow.file_name, ref, dict(inputs), details, call.actor)
     script = call.server.on_dispatch(dispatch) if call.server.on_dispatch else RunScript()
     run = Run(

@@ -131,3 +131,15 @@ def test_runs_list_is_paginated_with_link_headers(server: GitHubServer) -> None:
     assert titles == [f"gwpipelines c{n}" for n in reversed(range(5))]
     pages = [path for method, path in server.requests if path.endswith("/runs")]
     assert len(pages) == 3
+
+
+def test_api_version_2026_03_10_always_answers_with_run_details(server: GitHubServer) -> None:
+    answer = requests.post(
+        f"{server.url}/repos/{PIPELINES}/actions/workflows/pipelines.yml/dispatches",
+        json={"ref": "main", "inputs": INPUTS},
+        headers={"Authorization": "token t", "X-GitHub-Api-Version": "2026-03-10"},
+        timeout=5,
+    )
+    assert answer.status_code == 200
+    assert answer.json()["workflow_run_id"] == server.runs(PIPELINES)[0].id
+    assert answer.headers["X-GitHub-Api-Version-Selected"] == "2026-03-10"
