@@ -232,7 +232,7 @@ class GitHubServer:
     def _wsgi(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
         request = Request(environ)
         response = self._respond(request)
-        return response(environ, start_response)  # type: ignore[no-any-return]
+        return response(environ, start_response)
 
     def _respond(self, request: Request) -> Response:
         path, method = request.path, request.method

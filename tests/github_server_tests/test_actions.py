@@ -143,3 +143,22 @@ def test_api_version_2026_03_10_always_answers_with_run_details(server: GitHubSe
     assert answer.status_code == 200
     assert answer.json()["workflow_run_id"] == server.runs(PIPELINES)[0].id
     assert answer.headers["X-GitHub-Api-Version-Selected"] == "2026-03-10"
+
+
+def test_runs_filter_by_created_in_githubs_date_syntax(server: GitHubServer) -> None:
+    server.dispatch_answer = 204
+    workflow = server.client().get_repo(PIPELINES).get_workflow("pipelines.yml")
+    workflow.create_dispatch("main", INPUTS, throw=True)
+    created = server.runs(PIPELINES)[0].created_at
+    day = created[:10]
+    for expression, count in [
+        (f">={created}", 1),
+        (f">{created}", 0),
+        (f"<={created}", 1),
+        (f"<{day}", 0),
+        (f"{day}..*", 1),
+        (f"*..{day}", 0),
+        (day, 1),
+        ("2001-01-01", 0),
+    ]:
+        assert workflow.get_runs(created=expression).totalCount == count, expression
