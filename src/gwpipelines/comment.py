@@ -81,9 +81,10 @@ def render_comment(
     max_comments: int = 3,
     running: Collection[str] = (),
     extra_markers: Sequence[str] = (),
+    marker: str = MARKER,
 ) -> list[str]:
     """Comment bodies for an orchestration; jobs without a result show as running (if in `running`) or pending."""
-    view = _view(orchestration, results or {}, run_links or {}, running, tuple(extra_markers))
+    view = build_view(orchestration, results or {}, run_links or {}, running, tuple(extra_markers), marker)
     body = _render(view)
     if len(body) <= _BUDGET:
         return [body]
@@ -104,13 +105,15 @@ def render_comment(
     return _split(view, max_comments)
 
 
-def _view(
+def build_view(
     o: Orchestration,
     results: Mapping[str, JobResult],
     links: Mapping[str, str],
-    running: Collection[str],
-    extra_markers: tuple[str, ...],
+    running: Collection[str] = (),
+    extra_markers: tuple[str, ...] = (),
+    marker: str = MARKER,
 ) -> View:
+    """The data the comment templates render (also used by the merged-PR comment)."""
     rows, details = [], []
     for job in o.jobs:
         res = results.get(job.id)
@@ -130,7 +133,7 @@ def _view(
             details.append(Detail(f"{_name(job)}: {job.action}", status, res.failure, log, 0, links.get(job.id, "")))
     ids = {j.id: f"j{i}" for i, j in enumerate(o.jobs)}
     return View(
-        marker=MARKER,
+        marker=marker,
         extra_markers=extra_markers,
         verb="apply" if str(o.event) == "push" else "plan",
         head=o.head[:12],
