@@ -141,7 +141,7 @@ def inputs_for(batch: Batch, target: Target, correlation_id: str) -> dict[str, s
 
 
 def _inputs_size(inputs: dict[str, str]) -> int:
-    return sum(len(v) for v in inputs.values())
+    return sum(len(k) + len(v) for k, v in inputs.items())
 
 
 def check_needs(jobs: Sequence[Job]) -> None:
