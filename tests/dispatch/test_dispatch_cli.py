@@ -80,6 +80,10 @@ def test_demo_pull_request_dispatches_waves_in_order_and_leaves_one_comment(
         assert "| succeeded | +1 ~0 -0 |" in row, row
         assert "[logs](https://github.com/acme/infrastructure-pipelines/actions/runs/" in row, row
     assert f"{len(o['jobs'])} jobs: {len(o['jobs'])} succeeded." in body
+    # Updated in place as the runs went: pending first, then running, then results.
+    bodies = [p.body["body"] for p in env.posts if p.operation_id in ("issues/create-comment", "issues/update-comment")]
+    assert "11 jobs: 11 pending." in bodies[0]
+    assert any("| running |" in b and "| pending |" in b for b in bodies)
     assert_golden("dispatch/demo_pull_request.md", normalise(body, env))
 
 
