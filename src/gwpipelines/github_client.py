@@ -319,12 +319,13 @@ class GitHub:
         message = _message(e)
         if e.status == 401:
             return GitHubAccessError(
-                f"{what}: GitHub rejected the token in {self.token_env} (401 {message}); set a valid token"
+                f"{what}: GitHub rejected the token in {self.token_env} (401 {message}); "
+                f"set {self.token_env} to a valid token"
             )
         if e.status in (403, 404):
             return GitHubAccessError(
                 f"{what}: GitHub answered {e.status} {message}; the token in {self.token_env} needs {permission}"
-                " (and the repository and workflow must exist)"
+                " (or the repository, workflow or issue it names does not exist)"
             )
         if e.status == 422:
             return GitHubAccessError(f"{what}: GitHub refused the request (422 {message})")

@@ -183,3 +183,43 @@ def test_pull_request_never_applies(env: GitHubServer, tmp_path: Path) -> None:
     result = dispatch(tmp_path, jobs, "--pr", "3")  # type: ignore[arg-type]
     assert result.code == 2 and "applies run only on push" in result.err
     assert env.posts == []
+
+
+def test_token_that_cannot_comment_still_dispatches_then_exits_2(
+    env: GitHubServer, demo_orchestrations: dict[str, dict[str, Any]], tmp_path: Path
+) -> None:
+    o = demo_orchestrations["pull_request"]
+    setup(env, pr=PR, head=o["head"], base=o["base"])
+    Pipelines(env)
+    env.tokens = {"dispatch-token": "pipelines-bot"}  # GITHUB_TOKEN's "live-token" is unknown: 401
+    result = dispatch(tmp_path, o, "--pr", str(PR))
+    assert result.code == 2
+    assert (
+        result.err.strip()
+        .splitlines()[-1]
+        .startswith("gwpipelines: error: listing comments on #12 in acme/infrastructure-live")
+    )
+    assert "GitHub rejected the token in GITHUB_TOKEN (401" in result.err
+    out = result.json()  # the runs' results are still printed
+    assert [r["conclusion"] for r in out["runs"]] == ["success"] * 3 and out["comment_url"] is None
+
+
+def test_workflow_missing_fails_every_job_names_the_permission(
+    env: GitHubServer, demo_orchestrations: dict[str, dict[str, Any]], tmp_path: Path
+) -> None:
+    o = demo_orchestrations["pull_request"]
+    setup(env, pr=PR, head=o["head"], base=o["base"])
+    result = dispatch(tmp_path, o, "--pr", str(PR), "--workflow", "missing.yml")
+    assert result.code == 2
+    assert "the token in PIPELINES_DISPATCH_TOKEN needs actions: write on acme/infrastructure-pipelines" in result.err
+    body = env.comments(LIVE, PR)[0].body
+    # wave 0 could not be dispatched; its dependents are skipped; the comment says so
+    assert "11 jobs: 7 failed, 4 skipped." in body and "not dispatched:" in body
+
+
+def test_push_applies_only_the_pushed_commit(env: GitHubServer, tmp_path: Path) -> None:
+    jobs = [{"id": "apply:a", "unit": "a", "action": "apply", "ref": "a" * 40, "account": "dev", "change_types": [],
+             "wave": 0, "needs": []}]  # fmt: skip
+    result = dispatch(tmp_path, jobs, "--sha", "b" * 40)  # type: ignore[arg-type]
+    assert result.code == 2 and "applies a commit other than --sha" in result.err
+    assert env.posts == []
