@@ -16,5 +16,5 @@ def test_installation_auth_for_the_client() -> None:
     ).decode()
     auth = app_installation_auth(123456, pem, 987)
     assert isinstance(auth, Auth.AppInstallationAuth)
-    assert (auth.app_id, auth.installation_id) == (123456, 987)
+    assert (str(auth.app_id), auth.installation_id) == ("123456", 987)
     GitHub(auth, api_url="http://127.0.0.1:9", throttle=False)  # lazy: constructing it calls nothing
