@@ -69,7 +69,10 @@ def issue_marker(job: Job, sha: str) -> str:
 
 
 def issue_title(job: Job, sha: str) -> str:
-    return f"gwpipelines: {job.action} of {job.unit or job.account or job.id} failed at {sha[:12]}"
+    what = job.unit or job.account or job.id
+    if len(what) > 180:  # GitHub refuses titles over 256 characters; the unit's tail is the telling part
+        what = "..." + what[-177:]
+    return f"gwpipelines: {job.action} of {what} failed at {sha[:12]}"
 
 
 class StickyComment:

@@ -72,3 +72,12 @@ def test_comment_failure_is_reported_not_fatal(github_server: GitHubServer) -> N
     report = reporter.final(Progress())
     assert len(report.errors) == 1  # the same failure is recorded once
     assert "GitHub rejected the token in GITHUB_TOKEN (401" in str(report.errors[0])
+
+
+def test_issue_title_fits_githubs_256_characters() -> None:
+    from gwpipelines.reporting import issue_title
+
+    deep = "/".join(f"level{i:02d}" for i in range(40))
+    job = Job(f"apply:{deep}", deep, Action.APPLY, SHA, "dev", ())
+    title = issue_title(job, SHA)
+    assert len(title) <= 256 and title.endswith(f"level39 failed at {SHA[:12]}")
