@@ -108,3 +108,16 @@ def test_the_repository_templates_are_what_init_writes(
     assert run("init", kind, str(tmp_path), *ACME, *extra).code == 0
     for path in FILES[kind]:
         assert (template / path).read_text() == (tmp_path / path).read_text(), path
+
+
+def test_the_pipelines_tool_versions_default_to_the_live_templates(tmp_path: Path) -> None:
+    """The executor installs what the pipelines repo pins; by default, what the live template's developers use."""
+    import tomllib
+
+    from tests.actions.workflows import LIVE_TEMPLATE
+
+    assert run("init", "pipelines", str(tmp_path), *ACME, *ACME_ACCOUNTS).code == 0
+    pinned = tomllib.loads((tmp_path / "mise.toml").read_text())["tools"]
+    assert pinned == tomllib.loads((LIVE_TEMPLATE / ".mise.toml").read_text())["tools"]
+    result = run("init", "pipelines", str(tmp_path / "x"), *ACME, *ACME_ACCOUNTS, "--terragrunt-version", "latest")
+    assert result.code == 2 and "--terragrunt-version 'latest' is not a version like 1.2.3" in result.err

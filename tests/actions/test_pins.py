@@ -17,6 +17,7 @@ KNOWN_PINS = {
     "actions/setup-python": {"a26af69be951a213d495a4c3e4e4022e16d87065": "v5.6.0"},
     "actions/upload-artifact": {"ea165f8d65b6e75b540449e92b4886f43607fa02": "v4.6.2"},
     "actions/download-artifact": {"d3f86a106a0bac45b974a628896c90dbdf5c8093": "v4.3.0"},
+    "jdx/mise-action": {"3c2e0cf82a5b2e5249f0d3635a4d83d0ae861518": "v4.2.5"},
 }
 OWN_TAG = re.compile(r"^v\d+\.\d+\.\d+$")
 

@@ -28,6 +28,7 @@ FILES: dict[str, dict[str, str]] = {
     },
     "pipelines": {
         "pipelines.yml": "pipelines/pipelines.yml",
+        "mise.toml": "pipelines/mise.toml",
         ".github/workflows/pipelines.yml": "pipelines/workflow.yml",
         ".github/zizmor.yml": "zizmor.yml",
         "README.md": "pipelines/README.md",
@@ -122,6 +123,8 @@ def write(directory: Path, files: dict[str, str], *, force: bool) -> list[str]:
 @click.option("--region", default="us-east-1", show_default=True, help="pipelines: the AWS region for STS.")
 @click.option("--plan-role", default="gwpipelines-plan", show_default=True, help="pipelines: the plan role's name.")
 @click.option("--apply-role", default="gwpipelines-apply", show_default=True, help="pipelines: the apply role's name.")
+@click.option("--terragrunt-version", default="0.77.22", show_default=True, help="pipelines: pinned in mise.toml.")
+@click.option("--opentofu-version", default="1.9.1", show_default=True, help="pipelines: pinned in mise.toml.")
 @click.option("--default-branch", default="main", show_default=True, help="The live repository's default branch.")
 @click.option(
     "--gwpipelines-ref",
@@ -142,6 +145,8 @@ def command(
     region: str,
     plan_role: str,
     apply_role: str,
+    terragrunt_version: str,
+    opentofu_version: str,
     default_branch: str,
     gwpipelines_ref: str,
     gwpipelines_repo: str,
@@ -155,6 +160,9 @@ def command(
     for flag, value in (("--gwpipelines-ref", gwpipelines_ref), ("--default-branch", default_branch)):
         if not _REF.match(value) or ".." in value:
             raise UserError(f"{flag} {value!r} is not a valid git ref")
+    for flag, value in (("--terragrunt-version", terragrunt_version), ("--opentofu-version", opentofu_version)):
+        if not re.match(r"^\d+\.\d+\.\d+$", value):
+            raise UserError(f"{flag} {value!r} is not a version like 1.2.3")
     for flag, value in (("--plan-role", plan_role), ("--apply-role", apply_role), ("--region", region)):
         if not re.match(r"^[A-Za-z0-9+=,.@_:/-]{1,128}$", value):
             raise UserError(f"{flag} {value!r}: use an IAM role name (or ARN) / an AWS region name")
@@ -168,6 +176,8 @@ def command(
         "region": region,
         "plan_role": plan_role,
         "apply_role": apply_role,
+        "terragrunt_version": terragrunt_version,
+        "opentofu_version": opentofu_version,
     }
     written = write(directory, render(kind, values), force=force)
     if fmt == "json":
