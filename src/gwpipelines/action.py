@@ -9,6 +9,7 @@ so `if: always()` steps can still publish results.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import re
@@ -119,6 +120,18 @@ def jobs_file(inputs: Inputs, workdir: Path) -> Path:
     if inputs.jobs:
         return workdir / "jobs-input.json"
     raise UserError(f"action input `jobs` or `jobs-file` is required for command `{inputs.command}`")
+
+
+def needs_event(inputs: Inputs) -> bool:
+    """orchestrate/run with none of base, head and event given: they come from the workflow's event payload."""
+    return inputs.command in ("orchestrate", "run") and not (inputs.base or inputs.head or inputs.event)
+
+
+def with_event(inputs: Inputs, event: Any) -> Inputs:
+    """The inputs completed from `gwpipelines event --format json` (base, head, event)."""
+    if not isinstance(event, dict) or not all(isinstance(event.get(k), str) for k in ("base", "head", "event")):
+        raise UserError("the workflow's event gave no base, head and event: pass the `base`, `head` and `event` inputs")
+    return dataclasses.replace(inputs, base=event["base"], head=event["head"], event=event["event"])
 
 
 def check_live_repo(inputs: Inputs) -> None:
@@ -277,6 +290,18 @@ def main(environ: Mapping[str, str] | None = None) -> int:
         inputs = Inputs.from_env(environ)
         mask([inputs.dispatch_token, inputs.github_token])
         workdir = workdir_for(inputs.command, environ)
+        env = {k: v for k, v in environ.items() if not k.startswith("GWP_")}
+        if inputs.dispatch_token:
+            env["PIPELINES_DISPATCH_TOKEN"] = inputs.dispatch_token
+        if inputs.github_token:
+            env["GITHUB_TOKEN"] = inputs.github_token
+        if needs_event(inputs):
+            event = Call(("event", "--repo", inputs.repo, "--format", "json"), workdir / "event.json")
+            code = run_cli(event, env)
+            if code != 0:
+                set_outputs({"status": STATUS_BY_EXIT.get(code, "error")}, environ)
+                return code
+            inputs = with_event(inputs, _load(event.output))
         calls = calls_for(inputs, workdir)
         if inputs.jobs and not inputs.jobs_file and inputs.command in ("dispatch", "execute"):
             jobs_file(inputs, workdir).write_text(inputs.jobs)
@@ -285,11 +310,6 @@ def main(environ: Mapping[str, str] | None = None) -> int:
         print(f"::error::gwpipelines: {_one_line(str(e))}", flush=True)
         set_outputs({"status": "error"}, environ)
         return 2
-    env = {k: v for k, v in environ.items() if not k.startswith("GWP_")}
-    if inputs.dispatch_token:
-        env["PIPELINES_DISPATCH_TOKEN"] = inputs.dispatch_token
-    if inputs.github_token:
-        env["GITHUB_TOKEN"] = inputs.github_token
     code = 0
     for call in calls:
         code = run_cli(call, env)

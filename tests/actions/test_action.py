@@ -17,6 +17,7 @@ from tests.actions.workflows import ACTION, load
 from tests.cli import run
 from tests.conftest import LIVE_TEMPLATE
 from tests.gitrepo import GitRepo
+from tests.webhooks import examples
 
 SHA = "0123456789abcdef0123456789abcdef01234567"
 
@@ -41,7 +42,7 @@ def read_outputs(path: Path) -> dict[str, str]:
 def run_step(tmp_path: Path, **inputs: str) -> tuple[subprocess.CompletedProcess[str], dict[str, str], str]:
     """Runs the action's step with the environment action.yml gives it."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("GWP_")}
-    env |= {f"GWP_{k.upper()}": v for k, v in inputs.items()}
+    env |= {k if k.isupper() else f"GWP_{k.upper()}": v for k, v in inputs.items()}
     output, summary, temp = tmp_path / "output", tmp_path / "summary", tmp_path / "runner-temp"
     output.touch()
     temp.mkdir(exist_ok=True)
@@ -88,6 +89,27 @@ def test_orchestrate_outputs_the_jobs_the_cli_computes(tmp_path: Path, live: tup
     assert "### gwpipelines orchestrate: success" in summary
     assert all(f"| {u} |" in summary for u in units)
     assert "::group::gwpipelines orchestrate" in done.stdout and "::endgroup::" in done.stdout
+
+
+def test_orchestrate_takes_base_and_head_from_a_real_pull_request_event(
+    tmp_path: Path, live: tuple[GitRepo, str, str]
+) -> None:
+    repo, base, head = live
+    payload = next(p for p in examples("pull_request") if p["action"] == "opened")
+    payload["pull_request"]["base"]["sha"], payload["pull_request"]["head"]["sha"] = base, head
+    event = tmp_path / "event.json"
+    event.write_text(json.dumps(payload))
+    done, outputs, _ = run_step(
+        tmp_path,
+        command="orchestrate",
+        repo=str(repo.path),
+        GITHUB_EVENT_PATH=str(event),
+        GITHUB_EVENT_NAME="pull_request",
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    orchestration = json.loads(Path(outputs["json-file"]).read_text())
+    assert (orchestration["base"], orchestration["head"], orchestration["event"]) == (base, head, "pull_request")
+    assert {j["action"] for j in json.loads(outputs["jobs"])} == {"plan"}
 
 
 def test_a_change_with_no_jobs_says_so(tmp_path: Path, live: tuple[GitRepo, str, str]) -> None:
