@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -9,19 +8,9 @@ import boto3
 import pytest
 
 from tests.accounts.org_proxy import OrganizationsProxy
+from tests.aws_fixtures import MotoServer
 
 OUS = ("workloads", "workloads/non-prod", "workloads/prod", "sandbox")
-
-
-@pytest.fixture(scope="session")
-def accounts_moto_url() -> Iterator[str]:
-    from moto.server import ThreadedMotoServer
-
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
 
 
 @dataclass
@@ -48,9 +37,9 @@ def _client(url: str) -> Any:
 
 
 @pytest.fixture
-def org(accounts_moto_url: str) -> Iterator[Org]:
-    urllib.request.urlopen(urllib.request.Request(accounts_moto_url + "/moto-api/reset", method="POST")).read()
-    direct = _client(accounts_moto_url)
+def org(moto_server: MotoServer) -> Iterator[Org]:
+    moto_server.reset()
+    direct = _client(moto_server.url)
     direct.create_organization(FeatureSet="ALL")
     root = direct.list_roots()["Roots"][0]["Id"]
     ous: dict[str, str] = {}
@@ -59,5 +48,5 @@ def org(accounts_moto_url: str) -> Iterator[Org]:
         ous[path] = direct.create_organizational_unit(ParentId=parent, Name=path.rpartition("/")[2])[
             "OrganizationalUnit"
         ]["Id"]
-    with OrganizationsProxy(accounts_moto_url).running() as proxy:
+    with OrganizationsProxy(moto_server.url).running() as proxy:
         yield Org(proxy, _client(proxy.url), direct, ous)

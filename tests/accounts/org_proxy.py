@@ -42,6 +42,8 @@ class OrganizationsProxy:
         self.upstream = upstream.rstrip("/")
         self.in_progress_polls = in_progress_polls
         self.foreign_emails: set[str] = set()
+        # Emails left out of the next ListAccounts answer only: the listing lagging behind a parallel creation.
+        self.unlisted_once: set[str] = set()
         self.create_calls: list[dict[str, Any]] = []
         self.requests: dict[str, _Request] = {}
         self._lock = threading.Lock()
@@ -77,7 +79,12 @@ class OrganizationsProxy:
             if action == "ListAccounts":
                 code, data = forward(body)
                 hidden = {r.account_id for r in self.requests.values() if r.polls_left > 0}
-                data["Accounts"] = [a for a in data.get("Accounts", []) if a["Id"] not in hidden]
+                hidden_emails, self.unlisted_once = self.unlisted_once, set()
+                data["Accounts"] = [
+                    a
+                    for a in data.get("Accounts", [])
+                    if a["Id"] not in hidden and a["Email"].lower() not in hidden_emails
+                ]
                 return code, data
         return None
 

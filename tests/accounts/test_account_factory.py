@@ -83,3 +83,13 @@ def test_deadline_is_kept_with_a_real_clock(org: Org) -> None:
     org.proxy.in_progress_polls = 10**6
     with pytest.raises(af.AccountCreationFailed, match="run the job again later"):
         af.create(org.client, REQUEST, backoff=af.Backoff(0.01, 2, 0.05, 0.2))
+
+
+def test_email_already_exists_for_our_own_account_after_a_race_picks_it_up(org: Org) -> None:
+    theirs = org.direct.create_account(Email=REQUEST.email, AccountName=REQUEST.name)["CreateAccountStatus"]
+    org.proxy.unlisted_once.add(REQUEST.email.lower())  # the check before creating does not see it yet
+    made = af.create(org.client, REQUEST, backoff=FAST, sleep=lambda s: None)
+    assert made.id == theirs["AccountId"] and not made.created
+    assert len(org.proxy.create_calls) == 1  # one attempt, refused with EMAIL_ALREADY_EXISTS
+    assert [a["Name"] for a in org.accounts()].count("sandbox") == 1
+    assert org.direct.list_parents(ChildId=made.id)["Parents"][0]["Id"] == org.ous["workloads/non-prod"]
