@@ -66,6 +66,29 @@ class AccountPlan:
             return f"account {r.name} is being created (request {self.in_progress_request_id}): it will be awaited"
         return f"will create AWS account {r.name} ({r.email}) in {where}"
 
+    def details(self, region: str) -> str:
+        """A Terraform-like listing of what will be created, for the job's log and the pull-request comment."""
+        r = self.request
+        sign = "!" if self.problems else ("=" if self.existing_id or self.in_progress_request_id else "+")
+        ou = f"{r.organizational_unit} ({self.ou_id or 'missing'})" if r.organizational_unit else f"root ({self.ou_id})"
+        fields = [
+            ("name", r.name),
+            ("email", r.email),
+            ("organizational_unit", ou),
+            ("home_region", region),
+            ("tags", ", ".join(f"{k}={v}" for k, v in sorted(r.tags.items())) or "(none)"),
+        ]
+        if self.existing_id:
+            fields.insert(0, ("id", self.existing_id))
+        lines = [f"  {sign} aws_organizations_account.{r.name}"]
+        lines += [f"      {k:<19} = {v}" for k, v in fields]
+        lines += [f"  ! {p}" for p in self.problems]
+        if not self.problems:
+            lines.append(
+                "  then: a pull request in the live repo with the account's baseline and its id in accounts.yml"
+            )
+        return "\n".join([self.describe(), *lines])
+
     def to_outputs(self) -> dict[str, Any]:
         r = self.request
         return {

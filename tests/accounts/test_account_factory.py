@@ -93,3 +93,19 @@ def test_email_already_exists_for_our_own_account_after_a_race_picks_it_up(org: 
     assert len(org.proxy.create_calls) == 1  # one attempt, refused with EMAIL_ALREADY_EXISTS
     assert [a["Name"] for a in org.accounts()].count("sandbox") == 1
     assert org.direct.list_parents(ChildId=made.id)["Parents"][0]["Id"] == org.ous["workloads/non-prod"]
+
+
+def test_plan_details_list_what_will_be_created(org: Org) -> None:
+    text = af.plan(org.client, REQUEST).details("eu-west-1")
+    assert text.splitlines() == [
+        af.plan(org.client, REQUEST).describe(),
+        "  + aws_organizations_account.sandbox",
+        "      name                = sandbox",
+        "      email               = aws+sandbox@acme.example.com",
+        f"      organizational_unit = workloads/non-prod ({org.ous['workloads/non-prod']})",
+        "      home_region         = eu-west-1",
+        "      tags                = team=platform",
+        "  then: a pull request in the live repo with the account's baseline and its id in accounts.yml",
+    ]
+    bad = af.plan(org.client, af.AccountRequest("sandbox", "x@example.com", "nope")).details("us-east-1")
+    assert "  ! aws_organizations_account.sandbox" in bad and "organizational_unit = nope (missing)" in bad
