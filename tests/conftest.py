@@ -6,7 +6,7 @@ import pytest
 
 from tests.gitrepo import GitRepo
 
-pytest_plugins = ["pytester", "tests.aws_fixtures", "tests.github_fixtures"]
+pytest_plugins = ["pytester", "tests.github_fixtures", "tests.aws_fixtures"]
 
 ROOT = Path(__file__).resolve().parent.parent
 LIVE_TEMPLATE = ROOT / "infrastructure-live-template"

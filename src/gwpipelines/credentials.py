@@ -56,7 +56,7 @@ class AccountRoles(BaseModel):
 
     def role_arn(self, role: str) -> str:
         """A role name is expanded in this account; an ARN is used as written (it may name another account)."""
-        return role if role.startswith("arn:") else f"arn:aws:iam::{self.account_id}:role/{role}"
+        return role if role.startswith("arn:") else f"arn:aws:iam::{self.account_id}:role/{role.lstrip('/')}"
 
 
 _ROLE_NAME = re.compile(r"(/[\w+=,.@-]+)*/?[\w+=,.@-]{1,64}", re.ASCII)
@@ -68,10 +68,23 @@ class AuthenticationConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    region: str = Field(default="us-east-1", pattern=r"^[a-z]{2}(-[a-z]+)+-\d+$")
-    session_duration_seconds: int = Field(default=3600, ge=900, le=43200)
-    audience: str = Field(default="sts.amazonaws.com", min_length=1)
-    accounts: dict[str, AccountRoles] = Field(default_factory=dict)
+    region: str = Field(
+        default="us-east-1",
+        pattern=r"^[a-z]{2}(-[a-z]+)+-\d+$",
+        description="AWS region for STS and the extensions' AWS_REGION / AWS_DEFAULT_REGION",
+    )
+    session_duration_seconds: int = Field(
+        default=3600, ge=900, le=43200, description="STS session length; at most each role's MaxSessionDuration"
+    )
+    audience: str = Field(
+        default="sts.amazonaws.com",
+        min_length=1,
+        description="`aud` of the GitHub OIDC token; a client id of the accounts' IAM OIDC provider",
+    )
+    accounts: dict[str, AccountRoles] = Field(
+        default_factory=dict,
+        description="account name (as in accounts.yml and in jobs' `account`) -> its plan and apply roles",
+    )
 
 
 # Plans must never hold the apply role: a pull request's code runs under the plan role only.
@@ -99,11 +112,12 @@ def role_arn_for(*, action: str, account: str, auth: AuthenticationConfig) -> st
 
 
 # STS RoleSessionName: 2..64 characters of [\w+=,.@-] (ASCII word characters).
-_SESSION_BAD = re.compile(r"[^A-Za-z0-9_+=,.@-]+")
+_SESSION_BAD = re.compile(r"[^A-Za-z0-9_+=,.@]+")
 SESSION_NAME_MAX = 64
 
 
 def _clean(text: str) -> str:
+    # `-` counts as bad too, so runs of dashes and hostile characters collapse into one separator.
     return _SESSION_BAD.sub("-", text).strip("-")
 
 
@@ -122,9 +136,13 @@ def session_name(*, actor: str, ref: str, pr: int | None, job_id: str) -> str:
 def assume_role_env(
     *, action: str, account: str, auth: AuthenticationConfig, session_name: str, environ: Mapping[str, str]
 ) -> dict[str, str]:
-    """GitHub OIDC token -> STS AssumeRoleWithWebIdentity -> the environment an extension runs with."""
+    """GitHub OIDC token -> STS AssumeRoleWithWebIdentity -> the environment an extension runs with.
+
+    Inside Actions, the token and the credentials are registered with `::add-mask::` (on stderr) before anything
+    else can print them; callers still pass logs through `mask(text, secrets_of(env))` for files and comments."""
     role_arn = role_arn_for(action=action, account=account, auth=auth)
     token = oidc.request_token(environ, audience=auth.audience)
+    add_masks([token], environ=environ)
     creds = _assume(
         role_arn=role_arn,
         token=token,
@@ -132,13 +150,15 @@ def assume_role_env(
         auth=auth,
         endpoint=environ.get("AWS_ENDPOINT_URL_STS") or None,
     )
-    return {
+    env = {
         "AWS_ACCESS_KEY_ID": creds["AccessKeyId"],
         "AWS_SECRET_ACCESS_KEY": creds["SecretAccessKey"],
         "AWS_SESSION_TOKEN": creds["SessionToken"],
         "AWS_REGION": auth.region,
         "AWS_DEFAULT_REGION": auth.region,
     }
+    add_masks(secrets_of(env), environ=environ)
+    return env
 
 
 def _assume(*, role_arn: str, token: str, session: str, auth: AuthenticationConfig, endpoint: str | None) -> Any:
@@ -149,6 +169,7 @@ def _assume(*, role_arn: str, token: str, session: str, auth: AuthenticationConf
     from botocore.exceptions import BotoCoreError, ClientError
 
     # Unsigned: the web identity token is the only credential; ambient AWS keys must play no part.
+    # botocore's standard retry mode retries throttling, 5xx and STS's IDPCommunicationError, a bounded 4 times.
     config = Config(
         signature_version=UNSIGNED,
         retries={"max_attempts": 4, "mode": "standard"},
@@ -165,13 +186,28 @@ def _assume(*, role_arn: str, token: str, session: str, auth: AuthenticationConf
         )
     except ClientError as e:
         err = e.response.get("Error", {})
+        code, message = str(err.get("Code")), str(err.get("Message"))
         raise CredentialsError(
-            f"AWS STS refused AssumeRoleWithWebIdentity into {role_arn}: {err.get('Code')}: {err.get('Message')}; "
-            f"check that the role's trust policy allows this token ({oidc.describe_token(token)})"
+            f"AWS STS refused AssumeRoleWithWebIdentity into {role_arn}: {code}: {message}; "
+            f"{_hint(code, message)} ({oidc.describe_token(token)})"
         ) from None
     except BotoCoreError as e:
         raise CredentialsError(f"could not reach AWS STS to assume {role_arn}: {e}") from None
     return answer["Credentials"]
+
+
+def _hint(code: str, message: str) -> str:
+    """What to do about STS's answer, in the words of our config and templates."""
+    if code == "ValidationError" and "MaxSessionDuration" in message:
+        return "lower authentication.session_duration_seconds or raise the role's MaxSessionDuration"
+    if code == "InvalidIdentityToken":
+        return (
+            "check that the account has the IAM OIDC provider token.actions.githubusercontent.com "
+            "with authentication.audience among its client ids"
+        )
+    if code == "ExpiredTokenException":
+        return "the GitHub OIDC token expired before STS saw it; re-run the job"
+    return "check that the role's trust policy (gwpipelines trust-policy) allows this token"
 
 
 def mask(text: str, secrets: Iterable[str]) -> str:

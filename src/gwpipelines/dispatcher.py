@@ -20,7 +20,7 @@ from enum import StrEnum
 from typing import Any, Protocol
 
 from gwpipelines.errors import GwError, UserError
-from gwpipelines.github_client import RUN_NAME_PREFIX, GitHubError, Run
+from gwpipelines.github_client import RUN_NAME_PREFIX, GitHubAccessError, GitHubError, Run
 from gwpipelines.models import Job
 from gwpipelines.results import JobResult, Status
 
@@ -91,6 +91,8 @@ class Progress:
     links: dict[str, str] = field(default_factory=dict)
     running: set[str] = field(default_factory=set)
     runs: list[RunRecord] = field(default_factory=list)
+    # Configuration problems met on the way (a token lacking a permission): the command exits 2 after reporting.
+    errors: list[GwError] = field(default_factory=list)
 
 
 class Client(Protocol):
@@ -141,7 +143,7 @@ def inputs_for(batch: Batch, target: Target, correlation_id: str) -> dict[str, s
 
 
 def _inputs_size(inputs: dict[str, str]) -> int:
-    return sum(len(v) for v in inputs.values())
+    return sum(len(k) + len(v) for k, v in inputs.items())
 
 
 def check_needs(jobs: Sequence[Job]) -> None:
@@ -261,9 +263,9 @@ class Dispatcher:
             t = self.target
             try:
                 run = self.client.dispatch(t.pipelines_repo, t.workflow, t.ref, inputs)
-            except GitHubError as e:
+            except (GitHubError, GitHubAccessError) as e:
                 record.conclusion = "not_dispatched"
-                self._fail(batch, progress, f"not dispatched: {e}")
+                self._fail(batch, progress, f"not dispatched: {e}", e)
                 continue
             if run is not None:
                 record.run_id, record.html_url = run.id, run.html_url
@@ -281,9 +283,10 @@ class Dispatcher:
         for record in list(inflight):
             try:
                 finished = self._poll_one(record, progress)
-            except GitHubError as e:
+            except (GitHubError, GitHubAccessError) as e:
                 record.conclusion = record.conclusion or "unknown"
-                self._fail(record.batch, progress, f"lost track of run {record.html_url or record.correlation_id}: {e}")
+                where = record.html_url or record.correlation_id
+                self._fail(record.batch, progress, f"lost track of run {where}: {e}", e)
                 finished = True
             if finished:
                 inflight.remove(record)
@@ -339,8 +342,10 @@ class Dispatcher:
             failed_here = result.status is Status.FAILED and record.failing_url
             progress.links[job.id] = record.failing_url if failed_here and record.failing_url else run.html_url
 
-    def _fail(self, batch: Batch, progress: Progress, reason: str) -> None:
+    def _fail(self, batch: Batch, progress: Progress, reason: str, error: GwError | None = None) -> None:
         self._log(f"{batch.label}: {reason}")
+        if isinstance(error, GitHubAccessError) and all(str(error) != str(e) for e in progress.errors):
+            progress.errors.append(error)
         for job in batch.jobs:
             progress.running.discard(job.id)
             progress.results[job.id] = failed(job, reason)

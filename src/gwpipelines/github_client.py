@@ -7,7 +7,8 @@ here (`retry=None`) and replaced by `_call`:
   `RetryPolicy.max_wait`, because GitHub did not act on it;
 - a GET or an idempotent PATCH is repeated after a 5xx or a timeout, with exponential backoff;
 - a POST (dispatch, new comment, new issue) that may have taken effect (5xx, timeout) is never repeated blindly:
-  its `reconcile` callback looks for the side effect first and returns it if it happened;
+  its `reconcile` callback looks for the side effect first (after a timeout, once the request had as long again
+  to finish) and returns it if it happened;
 - every operation has a deadline; past it, or after `attempts`, one `GitHubError` says what failed.
 
 Every other failure is mapped to an exception naming what to fix (the permission the token lacks, the bad token).
@@ -109,6 +110,7 @@ class GitHub:
             seconds_between_writes=1.0 if throttle else None,
         )
         self.token_env = token_env
+        self._timeout = timeout
         self.policy = policy or RetryPolicy()
         self._sleep = sleep
         self._clock = clock
@@ -285,29 +287,30 @@ class GitHub:
                 return fn()
             except GithubException as e:
                 wait = _rate_limit_wait(e, time.time())
-                if wait is None:
-                    if e.status < 500:
-                        raise self._refused(what, e, permission) from e
-                    problem = f"GitHub answered {e.status} {_message(e)}"
-                else:
-                    problem = f"rate limited ({e.status} {_message(e)})"
+                if wait is None and e.status < 500:
+                    raise self._refused(what, e, permission) from e
+                unclear = wait is None  # a 5xx: GitHub may have acted; a rate limit: it refused
+                problem = f"GitHub answered {e.status} {_message(e)}"
             except (requests.Timeout, requests.ConnectionError) as e:
-                wait = None
+                wait, unclear = None, True
                 problem = f"no answer ({type(e).__name__})"
+                if not idempotent and isinstance(e, requests.Timeout):
+                    # GitHub may still be working on it: give it as long again before looking for its effect.
+                    self._sleep(self._timeout)
+            if unclear and not idempotent:
+                if reconcile is None:
+                    raise GitHubError(f"{what}: {problem}; not repeated because it may have taken effect")
+                found = reconcile()
+                if found is not None:
+                    return found
             if attempt == self.policy.attempts:
                 break
-            if wait is None:  # a 5xx or a timeout: the request may have taken effect
-                if not idempotent:
-                    if reconcile is None:
-                        raise GitHubError(f"{what}: {problem}; not repeated because it may have taken effect")
-                    found = reconcile()
-                    if found is not None:
-                        return found
+            if wait is None:
                 wait, backoff = backoff, backoff * 2
             wait = min(wait, self.policy.max_wait)
             if self._clock() + wait > deadline:
                 raise GitHubError(
-                    f"{what}: {problem}; gave up: retrying would pass the {self.policy.deadline:g}s deadline"
+                    f"{what}: {problem}; gave up: waiting longer would pass the {self.policy.deadline:g}s deadline"
                 )
             self._sleep(wait)
         raise GitHubError(f"{what}: {problem}; gave up after {self.policy.attempts} attempts")
@@ -316,12 +319,13 @@ class GitHub:
         message = _message(e)
         if e.status == 401:
             return GitHubAccessError(
-                f"{what}: GitHub rejected the token in {self.token_env} (401 {message}); set a valid token"
+                f"{what}: GitHub rejected the token in {self.token_env} (401 {message}); "
+                f"set {self.token_env} to a valid token"
             )
         if e.status in (403, 404):
             return GitHubAccessError(
                 f"{what}: GitHub answered {e.status} {message}; the token in {self.token_env} needs {permission}"
-                " (and the repository and workflow must exist)"
+                " (or the repository, workflow or issue it names does not exist)"
             )
         if e.status == 422:
             return GitHubAccessError(f"{what}: GitHub refused the request (422 {message})")

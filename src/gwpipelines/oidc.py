@@ -16,6 +16,7 @@ import urllib.request
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from gwpipelines import __version__
 from gwpipelines.errors import GwError, UserError
 
 URL_VAR = "ACTIONS_ID_TOKEN_REQUEST_URL"
@@ -59,7 +60,11 @@ def request_token(
         )
     request = urllib.request.Request(
         token_url(base, audience),
-        headers={"Authorization": f"bearer {bearer}", "Accept": "application/json; api-version=2.0"},
+        headers={
+            "Authorization": f"bearer {bearer}",
+            "Accept": "application/json; api-version=2.0",
+            "User-Agent": f"gwpipelines/{__version__}",
+        },
     )
     give_up_at = time.monotonic() + deadline_seconds
     problem = ""

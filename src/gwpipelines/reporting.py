@@ -18,6 +18,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
+import jinja2
+
 from gwpipelines.comment import MARKER, build_view, render_comment
 from gwpipelines.dispatcher import Progress
 from gwpipelines.errors import GwError
@@ -69,7 +71,10 @@ def issue_marker(job: Job, sha: str) -> str:
 
 
 def issue_title(job: Job, sha: str) -> str:
-    return f"gwpipelines: {job.action} of {job.unit or job.account or job.id} failed at {sha[:12]}"
+    what = job.unit or job.account or job.id
+    if len(what) > 180:  # GitHub refuses titles over 256 characters; the unit's tail is the telling part
+        what = "..." + what[-177:]
+    return f"gwpipelines: {job.action} of {what} failed at {sha[:12]}"
 
 
 class StickyComment:
@@ -226,7 +231,12 @@ class Reporter:
     def _guard(self, what: str, fn: Callable[[], None]) -> None:
         try:
             fn()
+        except jinja2.TemplateError as bug:  # a template bug must not hide the runs' results
+            self._record(what, GwError(f"rendering failed (a bug in a gwpipelines template): {bug}"))
         except GwError as e:
-            if all(str(e) != str(seen) for seen in self.report.errors):
-                self._log(f"{what} failed: {e}")
-                self.report.errors.append(e)
+            self._record(what, e)
+
+    def _record(self, what: str, e: GwError) -> None:
+        if all(str(e) != str(seen) for seen in self.report.errors):
+            self._log(f"{what} failed: {e}")
+            self.report.errors.append(e)

@@ -17,7 +17,7 @@ from gwpipelines.credentials import (
 )
 from gwpipelines.errors import UserError
 from gwpipelines.oidc import OidcError, OidcNotConfigured
-from tests.aws_fixtures import MotoServer
+from tests.aws_fixtures import MotoServer, aws_client
 from tests.servers.oidc import OidcServer
 
 AUTH = AuthenticationConfig.model_validate(
@@ -38,15 +38,7 @@ AUTH = AuthenticationConfig.model_validate(
 
 def caller_arn(env: dict[str, str], endpoint: str) -> str:
     """Who AWS thinks these credentials are: moto answers GetCallerIdentity for the assumed role."""
-    sts = boto3.client(
-        "sts",
-        region_name=env["AWS_REGION"],
-        endpoint_url=endpoint,
-        aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
-        aws_session_token=env["AWS_SESSION_TOKEN"],
-    )
-    arn: str = sts.get_caller_identity()["Arn"]
+    arn: str = aws_client("sts", {**env, "AWS_ENDPOINT_URL_STS": endpoint}).get_caller_identity()["Arn"]
     return arn
 
 

@@ -72,7 +72,7 @@ def test_a_wave_too_big_for_one_dispatch_is_halved_until_it_fits() -> None:
     assert len(batches) > 1
     assert [j for b in batches for j in b.jobs] == wide  # nothing lost, order kept
     for b in batches:
-        assert sum(len(v) for v in inputs_for(b, TARGET, "x" * 64).values()) <= MAX_INPUTS_CHARS
+        assert sum(len(k) + len(v) for k, v in inputs_for(b, TARGET, "x" * 64).items()) <= MAX_INPUTS_CHARS
 
 
 def test_needs_must_name_earlier_jobs() -> None:

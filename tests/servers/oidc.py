@@ -19,12 +19,14 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import jwt
 from cryptography.hazmat.primitives.asymmetric import rsa
+
+from tests.servers.loopback import LoopbackServer, send
 
 ISSUER = "https://token.actions.githubusercontent.com"
 TOKEN_PATH_PREFIX = "/_apis/distributedtask/hubs/Build/plans/"
@@ -143,7 +145,7 @@ class OidcServer:
     request_token: str = field(default_factory=lambda: secrets.token_urlsafe(24))
     requests: list[dict[str, Any]] = field(default_factory=list)
     _failures: list[int] = field(default_factory=list)
-    _httpd: ThreadingHTTPServer | None = None
+    _http: LoopbackServer | None = None
 
     def __post_init__(self) -> None:
         self._key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
@@ -153,25 +155,13 @@ class OidcServer:
 
     # -- lifecycle ---------------------------------------------------------------------------------------------
     def start(self) -> OidcServer:
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                server._handle(self)
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._httpd.daemon_threads = True
-        threading.Thread(target=self._httpd.serve_forever, name="oidc-server", daemon=True).start()
+        self._http = LoopbackServer(self._handle, "oidc-server")
         return self
 
     def stop(self) -> None:
-        if self._httpd is not None:
-            self._httpd.shutdown()
-            self._httpd.server_close()
-            self._httpd = None
+        if self._http is not None:
+            self._http.stop()
+            self._http = None
 
     def reset(self) -> None:
         """Back to the default job context, no recorded requests, no pending failures."""
@@ -183,9 +173,8 @@ class OidcServer:
     # -- addresses ---------------------------------------------------------------------------------------------
     @property
     def url(self) -> str:
-        assert self._httpd is not None, "OidcServer.start() first"
-        host, port = self._httpd.server_address[:2]
-        return f"http://{host}:{port}"
+        assert self._http is not None, "OidcServer.start() first"
+        return self._http.url
 
     @property
     def request_url(self) -> str:
@@ -254,9 +243,4 @@ class OidcServer:
 
 
 def _send(h: BaseHTTPRequestHandler, status: int, body: dict[str, Any]) -> None:
-    data = json.dumps(body).encode()
-    h.send_response(status)
-    h.send_header("Content-Type", "application/json; charset=utf-8")
-    h.send_header("Content-Length", str(len(data)))
-    h.end_headers()
-    h.wfile.write(data)
+    send(h, status, json.dumps(body).encode(), "application/json; charset=utf-8")

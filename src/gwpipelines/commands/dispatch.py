@@ -22,7 +22,7 @@ from gwpipelines.dispatch_input import APPLYING, parse
 from gwpipelines.dispatcher import Dispatcher, DispatchOptions, Granularity, Progress, Target
 from gwpipelines.errors import RunFailed, UserError
 from gwpipelines.github_client import DEFAULT_API_URL, GitHub, token_auth
-from gwpipelines.models import Event, Orchestration
+from gwpipelines.models import Action, Event, Orchestration
 from gwpipelines.reporting import Report, Reporter, ReportOptions
 from gwpipelines.results import Status
 
@@ -139,6 +139,10 @@ def _check(o: Orchestration, live_repo: str, pipelines_repo: str, pr: int | None
         )
     if pr is None and o.event is Event.PULL_REQUEST and o.jobs:
         raise UserError("dispatch: pull_request jobs need --pr N: the pull request that gets the comment")
+    elsewhere = [j.id for j in o.jobs if j.action in (Action.APPLY, Action.ACCOUNT_CREATE) and sha and j.ref != sha]
+    if elsewhere:
+        # Safety: what is applied on a push is exactly the pushed commit.
+        raise UserError(f"dispatch: job {elsewhere[0]} applies a commit other than --sha {sha}; re-run orchestrate")
 
 
 def _client(token_env: str, needs: str, throttle: bool) -> GitHub:
@@ -162,8 +166,8 @@ def _text(out: dict[str, Any], progress: Progress, report: Report) -> str:
 
 
 def _exit(progress: Progress, report: Report) -> None:
-    if report.errors:
-        raise report.errors[0]
+    if progress.errors or report.errors:
+        raise [*progress.errors, *report.errors][0]
     bad = [r for r in progress.results.values() if r.status is not Status.SUCCEEDED]
     runs_bad = [r for r in progress.runs if r.conclusion != "success"]
     if bad or runs_bad:
