@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import io
+import operator
 import re
 import zipfile
 from collections.abc import Callable
@@ -17,6 +18,8 @@ if TYPE_CHECKING:
     from tests.github_server.server import GitHubServer
 
 MAX_INPUTS_CHARACTERS = 65_535
+MAX_BODY_CHARACTERS = 65_536  # comments, issue and pull request bodies
+MAX_TITLE_CHARACTERS = 256
 
 
 class ApiError(Exception):
@@ -42,6 +45,7 @@ class Call:
     body: Any
     actor: str
     url: str  # the request URL without its query, for Link headers
+    api_version: str = "2022-11-28"  # X-GitHub-Api-Version; GitHub's default when the client sends none
 
     @property
     def repo(self) -> Repo:
@@ -74,6 +78,24 @@ def paginate(call: Call, items: list[Any]) -> tuple[list[Any], dict[str, str]]:
         links += [f'<{prefix}1>; rel="first"', f'<{prefix}{page - 1}>; rel="prev"']
     headers = {"Link": ", ".join(links)} if links else {}
     return items[(page - 1) * per_page : page * per_page], headers
+
+
+def _checked_body(body: Any, resource: str) -> Any:
+    if isinstance(body, str) and len(body) > MAX_BODY_CHARACTERS:
+        message = f"body is too long (maximum is {MAX_BODY_CHARACTERS} characters)"
+        raise ApiError(
+            422, "Validation Failed", [{"resource": resource, "field": "body", "code": "custom", "message": message}]
+        )
+    return body
+
+
+def _checked_title(title: Any, resource: str) -> str:
+    if len(str(title)) > MAX_TITLE_CHARACTERS:
+        message = f"title is too long (maximum is {MAX_TITLE_CHARACTERS} characters)"
+        raise ApiError(
+            422, "Validation Failed", [{"resource": resource, "field": "title", "code": "custom", "message": message}]
+        )
+    return str(title)
 
 
 def _int(call: Call, name: str) -> int:
@@ -220,7 +242,8 @@ def create_dispatch(call: Call) -> Reply:
         raise ApiError(422, f"Unexpected inputs provided: {sorted(set(inputs) - workflow.inputs)}")
     if sum(len(str(k)) + len(str(v)) for k, v in inputs.items()) > MAX_INPUTS_CHARACTERS:
         raise ApiError(422, f"inputs are too large: at most {MAX_INPUTS_CHARACTERS} characters")
-    details = bool(call.body.get("return_run_details"))
+    # Under API version 2026-03-10 github.com always answers with the run's details; before, only when asked.
+    details = bool(call.body.get("return_run_details")) or call.api_version >= "2026-03-10"
     dispatch = Dispatch(repo.full_name, workflow.file_name, ref, dict(inputs), details, call.actor)
     script = call.server.on_dispatch(dispatch) if call.server.on_dispatch else RunScript()
     run = Run(
@@ -253,32 +276,33 @@ def _visible_runs(repo: Repo) -> list[Run]:
     return [run for run in reversed(repo.runs) if run.script.appears]
 
 
+def _moment(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00") if "T" in text else f"{text}T00:00:00+00:00")
+
+
+_COMPARISONS: tuple[tuple[str, Callable[[datetime, datetime], bool]], ...] = (
+    (">=", operator.ge),
+    ("<=", operator.le),
+    (">", operator.gt),
+    ("<", operator.lt),
+)
+
+
 def _created_filter(expression: str) -> Callable[[str], bool]:
-    """GitHub's date search syntax: `>=D`, `<=D`, `>D`, `<D`, `D..D`, or a date/time prefix."""
-
-    def parse(text: str) -> datetime:
-        return (
-            datetime.fromisoformat(text.replace("Z", "+00:00"))
-            if "T" in text
-            else datetime.fromisoformat(f"{text}T00:00:00+00:00")
-        )
-
-    def value(created: str) -> datetime:
-        return parse(created)
-
+    """GitHub's date search syntax: `>=D`, `<=D`, `>D`, `<D`, `D..D` (`*` open-ended), or a date/time prefix."""
     if ".." in expression:
         low, high = expression.split("..", 1)
-        return lambda c: (low in ("*", "") or value(c) >= parse(low)) and (high in ("*", "") or value(c) <= parse(high))
-    for op, test in (
-        (">=", lambda a, b: a >= b),
-        ("<=", lambda a, b: a <= b),
-        (">", lambda a, b: a > b),
-        ("<", lambda a, b: a < b),
-    ):
-        if expression.startswith(op):
-            bound = parse(expression[len(op) :])
-            return lambda c, t=test, b=bound: bool(t(value(c), b))
-    return lambda c: c.startswith(expression)
+
+        def within(created: str) -> bool:
+            moment = _moment(created)
+            return (low in ("*", "") or moment >= _moment(low)) and (high in ("*", "") or moment <= _moment(high))
+
+        return within
+    for prefix, compare in _COMPARISONS:
+        if expression.startswith(prefix):
+            bound = _moment(expression[len(prefix) :])
+            return lambda created: compare(_moment(created), bound)
+    return lambda created: created.startswith(expression)
 
 
 def _list_runs(call: Call, runs: list[Run]) -> Reply:
@@ -397,7 +421,8 @@ def list_comments(call: Call) -> Reply:
 @operation("issues/create-comment")
 def create_comment(call: Call) -> Reply:
     issue = _issue(call)
-    comment = Comment(id=call.server.ids(), issue_number=issue.number, body=call.body["body"], user=call.actor)
+    body = _checked_body(call.body["body"], "IssueComment")
+    comment = Comment(id=call.server.ids(), issue_number=issue.number, body=body, user=call.actor)
     call.repo.comments.append(comment)
     return Reply(201, call.server.bodies.comment(call.repo, comment))
 
@@ -418,7 +443,7 @@ def get_comment(call: Call) -> Reply:
 @operation("issues/update-comment")
 def update_comment(call: Call) -> Reply:
     comment = _comment(call)
-    comment.body = call.body["body"]
+    comment.body = _checked_body(call.body["body"], "IssueComment")
     comment.updated_at = now()
     return Reply(200, call.server.bodies.comment(call.repo, comment))
 
@@ -452,8 +477,8 @@ def create_issue(call: Call) -> Reply:
     issue = Issue(
         number=repo.next_number(),
         id=call.server.ids(),
-        title=str(call.body["title"]),
-        body=call.body.get("body"),
+        title=_checked_title(call.body["title"], "Issue"),
+        body=_checked_body(call.body.get("body"), "Issue"),
         user=call.actor,
         labels=_label_names(call.body.get("labels") or []),
         assignees=list(call.body.get("assignees") or []),
@@ -472,9 +497,9 @@ def update_issue(call: Call) -> Reply:
     issue = _issue(call)
     body = call.body
     if "title" in body:
-        issue.title = str(body["title"])
+        issue.title = _checked_title(body["title"], "Issue")
     if "body" in body:
-        issue.body = body["body"]
+        issue.body = _checked_body(body["body"], "Issue")
     if "labels" in body:
         issue.labels = _label_names(body["labels"] or [])
     if "assignees" in body:
@@ -526,8 +551,9 @@ def create_pull(call: Call) -> Reply:
         message = f"A pull request already exists for {repo.owner}:{head}."
         raise ApiError(422, "Validation Failed", [{"resource": "PullRequest", "code": "custom", "message": message}])
     number = repo.next_number()
-    title = str(call.body.get("title") or head)
-    pull = Pull(number, call.server.ids(), title, call.body.get("body"), call.actor, head, head_sha, base, base_sha)
+    title = _checked_title(call.body.get("title") or head, "PullRequest")
+    body = _checked_body(call.body.get("body"), "PullRequest")
+    pull = Pull(number, call.server.ids(), title, body, call.actor, head, head_sha, base, base_sha)
     repo.pulls[number] = pull
     repo.issues[number] = Issue(number, call.server.ids(), title, pull.body, call.actor, is_pull=True)
     return Reply(201, call.server.bodies.pull(repo, pull))
