@@ -11,10 +11,11 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import signal
 import tempfile
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +24,7 @@ from typing import Any
 from gwpipelines import credentials, git, scheduler
 from gwpipelines.config import Instance, PipelineConfig
 from gwpipelines.errors import GitError
+from gwpipelines.extensions import _process
 from gwpipelines.extensions.base import ExtensionError, Outcome, Step
 from gwpipelines.models import Job
 from gwpipelines.results import JobResult, PlanSummary, Status
@@ -51,7 +53,7 @@ class Context:
     results_dir: Path
     environ: Mapping[str, str]
     pr: int | None = None
-    sleep: Any = time.sleep
+    sleep: Callable[[float], None] = time.sleep
 
 
 @dataclass
@@ -97,14 +99,38 @@ def execute(jobs: list[Job], config: PipelineConfig, ctx: Context) -> list[JobRe
             return result
 
         tasks = [scheduler.Task(j.id, j.needs) for j in jobs]
-        done = scheduler.run(
-            tasks, work, lambda r: r.status is Status.SUCCEEDED, config.core.execution_defaults.parallelism
-        )
+        _process.allow_runs()
+        with _sigterm_as_interrupt():
+            done = scheduler.run(
+                tasks,
+                work,
+                lambda r: r.status is Status.SUCCEEDED,
+                config.core.execution_defaults.parallelism,
+                on_interrupt=_process.stop_all,
+            )
     results = [_result(j, done[j.id]) for j in jobs]
     for r in results:
         write_result_file(ctx.results_dir, r, details.get(r.id, {}))
     write_step_summary(ctx.environ, results)
     return results
+
+
+@contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """The runner cancels a workflow with SIGINT then SIGTERM: both become KeyboardInterrupt, so the tools (in their
+    own sessions) are stopped and the worktrees removed instead of being left running and locked."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _result(job: Job, done: scheduler.Done[JobResult]) -> JobResult:

@@ -210,3 +210,36 @@ def test_results_json_shape(dev_live: GitRepo, tmp_path: Path, standin: Standin)
         json.dumps(job(f"{DEV}/vpc", "plan", dev_live.head())),
     )
     assert text.code == 0 and f"succeeded plan:{DEV}/vpc  +2 ~0 -0 ±0" in text.out
+
+
+def test_a_cancelled_run_stops_its_tools_and_cleans_up(dev_live: GitRepo, tmp_path: Path, standin: Standin) -> None:
+    """The runner cancels with SIGTERM: the tool (in its own session) is stopped, the worktrees removed."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    standin.faults({"*": {"command": "plan", "mode": "hang", "seconds": 120}})
+    one = json.dumps(job(f"{DEV}/vpc", "plan", dev_live.head()))
+    argv = [sys.executable, "-m", "gwpipelines", "execute", "--repo", str(dev_live.path), "--job", one]
+    proc = subprocess.Popen(
+        [*argv, "--results-dir", str(tmp_path / "r")], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    pid_file = standin.state_dir / DEV / "vpc" / ".hang-pid"
+    deadline = time.monotonic() + 60
+    while not pid_file.exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert pid_file.exists(), proc.stderr.read() if proc.poll() is not None else "the tool never started"
+    tool = int(pid_file.read_text())
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130, err
+    time.sleep(0.2)
+    try:
+        os.kill(tool, 0)
+        alive = True
+    except ProcessLookupError:
+        alive = False
+    assert not alive, "the tool outlived the cancelled run"
+    assert dev_live.git("worktree", "list").count("\n") == 0  # only the main working tree is left

@@ -292,6 +292,9 @@ def apply_fault(unit: Unit, command: str) -> None:
                 'download/linux/amd64": dial tcp: lookup registry.opentofu.org: i/o timeout'
             )
     elif mode == "hang":
+        pid_file = state_dir() / unit.key / ".hang-pid"
+        pid_file.parent.mkdir(parents=True, exist_ok=True)
+        pid_file.write_text(str(os.getpid()))
         log(unit.key, "Acquiring state lock. This may take a few moments...")
         time.sleep(float(fault.get("seconds", 3600)))
     elif mode == "huge":

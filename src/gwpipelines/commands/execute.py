@@ -8,7 +8,7 @@ import click
 
 from gwpipelines import git, jobvalidation
 from gwpipelines.commands._options import format_option, repo_option
-from gwpipelines.commands._results import config_option, results_dir_option, run_jobs, stdin_text
+from gwpipelines.commands._results import config_option, emit, results_dir_option, run_jobs, stdin_text
 from gwpipelines.errors import UserError
 
 
@@ -46,4 +46,4 @@ def command(
             raise UserError(f"{jobs_file}: cannot read the jobs file: {e.strerror}") from None
     jobs = jobvalidation.parse(text, source)
     root = git.toplevel(Path(repo))
-    run_jobs(root, jobs, config_path, results_dir, fmt, pr, live_repo)
+    emit(run_jobs(root, jobs, config_path, results_dir, pr, live_repo), fmt)
