@@ -228,7 +228,8 @@ def _run_instances(
     def work(task: scheduler.Task) -> _InstanceRun:
         inst = by_name[task.id]
         inputs = {d: finished[d].outputs for d in inst.config.depends_on if d in finished}
-        env = envs[inst.cls.role_account(inst.config, job.account)]
+        others = private_env(config, but=inst)
+        env = {k: v for k, v in envs[inst.cls.role_account(inst.config, job.account)].items() if k not in others}
         step = Step(
             str(job.action), job.unit, job.account, checkout, env, log, inst.config.timeout_seconds, inputs=inputs
         )
@@ -287,6 +288,15 @@ def run_instance(inst: Instance, job: Job, step: Step) -> tuple[Outcome, dict[st
     if not outcome.ok:
         step.log(f"-- {inst.name}: failed: {outcome.message}")
     return outcome, outputs
+
+
+def private_env(config: PipelineConfig, but: Instance) -> frozenset[str]:
+    """The variables other configured instances keep to themselves (see Extension.private_env)."""
+    names: set[str] = set()
+    for inst in config.instances:
+        if inst is not but:
+            names |= inst.cls.private_env(inst.config) - but.cls.private_env(but.config)
+    return frozenset(names)
 
 
 def job_environment(job: Job, account: str | None, config: PipelineConfig, ctx: Context, log: _Log) -> dict[str, str]:

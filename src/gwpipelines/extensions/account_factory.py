@@ -73,6 +73,12 @@ class AccountFactoryExtension(Extension):
         assert isinstance(config, AccountFactoryConfig)
         return config.management_account
 
+    @classmethod
+    def private_env(cls, config: ExtensionConfig) -> frozenset[str]:
+        """The live repo token is for the baseline pull request only, never for Terragrunt runs."""
+        assert isinstance(config, AccountFactoryConfig)
+        return frozenset({config.github_token_env})
+
     def __init__(self, name: str, config: ExtensionConfig, unit: str | None) -> None:
         super().__init__(name, config, unit)
         assert isinstance(config, AccountFactoryConfig)

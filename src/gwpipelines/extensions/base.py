@@ -102,6 +102,12 @@ class Extension(abc.ABC):
         returns that one; None runs with the executor's own environment."""
         return job_account
 
+    @classmethod
+    def private_env(cls, config: ExtensionConfig) -> frozenset[str]:
+        """Environment variables only this extension may see (a token it alone needs): the executor removes them
+        from the environment of every other extension instance, so that code run for a unit cannot read them."""
+        return frozenset()
+
     def initialize(self, step: Step) -> None:  # noqa: B027 - optional hook
         """Prepare the run; raise `ExtensionError` to fail the job with a clear message."""
 
