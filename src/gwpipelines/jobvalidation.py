@@ -159,13 +159,21 @@ def _check_needs(jobs: list[Job], source: str) -> None:
 
 
 def check_repo(repo: Path, jobs: list[Job], default_branch: str) -> None:
-    """The checks that need the live repo: the commit exists, the unit is a unit at that commit reached through no
-    symlink, and mutating jobs come from the default branch."""
+    """The checks that need the live repo: the commit exists on one of its branches, the unit is a directory at that
+    commit reached through no symlink, and mutating jobs come from the default branch."""
     branch_sha: str | None = None
+    on_branch: set[str] = set()
     for job in jobs:
         label = f"job {job.id}"
         if not _has_commit(repo, job.ref):
             raise JobRefused(f"{label}: ref: commit {job.ref} is not in the live repository's checkout (fetch it)")
+        if job.ref not in on_branch:
+            if not _on_a_branch(repo, job.ref):
+                raise JobRefused(
+                    f"{label}: ref: commit {job.ref[:12]} is on no branch of the live repository (a fork's pull "
+                    "request?); gwpipelines never runs code from outside the repository with its credentials"
+                )
+            on_branch.add(job.ref)
         if job.unit is not None:
             _check_unit_path(repo, job, label)
         if job.action in MUTATING:
@@ -203,6 +211,14 @@ def default_branch_sha(repo: Path, branch: str) -> str:
         f"core.default_branch: branch '{branch}' is not in the live repository's checkout; fetch it "
         "(actions/checkout with fetch-depth: 0) so that applies can be checked against it"
     )
+
+
+def _on_a_branch(repo: Path, sha: str) -> bool:
+    """Reachable from a local or remote-tracking branch: a fork's pull-request head is only under refs/pull/."""
+    out = git.run(
+        repo, "for-each-ref", "--count=1", "--contains", sha, "--format=%(refname)", "refs/heads", "refs/remotes"
+    )
+    return bool(out.strip())
 
 
 def _has_commit(repo: Path, sha: str) -> bool:

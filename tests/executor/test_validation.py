@@ -163,3 +163,15 @@ def test_live_repo_must_match_the_config(live: GitRepo, tmp_path: Path, standin:
         live.path, tmp_path / "r", "--job", one, "--config", str(config), "--live-repo", "Acme/Infrastructure-Live"
     )
     assert same.code == 0, same.err
+
+
+def test_a_commit_on_no_branch_is_refused(live: GitRepo, tmp_path: Path, standin: Standin) -> None:
+    """A fork's pull-request head is fetched as refs/pull/N/head only: it is on no branch of the live repo."""
+    live.git("checkout", "-q", "-b", "fork-pr")
+    live.append(f"{VPC}/terragrunt.hcl", "# from a fork\n")
+    sha = live.commit("fork change")
+    live.git("update-ref", "refs/pull/7/head", sha)
+    live.git("checkout", "-q", "main")
+    live.git("branch", "-q", "-D", "fork-pr")
+    line = refused(live, tmp_path, job(VPC, "plan", sha), "ref")
+    assert "is on no branch of the live repository" in line
