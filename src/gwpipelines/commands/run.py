@@ -1,0 +1,31 @@
+"""`gwpipelines run --base REF --head REF --event E`: orchestrate and execute in one process (single-repo mode, and
+local runs with one's own credentials)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from gwpipelines import orchestrator
+from gwpipelines.commands._options import format_option, repo_option
+from gwpipelines.commands._results import config_option, results_dir_option, run_jobs
+
+
+@click.command("run")
+@repo_option
+@format_option("text", "json")
+@click.option("--base", required=True, help="The commit the change starts from.")
+@click.option("--head", required=True, help="The commit to plan or apply.")
+@click.option("--event", type=click.Choice(["pull_request", "push"]), required=True, help="pull_request plans.")
+@config_option
+@results_dir_option
+def command(
+    repo: str, fmt: str, base: str, head: str, event: str, config_path: str | None, results_dir: str | None
+) -> None:
+    """Plan (pull_request) or apply (push) a change here and now."""
+    result = orchestrator.orchestrate(Path(repo), base, head, event)
+    click.echo(f"gwpipelines: {len(result.changes)} change(s), {len(result.jobs)} job(s)", err=True)
+    for warning in result.warnings:
+        click.echo(f"gwpipelines: warning: {warning}", err=True)
+    run_jobs(orchestrator.repository_root(Path(repo)), list(result.jobs), config_path, results_dir, fmt)
