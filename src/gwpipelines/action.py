@@ -98,6 +98,7 @@ def calls_for(inputs: Inputs, workdir: Path) -> list[Call]:
     config = ["--config", inputs.config] if inputs.config else []
     if c == "execute":
         argv = ["execute", "--repo", inputs.repo, "--jobs-file", str(jobs_file(inputs, workdir)), *config]
+        argv += ["--pr", inputs.pr] if inputs.pr else []
     else:
         argv = ["run", "--repo", inputs.repo, *_required(inputs, "base", "head", "event"), *config]
     return [Call((*argv, "--format", "json"), workdir / "results.json")]

@@ -154,11 +154,11 @@ def test_inputs_map_to_the_documented_flags(tmp_path: Path) -> None:
     )  # fmt: skip
     push = Inputs(command="dispatch", jobs='[{"id": "a"}]', live_repo="acme/live", pipelines_repo="acme/p", sha=SHA)
     assert calls_for(push, tmp_path)[0].argv[-4:] == ("--sha", SHA, "--format", "json")
-    execute = Inputs(command="execute", repo="live", jobs="[]", config="pipelines/pipelines.yml")
+    execute = Inputs(command="execute", repo="live", jobs="[]", config="pipelines/pipelines.yml", pr="12")
     call = calls_for(execute, tmp_path)[0]
     assert call.argv == (
         "execute", "--repo", "live", "--jobs-file", str(tmp_path / "jobs-input.json"),
-        "--config", "pipelines/pipelines.yml", "--format", "json",
+        "--config", "pipelines/pipelines.yml", "--pr", "12", "--format", "json",
     )  # fmt: skip
     assert call.output == tmp_path / "results.json"
     local = Inputs(command="run", base="a", head="b", event="push")
