@@ -394,7 +394,7 @@ class Bodies:
             "url": url,
             "git_url": git,
             "html_url": html,
-            "download_url": None,
+            "download_url": f"https://raw.githubusercontent.com/{repo.full_name}/{ref}/{path}",
             "_links": {"git": git, "self": url, "html": html},
         }
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import fnmatch
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Literal
 
@@ -99,6 +100,6 @@ class Faults:
         with self._lock:
             self._faults.clear()
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
+    def __iter__(self) -> Iterator[Fault]:
         with self._lock:
             return iter(list(self._faults))

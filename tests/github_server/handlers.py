@@ -17,6 +17,8 @@ if TYPE_CHECKING:
     from tests.github_server.server import GitHubServer
 
 MAX_INPUTS_CHARACTERS = 65_535
+MAX_BODY_CHARACTERS = 65_536  # comments, issue and pull request bodies
+MAX_TITLE_CHARACTERS = 256
 
 
 class ApiError(Exception):
@@ -74,6 +76,24 @@ def paginate(call: Call, items: list[Any]) -> tuple[list[Any], dict[str, str]]:
         links += [f'<{prefix}1>; rel="first"', f'<{prefix}{page - 1}>; rel="prev"']
     headers = {"Link": ", ".join(links)} if links else {}
     return items[(page - 1) * per_page : page * per_page], headers
+
+
+def _checked_body(body: Any, resource: str) -> Any:
+    if isinstance(body, str) and len(body) > MAX_BODY_CHARACTERS:
+        message = f"body is too long (maximum is {MAX_BODY_CHARACTERS} characters)"
+        raise ApiError(
+            422, "Validation Failed", [{"resource": resource, "field": "body", "code": "custom", "message": message}]
+        )
+    return body
+
+
+def _checked_title(title: Any, resource: str) -> str:
+    if len(str(title)) > MAX_TITLE_CHARACTERS:
+        message = f"title is too long (maximum is {MAX_TITLE_CHARACTERS} characters)"
+        raise ApiError(
+            422, "Validation Failed", [{"resource": resource, "field": "title", "code": "custom", "message": message}]
+        )
+    return str(title)
 
 
 def _int(call: Call, name: str) -> int:
@@ -397,7 +417,8 @@ def list_comments(call: Call) -> Reply:
 @operation("issues/create-comment")
 def create_comment(call: Call) -> Reply:
     issue = _issue(call)
-    comment = Comment(id=call.server.ids(), issue_number=issue.number, body=call.body["body"], user=call.actor)
+    body = _checked_body(call.body["body"], "IssueComment")
+    comment = Comment(id=call.server.ids(), issue_number=issue.number, body=body, user=call.actor)
     call.repo.comments.append(comment)
     return Reply(201, call.server.bodies.comment(call.repo, comment))
 
@@ -418,7 +439,7 @@ def get_comment(call: Call) -> Reply:
 @operation("issues/update-comment")
 def update_comment(call: Call) -> Reply:
     comment = _comment(call)
-    comment.body = call.body["body"]
+    comment.body = _checked_body(call.body["body"], "IssueComment")
     comment.updated_at = now()
     return Reply(200, call.server.bodies.comment(call.repo, comment))
 
@@ -452,8 +473,8 @@ def create_issue(call: Call) -> Reply:
     issue = Issue(
         number=repo.next_number(),
         id=call.server.ids(),
-        title=str(call.body["title"]),
-        body=call.body.get("body"),
+        title=_checked_title(call.body["title"], "Issue"),
+        body=_checked_body(call.body.get("body"), "Issue"),
         user=call.actor,
         labels=_label_names(call.body.get("labels") or []),
         assignees=list(call.body.get("assignees") or []),
@@ -472,9 +493,9 @@ def update_issue(call: Call) -> Reply:
     issue = _issue(call)
     body = call.body
     if "title" in body:
-        issue.title = str(body["title"])
+        issue.title = _checked_title(body["title"], "Issue")
     if "body" in body:
-        issue.body = body["body"]
+        issue.body = _checked_body(body["body"], "Issue")
     if "labels" in body:
         issue.labels = _label_names(body["labels"] or [])
     if "assignees" in body:
@@ -526,8 +547,9 @@ def create_pull(call: Call) -> Reply:
         message = f"A pull request already exists for {repo.owner}:{head}."
         raise ApiError(422, "Validation Failed", [{"resource": "PullRequest", "code": "custom", "message": message}])
     number = repo.next_number()
-    title = str(call.body.get("title") or head)
-    pull = Pull(number, call.server.ids(), title, call.body.get("body"), call.actor, head, head_sha, base, base_sha)
+    title = _checked_title(call.body.get("title") or head, "PullRequest")
+    body = _checked_body(call.body.get("body"), "PullRequest")
+    pull = Pull(number, call.server.ids(), title, body, call.actor, head, head_sha, base, base_sha)
     repo.pulls[number] = pull
     repo.issues[number] = Issue(number, call.server.ids(), title, pull.body, call.actor, is_pull=True)
     return Reply(201, call.server.bodies.pull(repo, pull))

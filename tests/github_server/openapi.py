@@ -59,10 +59,35 @@ def _allow_null_in_nullable_enums(node: Any) -> None:
             _allow_null_in_nullable_enums(value)
 
 
+def _indistinct_one_of_to_any_of(document: dict[str, Any]) -> None:
+    """`oneOf` over alternatives that require nothing (e.g. basic-error | repository-rule-violation-error on a 409)
+    matches every error twice, so no body could ever pass; GitHub means "either", which is `anyOf`."""
+    schemas = document["components"]["schemas"]
+
+    def requires_nothing(alternative: Any) -> bool:
+        ref = alternative.get("$ref", "") if isinstance(alternative, dict) else ""
+        target = schemas.get(ref.rsplit("/", 1)[-1]) if ref.startswith("#/components/schemas/") else alternative
+        return isinstance(target, dict) and target.get("type") == "object" and not target.get("required")
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            alternatives = node.get("oneOf")
+            if isinstance(alternatives, list) and len(alternatives) > 1 and all(map(requires_nothing, alternatives)):
+                node["anyOf"] = node.pop("oneOf")
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(document)
+
+
 @functools.cache
 def description() -> dict[str, Any]:
     document = subset(json.loads(FULL_DESCRIPTION.read_text()))
     _allow_null_in_nullable_enums(document)
+    _indistinct_one_of_to_any_of(document)
     # Errata, each where the description contradicts its own text and the real API. `created` on the runs lists is
     # documented as search syntax (">=2026-01-01", "a..b") but typed `format: date-time`, which refuses that syntax.
     document["components"]["parameters"]["created"]["schema"].pop("format", None)

@@ -267,7 +267,9 @@ class GitHubServer:
                 422, {"message": f"request does not match GitHub's description: {errors[0]}", "documentation_url": DOCS}
             )
         actor = self._actor(request)
-        if actor is None and (method != "GET" or request.headers.get("Authorization")):
+        if actor is None and request.headers.get("Authorization"):
+            return self._json(401, {"message": "Bad credentials", "documentation_url": DOCS})
+        if actor is None and method != "GET":
             return self._json(401, {"message": "Requires authentication", "documentation_url": DOCS})
         body = json.loads(raw) if raw else {}
         reply = self._handle(route, params, query, body, actor or BOT_LOGIN, request.base_url)

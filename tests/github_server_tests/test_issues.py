@@ -70,3 +70,29 @@ def test_pulls_and_the_pulls_of_a_commit(server: GitHubServer) -> None:
     assert [p.number for p in repo.get_commit(MERGE).get_pulls()] == [8]
     assert repo.get_pull(8).merged and repo.get_pull(8).merge_commit_sha == MERGE
     assert [p.number for p in repo.get_pulls(head="acme:feature/vpc")] == [7]
+
+
+def test_bodies_over_githubs_limit_are_refused_like_github(server: GitHubServer) -> None:
+    issue = server.client().get_repo(LIVE).get_issue(7)
+    comment = issue.create_comment("x" * 65_536)
+    with pytest.raises(GithubException) as too_long:
+        issue.create_comment("x" * 65_537)
+    assert too_long.value.status == 422 and "maximum is 65536 characters" in str(too_long.value)
+    with pytest.raises(GithubException):
+        comment.edit("y" * 65_537)
+    assert [len(c.body) for c in server.comments(LIVE, 7)] == [65_536]
+    with pytest.raises(GithubException) as long_title:
+        server.client().get_repo(LIVE).create_issue("t" * 257)
+    assert "title is too long" in str(long_title.value)
+
+
+def test_tokens_name_the_actor_and_writes_need_one(server: GitHubServer) -> None:
+    server.tokens = {"bot-token": "gwpipelines[bot]", "human-token": "octocat"}
+    server.client("bot-token").get_repo(LIVE).create_issue("by the bot")
+    server.client("human-token").get_repo(LIVE).create_issue("by a human")
+    assert [i.user for i in server.issues(LIVE)] == ["gwpipelines[bot]", "octocat"]
+    human = server.client("human-token").get_repo(LIVE)
+    assert [i.title for i in human.get_issues(creator="gwpipelines[bot]")] == ["by the bot"]
+    with pytest.raises(GithubException) as unknown:
+        server.client("stolen").get_repo(LIVE).create_issue("no")
+    assert unknown.value.status == 401
