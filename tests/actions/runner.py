@@ -279,7 +279,7 @@ class _Job:
             capture_output=True,
             text=True,
         )
-        return ("success" if done.returncode == 0 else "failure"), _read_outputs(output), (done.stdout, done.stderr)
+        return ("success" if done.returncode == 0 else "failure"), read_outputs(output), (done.stdout, done.stderr)
 
     def _uses(
         self, step: dict[str, Any], env: dict[str, str], ev: Evaluator, contexts: dict[str, Any]
@@ -389,7 +389,8 @@ def _combinations(matrix: dict[str, Any]) -> list[dict[str, Any]]:
     return combos + list(matrix.get("include") or [])
 
 
-def _read_outputs(path: Path) -> dict[str, str]:
+def read_outputs(path: Path) -> dict[str, str]:
+    """`$GITHUB_OUTPUT` as the runner reads it: `name<<DELIMITER` ... `DELIMITER`, or `name=value`."""
     outputs, lines = {}, path.read_text().splitlines()
     i = 0
     while i < len(lines):
