@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from gwpipelines import git, scheduler
-from gwpipelines.config import Instance, PipelineConfig
+from gwpipelines.config import ACCOUNT_ACTIONS, Instance, PipelineConfig
 from gwpipelines.errors import GitError
 from gwpipelines.extensions.base import ExtensionError, Outcome, Step
 from gwpipelines.models import Job
@@ -275,16 +275,29 @@ def job_environment(job: Job, config: PipelineConfig, ctx: Context, log: _Log) -
     name = credentials.session_name(
         actor=ctx.environ.get("GITHUB_ACTOR", "local"), ref=ctx.environ.get("GITHUB_REF", ""), pr=ctx.pr, job_id=job.id
     )
+    account = role_account(job, config)
     assumed: dict[str, str] = credentials.assume_role_env(
-        action=action, account=job.account, auth=config.authentication, session_name=name, environ=ctx.environ
+        action=action, account=account, auth=config.authentication, session_name=name, environ=ctx.environ
     )
     log.secrets.extend(v for k, v in assumed.items() if k in AWS_CREDENTIAL_ENV and v)
     for k in AWS_CREDENTIAL_ENV:
         env.pop(k, None)
     env.update(assumed)
     role = "apply" if action in ("apply", "destroy", "account-create") else "plan"
-    log(f"credentials: assumed the {role} role of account '{job.account}' (session {name})")
+    log(f"credentials: assumed the {role} role of account '{account}' (session {name})")
     return env
+
+
+def role_account(job: Job, config: PipelineConfig) -> str:
+    """Whose role a job assumes: its own account's, except for account jobs, which act through AWS Organizations in
+    the management account that the account factory names (the new account has no roles yet)."""
+    assert job.account is not None
+    if str(job.action) in ACCOUNT_ACTIONS:
+        for inst in config.steps_for(str(job.action)):
+            management = getattr(inst.config, "management_account", None)
+            if management:
+                return str(management)
+    return job.account
 
 
 def safe_name(job_id: str) -> str:
