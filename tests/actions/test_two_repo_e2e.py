@@ -166,3 +166,20 @@ def test_pull_request_then_push_to_main(flow: TwoRepos) -> None:
     # The same push event again: still exactly one issue.
     flow.live_run("push", push, head, "refs/heads/main")
     assert len(server.issues(LIVE_REPO)) == 1
+
+
+def test_a_pull_request_from_a_fork_is_refused_without_dispatching(
+    tmp_path: Path, aws_env: dict[str, str], github_server: Any
+) -> None:
+    flow = TwoRepos(World.make(tmp_path, aws_env), github_server)
+    live = flow.world.live
+    base = live.head()
+    live.git("checkout", "-q", "-b", "change")
+    live.append(f"{DEV}/vpc/terragrunt.hcl", "\n# from a fork\n")
+    head = live.commit("a fork's change")
+    event = pull_request_event(base, head, PR)
+    event["pull_request"]["head"]["repo"]["full_name"] = "mallory/infrastructure-live"
+    run = flow.live_run("pull_request", event, head, f"refs/pull/{PR}/merge")
+    assert run.conclusion == "failure"
+    assert "pull requests from forks are not planned" in run.text()
+    assert flow.pipeline_runs == [] and github_server.posts == []
