@@ -222,3 +222,11 @@ def test_run_plans_or_applies_in_this_repository(tmp_path: Path) -> None:
     applied = json.loads(Path(outputs["results-file"]).read_text())["results"]
     assert sorted(r["unit"] for r in applied if r["status"] == "succeeded") == DEV_UNITS
     assert all(f"| {u} | apply | succeeded |" in summary for u in DEV_UNITS)
+
+
+def test_outputs_too_big_for_github_are_left_to_the_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from gwpipelines import action
+
+    monkeypatch.setattr(action, "OUTPUT_LIMIT", 10)
+    assert action._bounded("jobs", "[1]") == "[1]"
+    assert action._bounded("jobs", "[" + "1," * 20 + "1]") == ""
