@@ -43,13 +43,16 @@ def keys(value: dict[str, Any], expected: list[str], harmless_extra: tuple[str, 
     assert extra <= set(harmless_extra), extra
 
 
-def subprocess_run(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> Result:
+def subprocess_run(
+    *args: str, cwd: Path | None = None, env: dict[str, str] | None = None, input_text: str | None = None
+) -> Result:
     """The CLI as a separate process: what a child process (git, terragrunt) writes to fd 1 would show up here,
     where the in-process runner only sees Python's sys.stdout."""
     proc = subprocess.run(
         [sys.executable, "-m", "gwpipelines", *args],
         cwd=cwd,
         env={**os.environ, "PYTHONPATH": str(ROOT / "src"), **(env or {})},
+        input=input_text,
         capture_output=True,
         text=True,
         timeout=120,

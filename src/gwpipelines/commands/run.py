@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from gwpipelines import config as pipeline_config
 from gwpipelines import orchestrator
 from gwpipelines.commands._options import format_option, repo_option
 from gwpipelines.commands._results import config_option, results_dir_option, run_jobs
@@ -24,6 +25,8 @@ def command(
     repo: str, fmt: str, base: str, head: str, event: str, config_path: str | None, results_dir: str | None
 ) -> None:
     """Plan (pull_request) or apply (push) a change here and now."""
+    # A bad pipelines.yml is bad input: one line on stderr, before any progress is printed.
+    pipeline_config.load(Path(config_path) if config_path else None)
     result = orchestrator.orchestrate(Path(repo), base, head, event)
     click.echo(f"gwpipelines: {len(result.changes)} change(s), {len(result.jobs)} job(s)", err=True)
     for warning in result.warnings:
