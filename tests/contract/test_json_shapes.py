@@ -265,3 +265,11 @@ def test_event_json_from_a_real_pull_request_payload(tmp_path: Path, repo: GitRe
     path.write_text(json.dumps(payload))
     data = json_of("event", "--repo", str(repo.path), "--event-path", str(path), "--event-name", "pull_request")
     assert data["event"] == "pull_request" and is_sha(data["base"]) and is_sha(data["head"])
+
+
+def test_event_without_an_event_is_one_line_naming_its_own_options(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("GITHUB_EVENT_PATH", raising=False)
+    monkeypatch.delenv("GITHUB_EVENT_NAME", raising=False)
+    res = run("event", "--format", "json")
+    assert res.code == 2 and res.out == "" and len(res.err.splitlines()) == 1
+    assert "--event-path" in res.err and "--event-name" in res.err
