@@ -273,3 +273,20 @@ def test_event_without_an_event_is_one_line_naming_its_own_options(monkeypatch: 
     res = run("event", "--format", "json")
     assert res.code == 2 and res.out == "" and len(res.err.splitlines()) == 1
     assert "--event-path" in res.err and "--event-name" in res.err
+
+
+def test_graph_keeps_every_dotdot_of_a_dependency_far_outside_the_repo(tmp_path: Path) -> None:
+    r = GitRepo.init(tmp_path / "live")
+    r.write("root.hcl", "")
+    r.write(
+        "vpc/terragrunt.hcl",
+        'dependency "far" {\n  config_path = "../../../../far/away"\n}\n'
+        'dependency "beside" {\n  config_path = "${get_repo_root()}/../sibling"\n}\n'
+        'dependency "inside" {\n  config_path = "${dirname(find_in_parent_folders("root.hcl"))}/db"\n}\n'
+        'dependency "absolute" {\n  config_path = "/opt/elsewhere/unit"\n}\n',
+    )
+    r.write("db/terragrunt.hcl", "inputs = {}\n")
+    r.commit()
+    deps = {u["path"]: u["dependencies"] for u in json_of("graph", "--repo", str(r.path))["units"]}
+    # vpc/../../../../far/away is three levels above the repo root; an absolute path is kept as written.
+    assert deps["vpc"] == ["../../../far/away", "../sibling", "/opt/elsewhere/unit", "db"]
