@@ -110,3 +110,15 @@ def test_success_is_exit_0_with_nothing_on_stderr(repo: GitRepo) -> None:
         res = run(*args[:1], "--repo", str(repo.path), *args[1:], "--format", "json")
         assert res.code == 0 and res.err == "", res.err
         json.loads(res.out)
+
+
+def test_run_push_of_an_unmerged_commit_is_one_line_and_runs_nothing(
+    dev_live: GitRepo, tmp_path: Path, standin: Standin
+) -> None:
+    base = dev_live.head()
+    dev_live.git("checkout", "-q", "-b", "feature")
+    dev_live.append(f"{DEV}/vpc/terragrunt.hcl", "\n# not merged\n")
+    head = dev_live.commit()
+    args = ("--repo", str(dev_live.path), "--base", base, "--head", "HEAD", "--event", "push")
+    one_error_line(run("run", *args, "--results-dir", str(tmp_path / "r"), "--format", "json"), 2, head[:12], "main")
+    assert standin.applied() == [] and not (tmp_path / "r").exists()
