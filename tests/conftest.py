@@ -6,6 +6,8 @@ import pytest
 
 from tests.gitrepo import GitRepo
 
+pytest_plugins = ["pytester", "tests.github_fixtures", "tests.aws_fixtures"]
+
 ROOT = Path(__file__).resolve().parent.parent
 LIVE_TEMPLATE = ROOT / "infrastructure-live-template"
 

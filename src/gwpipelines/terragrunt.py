@@ -396,7 +396,7 @@ class Evaluator:
                     if rel is not None and rel.endswith(".hcl") and self._is_file(rel):
                         target = _parent(target)
                     rel = _rel(target)
-                    out.append((rel or ".") if rel is not None else _relpath(target, ROOT))
+                    out.append((rel or ".") if rel is not None else _outside(scope.config_dir, item))
                 else:
                     reads.warnings.add(
                         f"{_display(scope.file_path)}:{line}: {what} of unit {_display(scope.config_dir)}: "
@@ -1007,3 +1007,13 @@ def _touched(changed: Iterable[str]) -> Callable[[frozenset[str]], bool]:
         return not trace.isdisjoint(paths) or not trace.isdisjoint(folders) or not trace.isdisjoint(prefixes)
 
     return hit
+
+
+def _outside(config_dir: str, path: str) -> str:
+    """A dependency outside the repository: relative to the repository root (`../x`), worked out lexically because
+    normalising the virtual absolute path would drop `..` segments above `/`; a real absolute path stays as written."""
+    if path == ROOT or path.startswith(ROOT + "/"):
+        return posixpath.normpath(path[len(ROOT) + 1 :] or ".")
+    if path.startswith("/"):
+        return posixpath.normpath(path)
+    return posixpath.normpath(f"{_rel(config_dir) or '.'}/{path}")

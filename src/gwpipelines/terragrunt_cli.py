@@ -45,6 +45,11 @@ def apply_command(unit: str, *, tf_path: str = DEFAULT_TF_PATH) -> list[str]:
     return _run(unit, tf_path, "apply", "-no-color", "-input=false", PLAN_FILE)
 
 
+def output_command(unit: str, *, tf_path: str = DEFAULT_TF_PATH) -> list[str]:
+    """The unit's outputs after an apply, for the pipeline state and the report (and its dependents' reads)."""
+    return _run(unit, tf_path, "output", "-no-color", "-json")
+
+
 def commands_for(action: str, unit: str, *, tf_path: str = DEFAULT_TF_PATH) -> list[list[str]]:
     """The argv lists a unit job runs, in order. Account jobs run no Terragrunt: they have none."""
     act = Action(action)
@@ -58,5 +63,6 @@ def commands_for(action: str, unit: str, *, tf_path: str = DEFAULT_TF_PATH) -> l
             plan_command(unit, destroy=act is Action.DESTROY, tf_path=tf_path),
             show_command(unit, tf_path=tf_path),
             apply_command(unit, tf_path=tf_path),
+            *([output_command(unit, tf_path=tf_path)] if act is Action.APPLY else []),
         ]
     return []

@@ -70,12 +70,13 @@ def test_dry_run_json_is_orchestrate_plus_commands_and_comment(demo_repo: tuple[
             continue
         verbs = [c.split(" -- ", 1)[1].split()[0] for c in commands]
         writes = job["action"] in ("apply", "destroy")
-        assert verbs == (["plan", "show", "apply"] if writes else ["plan", "show"])
+        expected_verbs = {"apply": ["plan", "show", "apply", "output"], "destroy": ["plan", "show", "apply"]}
+        assert verbs == expected_verbs.get(job["action"], ["plan", "show"])
         assert all(f"--working-dir {job['unit']} " in c for c in commands)
         assert ("-destroy" in commands[0].split()) == (job["action"] in ("destroy", "plan-destroy"))
         if writes:
             # What is applied is the plan that was shown, never a fresh one.
-            assert commands[-1].endswith(f"apply -no-color -input=false {PLAN_FILE}")
+            assert commands[2].endswith(f"apply -no-color -input=false {PLAN_FILE}")
     assert data["comment"].startswith("<!-- gwpipelines:")
     for job in data["jobs"]:
         assert f"`{job['unit'] or job['account']}`" in data["comment"]

@@ -1,0 +1,55 @@
+"""The new account's baseline: the pipelines repo's `account-baseline/` template rendered into the live repo's
+`<account name>/` folder (`account.hcl`, `region.hcl`, the `_global` OIDC provider and pipeline roles, ...).
+Pure: a template directory and values in, `{path: text}` out."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import jinja2
+
+from gwpipelines.errors import UserError
+
+TEMPLATE_SUFFIX = ".j2"
+_NOT_RENDERED = {"README.md"}  # the template's own documentation, at its top level
+
+
+@dataclass(frozen=True)
+class BaselineValues:
+    account_name: str
+    account_id: str
+    region: str
+    pipelines_repo: str
+    plan_role: str
+    apply_role: str
+    default_branch: str = "main"
+    email: str = ""
+    organizational_unit: str | None = None
+    tags: dict[str, str] = field(default_factory=dict)
+    account_alias: str = ""
+
+
+def render(template_dir: Path, values: BaselineValues) -> dict[str, str]:
+    """Every file of the template as `<account name>/<path>` -> its text, paths and `.j2` files rendered."""
+    if not template_dir.is_dir():
+        raise UserError(f"{template_dir}: the account baseline template is missing (set account_factory's template)")
+    env = jinja2.Environment(undefined=jinja2.StrictUndefined, keep_trailing_newline=True, autoescape=False)
+    context = asdict(values)
+    context["account_alias"] = values.account_alias or values.account_name
+    files: dict[str, str] = {}
+    for path in sorted(p for p in template_dir.rglob("*") if p.is_file()):
+        rel = path.relative_to(template_dir).as_posix()
+        if rel in _NOT_RENDERED:
+            continue
+        try:
+            target = env.from_string(rel).render(context)
+            text = path.read_text()
+            if rel.endswith(TEMPLATE_SUFFIX):
+                target = target.removesuffix(TEMPLATE_SUFFIX)
+                text = env.from_string(text).render(context)
+        except jinja2.TemplateError as e:
+            line = getattr(e, "lineno", None)
+            raise UserError(f"{path}{f':{line}' if line else ''}: account baseline template: {e}") from None
+        files[f"{values.account_name}/{target}"] = text
+    return files

@@ -1,0 +1,81 @@
+"""What `execute` and `run` share: loading the config, validating and running jobs, printing the results."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from gwpipelines import config as pipeline_config
+from gwpipelines import executor, jobvalidation
+from gwpipelines.commands._options import emit_json
+from gwpipelines.errors import RunFailed
+from gwpipelines.models import Job
+from gwpipelines.results import JobResult, Status
+
+
+def config_option(f: click.decorators.FC) -> click.decorators.FC:
+    return click.option(
+        "--config",
+        "config_path",
+        type=click.Path(dir_okay=False),
+        default=None,
+        help="pipelines.yml (default: Terragrunt with built-in defaults, no role assumed).",
+    )(f)
+
+
+def results_dir_option(f: click.decorators.FC) -> click.decorators.FC:
+    return click.option(
+        "--results-dir",
+        type=click.Path(file_okay=False),
+        default=None,
+        help="Where each job's result file and log go (default: $RUNNER_TEMP/gwpipelines-results or ./).",
+    )(f)
+
+
+def run_jobs(
+    repo: Path,
+    jobs: list[Job],
+    config_path: str | None,
+    results_dir: str | None,
+    pr: int | None = None,
+    live_repo: str | None = None,
+) -> list[JobResult]:
+    """Validate against the repo and the config (refusals exit 2 before anything runs), then run every job."""
+    cfg = pipeline_config.load(Path(config_path) if config_path else None)
+    jobvalidation.check_live_repo(live_repo, cfg)
+    jobvalidation.check_repo(repo, jobs, cfg.core.default_branch)
+    jobvalidation.check_accounts(jobs, cfg)
+    out_dir = Path(results_dir) if results_dir else executor.default_results_dir()
+    ctx = executor.Context(repo=repo, results_dir=out_dir, environ=dict(os.environ), pr=pr)
+    click.echo(f"gwpipelines: running {len(jobs)} job(s); results and logs in {out_dir}", err=True)
+    return executor.execute(jobs, cfg, ctx) if jobs else []
+
+
+def emit(results: list[JobResult], fmt: str, extra: dict[str, Any] | None = None) -> None:
+    """Print the results (`{"results": [...]}`, the execute contract), then exit 1 when a job failed."""
+    if fmt == "json":
+        emit_json({"results": [r.to_json() for r in results], **(extra or {})})
+    else:
+        click.echo(render_text(results))
+        for key, value in (extra or {}).items():
+            click.echo(f"{key}: {value}")
+    failed = [r.id for r in results if r.status is Status.FAILED]
+    if failed:
+        raise RunFailed(f"{len(failed)} job(s) failed: {', '.join(failed)}")
+
+
+def render_text(results: list[JobResult]) -> str:
+    lines = [f"Results ({len(results)})"]
+    for r in results:
+        s = r.summary
+        plan = f"+{s.add} ~{s.change} -{s.destroy} ±{s.replace}"
+        lines.append(f"  {r.status:<9} {r.id}  {plan}  {r.seconds:.1f}s" + (f"  ({r.failure})" if r.failure else ""))
+    return "\n".join(lines)
+
+
+def stdin_text() -> str:
+    return sys.stdin.read()

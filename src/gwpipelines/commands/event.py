@@ -1,0 +1,43 @@
+"""`gwpipelines event`: what the running workflow's GitHub event asks for (base, head, event, PR, repository)."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from pathlib import Path
+
+import click
+
+from gwpipelines import events
+from gwpipelines.commands._options import emit_json, format_option, repo_option
+from gwpipelines.errors import UserError
+
+
+@click.command("event")
+@repo_option
+@format_option("text", "json")
+@click.option("--event-path", type=click.Path(dir_okay=False), help="The payload file [default: $GITHUB_EVENT_PATH].")
+@click.option("--event-name", help="pull_request or push [default: $GITHUB_EVENT_NAME].")
+def command(repo: str, fmt: str, event_path: str | None, event_name: str | None) -> None:
+    """Parse the event payload; a push that creates a branch gets the merge-base with the default branch as base."""
+    environ = dict(os.environ)
+    if event_path:
+        environ["GITHUB_EVENT_PATH"] = event_path
+    if event_name:
+        environ["GITHUB_EVENT_NAME"] = event_name
+    missing = [name for name in ("GITHUB_EVENT_NAME", "GITHUB_EVENT_PATH") if not environ.get(name)]
+    if missing:
+        # The shared message suggests --base/--head/--event, which are the action's and `run`'s, not this command's.
+        raise UserError(
+            f"{' and '.join(missing)} not set: pass --event-path FILE and --event-name pull_request|push, "
+            "or run inside GitHub Actions"
+        )
+    context = events.from_environ(environ)
+    if context.base is None:
+        context = dataclasses.replace(context, base=events.new_branch_base(context, Path(repo)))
+    if fmt == "json":
+        emit_json(context.to_json())
+        return
+    pr = f" #{context.pr}" if context.pr is not None else ""
+    new = " (new branch)" if context.new_branch else ""
+    click.echo(f"{context.event} {context.repo}{pr} {context.branch}{new}: {context.base}..{context.head}")

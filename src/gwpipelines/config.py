@@ -1,0 +1,222 @@
+"""`pipelines.yml`, the pipelines repo's one configuration file, validated strictly and frozen.
+
+    core:
+      live_repo: acme/infrastructure-live
+      default_branch: main
+      execution_defaults: {max_attempts: 2, parallelism: 4, timeout_seconds: 3600, retry_delay_seconds: 10}
+      steps: [terragrunt, policy]        # extension instances a unit job runs, in this order
+    authentication:                      # gwpipelines.credentials.AuthenticationConfig; absent: no role assumed
+      region: us-east-1
+      accounts:
+        non-prod: {account_id: "111122223333", plan_role: gwpipelines-plan, apply_role: gwpipelines-apply}
+    terragrunt:                          # one section per extension: a list of named instances
+      - name: terragrunt
+        tf_path: tofu
+    command:
+      - name: policy
+        argv: [conftest, test, plan.json]
+        depends_on: [terragrunt]
+
+A step name that is no configured instance but is an installed extension's name runs that extension with its
+default settings, so the smallest file (or none, for local runs) runs Terragrunt. Jobs of the account actions run
+the instances of the `account_factory` section (the `account-factory` extension). Unknown keys anywhere are refused
+with their path; the schema (`gwpipelines config schema`) is built from the installed extensions' `Config` models.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
+
+from gwpipelines.credentials import AuthenticationConfig
+from gwpipelines.errors import ParseError, UserError
+from gwpipelines.extensions import loader
+from gwpipelines.extensions.base import Extension, ExtensionConfig
+
+ACCOUNT_FACTORY = "account-factory"
+ACCOUNT_ACTIONS = frozenset({"account-plan", "account-create"})
+
+
+class ExecutionDefaults(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    max_attempts: int = Field(default=2, ge=1, le=10, description="Attempts per step; only transient failures retry.")
+    parallelism: int = Field(default=4, ge=1, le=256, description="Jobs run at the same time.")
+    timeout_seconds: int = Field(default=3600, ge=1, le=86400, description="Each tool command's time limit.")
+    retry_delay_seconds: float = Field(default=10.0, ge=0, le=600, description="Wait before a retry (doubles).")
+
+
+class CoreConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    live_repo: str | None = Field(
+        default=None, pattern=r"^[A-Za-z0-9-]+/[A-Za-z0-9._-]+$", description="OWNER/NAME of infrastructure-live."
+    )
+    default_branch: str = Field(default="main", pattern=r"^[A-Za-z0-9._/-]+$", description="Applies come from here.")
+    execution_defaults: ExecutionDefaults = Field(default_factory=ExecutionDefaults)
+    steps: tuple[str, ...] = Field(default=("terragrunt",), min_length=1, description="Instances a unit job runs.")
+
+
+class _Root(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    core: CoreConfig = Field(default_factory=CoreConfig)
+
+
+def section(extension: str) -> str:
+    """The YAML section of an extension: `account-factory` -> `account_factory`."""
+    return extension.replace("-", "_")
+
+
+def model(extensions: Mapping[str, type[Extension]]) -> type[BaseModel]:
+    """The pipelines.yml model for these installed extensions: one list-of-instances section per extension."""
+    fields: dict[str, Any] = {"authentication": (AuthenticationConfig | None, None)}
+    for name, cls in sorted(extensions.items()):
+        instances: Any = tuple[cls.Config, ...]  # type: ignore[name-defined]  # a runtime type, built per extension
+        fields[section(name)] = (instances, Field(default=(), description=f"'{name}' instances"))
+    built: type[BaseModel] = create_model("PipelinesConfig", __base__=_Root, **fields)
+    return built
+
+
+@dataclass(frozen=True)
+class Instance:
+    """One configured extension instance: what the executor constructs for a job."""
+
+    extension: str
+    cls: type[Extension]
+    config: ExtensionConfig
+
+    @property
+    def name(self) -> str:
+        return self.config.name
+
+
+@dataclass(frozen=True)
+class PipelineConfig:
+    core: CoreConfig
+    authentication: AuthenticationConfig | None
+    instances: tuple[Instance, ...]
+
+    def steps_for(self, action: str) -> tuple[Instance, ...]:
+        """The instances a job of `action` runs, in order: account jobs go to the account factory, unit jobs to
+        `core.steps` (those whose extension supports the action and whose `actions` allow it)."""
+        if action in ACCOUNT_ACTIONS:
+            chosen = [i for i in self.instances if i.extension == ACCOUNT_FACTORY]
+        else:
+            by_name = {i.name: i for i in self.instances}
+            chosen = [by_name[s] for s in self.core.steps]
+        return tuple(
+            i for i in chosen if action in i.cls.actions and (not i.config.actions or action in i.config.actions)
+        )
+
+
+def installed() -> dict[str, type[Extension]]:
+    return {name: loader.load(name) for name in sorted(loader.discovered())}
+
+
+def load(path: Path | None, extensions: Mapping[str, type[Extension]] | None = None) -> PipelineConfig:
+    """Read and validate pipelines.yml (defaults when `path` is None); errors name the file, line and key."""
+    exts = installed() if extensions is None else dict(extensions)
+    where = str(path) if path else "pipelines.yml"
+    data: Any = {}
+    node: yaml.Node | None = None
+    if path is not None:
+        try:
+            text = path.read_text()
+        except OSError as e:
+            raise UserError(f"{path}: cannot read the config: {e.strerror}") from None
+        try:
+            node = yaml.compose(text)
+            data = yaml.safe_load(text) or {}
+        except yaml.YAMLError as e:
+            mark = getattr(e, "problem_mark", None)
+            line = mark.line + 1 if mark else None
+            raise ParseError(where, line, f"not valid YAML: {getattr(e, 'problem', e)}") from None
+        if not isinstance(data, dict):
+            raise ParseError(where, 1, "must be a mapping with a `core` section")
+    try:
+        parsed = model(exts).model_validate(data)
+    except ValidationError as e:
+        err = e.errors()[0]
+        loc = tuple(err["loc"])
+        key = ".".join(str(p) for p in loc) or "(top level)"
+        msg = "unknown key; remove it or check its spelling" if err["type"] == "extra_forbidden" else err["msg"]
+        if err["type"] == "extra_forbidden" and len(loc) == 1:
+            msg += f" (sections: core, authentication, {', '.join(section(n) for n in sorted(exts))})"
+        raise ParseError(where, _line(node, loc), f"{key}: {msg}") from None
+    return _resolve(parsed, exts, where)
+
+
+def _resolve(parsed: BaseModel, exts: Mapping[str, type[Extension]], where: str) -> PipelineConfig:
+    core: CoreConfig = getattr(parsed, "core")  # noqa: B009 - a dynamic model's field
+    defaults = core.execution_defaults
+    instances: list[Instance] = []
+    seen: dict[str, str] = {}
+    for name, cls in sorted(exts.items()):
+        for cfg in getattr(parsed, section(name)):
+            if cfg.name in seen:
+                raise UserError(f"{where}: instance name '{cfg.name}' is used twice; rename one")
+            seen[cfg.name] = name
+            instances.append(Instance(name, cls, _with_defaults(cfg, defaults)))
+    # Steps naming an extension rather than an instance, and the account factory, run with default settings.
+    wanted = [*core.steps, ACCOUNT_FACTORY] if ACCOUNT_FACTORY in exts else list(core.steps)
+    for step in wanted:
+        if step in seen or (step == ACCOUNT_FACTORY and any(i.extension == step for i in instances)):
+            continue
+        if step not in exts:
+            if step == ACCOUNT_FACTORY:
+                continue
+            raise UserError(
+                f"{where}: core.steps: '{step}' is neither a configured instance nor an installed extension "
+                f"(instances: {', '.join(sorted(seen)) or 'none'}; extensions: {', '.join(sorted(exts))})"
+            )
+        cls = exts[step]
+        instances.append(Instance(step, cls, _with_defaults(cls.Config(name=step), defaults)))
+        seen[step] = step
+    names = {i.name for i in instances}
+    for inst in instances:
+        for dep in inst.config.depends_on:
+            if dep not in names:
+                raise UserError(f"{where}: {section(inst.extension)}.{inst.name}.depends_on: no instance '{dep}'")
+    authentication: AuthenticationConfig | None = getattr(parsed, "authentication", None)
+    return PipelineConfig(core, authentication, tuple(instances))
+
+
+def _with_defaults(cfg: ExtensionConfig, defaults: ExecutionDefaults) -> ExtensionConfig:
+    """An instance's own setting wins; 0 means "the core's execution default"."""
+    return cfg.model_copy(
+        update={
+            "max_attempts": cfg.max_attempts or defaults.max_attempts,
+            "timeout_seconds": cfg.timeout_seconds or defaults.timeout_seconds,
+        }
+    )
+
+
+def schema(extensions: Mapping[str, type[Extension]] | None = None) -> dict[str, Any]:
+    exts = installed() if extensions is None else dict(extensions)
+    result: dict[str, Any] = model(exts).model_json_schema()
+    result["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    result["title"] = "gwpipelines pipelines.yml"
+    return result
+
+
+def _line(node: yaml.Node | None, loc: tuple[Any, ...]) -> int | None:
+    """The line of the deepest YAML node on the error's path (the key itself for an unknown key)."""
+    line = node.start_mark.line + 1 if node is not None else None
+    for part in loc:
+        if isinstance(node, yaml.MappingNode):
+            match = next(((k, v) for k, v in node.value if k.value == str(part)), None)
+            if match is None:
+                return line
+            line, node = match[0].start_mark.line + 1, match[1]
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+            node = node.value[part]
+            line = node.start_mark.line + 1
+        else:
+            return line
+    return line

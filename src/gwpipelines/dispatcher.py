@@ -1,0 +1,356 @@
+"""The dispatcher: jobs -> workflow runs in the pipelines repo, followed to completion -> one result per job.
+
+Jobs are grouped into batches (one workflow run each): per wave (the default), per job, or per account within a
+wave. A batch is dispatched once every job it needs has succeeded, at most `max_parallel_runs` at a time; a job
+whose need failed or was skipped is itself skipped, never dispatched. Each dispatch carries a fresh correlation id,
+which the pipelines workflow puts in its run-name, so the run can be found again when GitHub answers 204 without
+its id. Runs are polled with backoff until they complete or their deadline passes; the `gwpipelines-results`
+artifact then gives each job's result. Whatever goes wrong with one run becomes failed results for its jobs, with
+the reason, and never hides the other runs' results.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
+from typing import Any, Protocol
+
+from gwpipelines.errors import GwError, UserError
+from gwpipelines.github_client import RUN_NAME_PREFIX, GitHubAccessError, GitHubError, Run
+from gwpipelines.models import Job
+from gwpipelines.results import JobResult, Status
+
+ARTIFACT = "gwpipelines-results"
+RESULTS_FILE = "results.json"
+# GitHub's limit on the dispatch inputs, all values together.
+MAX_INPUTS_CHARS = 65_535
+_OK = frozenset({Status.SUCCEEDED})
+
+
+class Granularity(StrEnum):
+    JOB = "job"
+    WAVE = "wave"
+    ACCOUNT = "account"
+
+
+@dataclass(frozen=True)
+class Batch:
+    label: str
+    jobs: tuple[Job, ...]
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where runs go and what they work on."""
+
+    pipelines_repo: str
+    workflow: str
+    ref: str
+    live_repo: str
+    pr: int | None
+
+
+@dataclass(frozen=True)
+class DispatchOptions:
+    granularity: Granularity = Granularity.WAVE
+    max_parallel_runs: int = 4
+    poll_interval: float = 10.0  # first wait between polls; grows by half up to poll_max while nothing changes
+    poll_max: float = 60.0
+    run_timeout: float = 6 * 3600.0  # a run not completed this long after its dispatch is reported as failed
+    appear_timeout: float = 300.0  # after a 204, how long to look for the run by its run-name
+
+
+@dataclass
+class RunRecord:
+    batch: Batch
+    correlation_id: str
+    dispatched_at: float
+    run_id: int | None = None
+    html_url: str = ""
+    conclusion: str | None = None
+    failing_url: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "jobs": [j.id for j in self.batch.jobs],
+            "run_id": self.run_id,
+            "html_url": self.html_url or None,
+            "conclusion": self.conclusion,
+        }
+
+
+@dataclass
+class Progress:
+    """Everything known so far; handed to the reporter after each change."""
+
+    results: dict[str, JobResult] = field(default_factory=dict)
+    links: dict[str, str] = field(default_factory=dict)
+    running: set[str] = field(default_factory=set)
+    runs: list[RunRecord] = field(default_factory=list)
+    # Configuration problems met on the way (a token lacking a permission): the command exits 2 after reporting.
+    errors: list[GwError] = field(default_factory=list)
+
+
+class Client(Protocol):
+    """The calls the dispatcher makes (github_client.GitHub satisfies it)."""
+
+    def dispatch(self, repo: str, workflow: str, ref: str, inputs: dict[str, str]) -> Run | None: ...
+    def find_run(self, repo: str, workflow: str, display_title: str) -> Run | None: ...
+    def get_run(self, repo: str, run_id: int) -> Run: ...
+    def failing_step_url(self, repo: str, run_id: int) -> str | None: ...
+    def artifact_file(self, repo: str, run_id: int, artifact: str, member: str) -> bytes | None: ...
+
+
+# --- Pure: batches and inputs ---------------------------------------------------------------------------------
+
+
+def make_batches(jobs: Sequence[Job], granularity: Granularity, target: Target) -> list[Batch]:
+    """Batches in dispatch order; a batch whose inputs would pass GitHub's size limit is halved until it fits."""
+    groups: dict[str, list[Job]] = {}
+    for i, job in enumerate(jobs):
+        if granularity is Granularity.JOB:
+            key = f"job-{i}"
+        elif granularity is Granularity.ACCOUNT:
+            key = f"wave-{job.wave}-{job.account or 'none'}"
+        else:
+            key = f"wave-{job.wave}"
+        groups.setdefault(key, []).append(job)
+    ordered = sorted(groups.items(), key=lambda kv: min(j.wave for j in kv[1]))
+    return [b for label, group in ordered for b in _fit(Batch(label, tuple(group)), target)]
+
+
+def _fit(batch: Batch, target: Target) -> list[Batch]:
+    if len(batch.jobs) == 1 or _inputs_size(inputs_for(batch, target, "x" * 64)) <= MAX_INPUTS_CHARS:
+        return [batch]
+    half = len(batch.jobs) // 2
+    return _fit(Batch(f"{batch.label}a", batch.jobs[:half]), target) + _fit(
+        Batch(f"{batch.label}b", batch.jobs[half:]), target
+    )
+
+
+def inputs_for(batch: Batch, target: Target, correlation_id: str) -> dict[str, str]:
+    """The workflow_dispatch inputs: exactly correlation_id, jobs (JSON), live_repo, pr ("" on push)."""
+    return {
+        "correlation_id": correlation_id,
+        "jobs": json.dumps([j.to_json() for j in batch.jobs], separators=(",", ":")),
+        "live_repo": target.live_repo,
+        "pr": str(target.pr) if target.pr is not None else "",
+    }
+
+
+def _inputs_size(inputs: dict[str, str]) -> int:
+    return sum(len(k) + len(v) for k, v in inputs.items())
+
+
+def check_needs(jobs: Sequence[Job]) -> None:
+    """Every `needs` must name a job in the set, listed earlier: otherwise nothing could ever wait for it."""
+    seen: set[str] = set()
+    for job in jobs:
+        for need in job.needs:
+            if need not in seen:
+                raise UserError(
+                    f"jobs: job {job.id!r} needs {need!r}, which is not an earlier job in the input; "
+                    "pass the orchestrator's whole job list"
+                )
+        seen.add(job.id)
+
+
+def results_from_artifact(data: bytes | None, batch: Batch) -> dict[str, JobResult]:
+    """The results of this batch's jobs from results.json; entries for other jobs are ignored, not trusted."""
+    if data is None:
+        return {}
+    try:
+        payload = json.loads(data)
+        entries = payload["results"]
+        parsed = [JobResult.from_json(e) for e in entries]
+    except (ValueError, KeyError, TypeError) as e:
+        raise _BadArtifact(f"{RESULTS_FILE} in {ARTIFACT} is malformed ({type(e).__name__}: {e})") from e
+    ours = {j.id for j in batch.jobs}
+    return {r.id: r for r in parsed if r.id in ours}
+
+
+class _BadArtifact(Exception):
+    pass
+
+
+def failed(job: Job, reason: str) -> JobResult:
+    return JobResult(id=job.id, unit=job.unit, action=str(job.action), status=Status.FAILED, failure=reason)
+
+
+def skipped(job: Job, reason: str) -> JobResult:
+    return JobResult(id=job.id, unit=job.unit, action=str(job.action), status=Status.SKIPPED, failure=reason)
+
+
+# --- The loop -------------------------------------------------------------------------------------------------
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        client: Client,
+        target: Target,
+        options: DispatchOptions | None = None,
+        *,
+        on_change: Callable[[Progress], None] = lambda p: None,
+        log: Callable[[str], None] = lambda s: None,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+        new_id: Callable[[], str] = lambda: uuid.uuid4().hex[:12],
+    ) -> None:
+        self.client = client
+        self.target = target
+        self.options = options or DispatchOptions()
+        self._on_change = on_change
+        self._log = log
+        self._sleep = sleep
+        self._clock = clock
+        self._new_id = new_id
+
+    def run(self, jobs: Sequence[Job]) -> Progress:
+        check_needs(jobs)
+        progress = Progress()
+        pending = make_batches(jobs, self.options.granularity, self.target)
+        inflight: list[RunRecord] = []
+        interval = self.options.poll_interval
+        while pending or inflight:
+            changed = self._skip_blocked(pending, progress)
+            changed = self._dispatch_ready(pending, inflight, progress) or changed
+            changed = self._poll(inflight, progress) or changed
+            if changed:
+                self._on_change(progress)
+                interval = self.options.poll_interval
+            can_dispatch = bool(self._ready(pending, progress)) and len(inflight) < self.options.max_parallel_runs
+            if inflight and not can_dispatch:
+                self._sleep(interval)
+                interval = min(interval * 1.5, self.options.poll_max)
+            elif pending and not inflight and not can_dispatch:
+                raise GwError(f"dispatcher: no batch can start ({[b.label for b in pending]}); this is a bug")
+        return progress
+
+    def _skip_blocked(self, pending: list[Batch], progress: Progress) -> bool:
+        changed = False
+        for i, batch in enumerate(pending):
+            keep = []
+            for job in batch.jobs:
+                bad = [n for n in job.needs if n in progress.results and progress.results[n].status not in _OK]
+                if bad:
+                    progress.results[job.id] = skipped(job, f"skipped: {bad[0]} {progress.results[bad[0]].status}")
+                    changed = True
+                else:
+                    keep.append(job)
+            pending[i] = replace(batch, jobs=tuple(keep))
+        pending[:] = [b for b in pending if b.jobs]
+        return changed
+
+    def _ready(self, pending: list[Batch], progress: Progress) -> list[Batch]:
+        done = progress.results
+        return [b for b in pending if all(n in done for j in b.jobs for n in j.needs)]
+
+    def _dispatch_ready(self, pending: list[Batch], inflight: list[RunRecord], progress: Progress) -> bool:
+        changed = False
+        for batch in self._ready(pending, progress):
+            if len(inflight) >= self.options.max_parallel_runs:
+                break
+            pending.remove(batch)
+            changed = True
+            record = RunRecord(batch, f"{self._new_id()}-{batch.label}", self._clock())
+            progress.runs.append(record)
+            inputs = inputs_for(batch, self.target, record.correlation_id)
+            t = self.target
+            try:
+                run = self.client.dispatch(t.pipelines_repo, t.workflow, t.ref, inputs)
+            except (GitHubError, GitHubAccessError) as e:
+                record.conclusion = "not_dispatched"
+                self._fail(batch, progress, f"not dispatched: {e}", e)
+                continue
+            if run is not None:
+                record.run_id, record.html_url = run.id, run.html_url
+            self._log(
+                f"dispatched {batch.label} ({len(batch.jobs)} jobs) as {record.correlation_id}: {record.html_url}"
+            )
+            progress.running.update(j.id for j in batch.jobs)
+            if record.html_url:
+                progress.links.update({j.id: record.html_url for j in batch.jobs})
+            inflight.append(record)
+        return changed
+
+    def _poll(self, inflight: list[RunRecord], progress: Progress) -> bool:
+        changed = False
+        for record in list(inflight):
+            try:
+                finished = self._poll_one(record, progress)
+            except (GitHubError, GitHubAccessError) as e:
+                record.conclusion = record.conclusion or "unknown"
+                where = record.html_url or record.correlation_id
+                self._fail(record.batch, progress, f"lost track of run {where}: {e}", e)
+                finished = True
+            if finished:
+                inflight.remove(record)
+                changed = True
+        return changed
+
+    def _poll_one(self, record: RunRecord, progress: Progress) -> bool:
+        t, age = self.target, self._clock() - record.dispatched_at
+        if record.run_id is None:
+            found = self.client.find_run(t.pipelines_repo, t.workflow, RUN_NAME_PREFIX + record.correlation_id)
+            if found is None:
+                if age <= self.options.appear_timeout:
+                    return False
+                record.conclusion = "never_started"
+                self._fail(
+                    record.batch,
+                    progress,
+                    f"the run for {record.correlation_id} never appeared in {t.pipelines_repo} within "
+                    f"{self.options.appear_timeout:g}s; check that {t.workflow} has `run-name: gwpipelines "
+                    "${{ inputs.correlation_id }}`",
+                )
+                return True
+            record.run_id, record.html_url = found.id, found.html_url
+            progress.links.update({j.id: found.html_url for j in record.batch.jobs})
+        run = self.client.get_run(t.pipelines_repo, record.run_id)
+        if run.status != "completed":
+            if age <= self.options.run_timeout:
+                return False
+            record.conclusion = "timed_out"
+            self._fail(
+                record.batch, progress, f"run {run.html_url} did not complete within {self.options.run_timeout:g}s"
+            )
+            return True
+        self._collect(record, run, progress)
+        return True
+
+    def _collect(self, record: RunRecord, run: Run, progress: Progress) -> None:
+        t = self.target
+        record.conclusion = run.conclusion or "unknown"
+        self._log(f"run {run.html_url} completed: {record.conclusion}")
+        try:
+            data = self.client.artifact_file(t.pipelines_repo, run.id, ARTIFACT, RESULTS_FILE)
+            results = results_from_artifact(data, record.batch)
+            why = "" if data is not None else f"; it published no {ARTIFACT} artifact"
+        except (_BadArtifact, GitHubError) as e:
+            results, why = {}, f"; {e}"
+        if run.conclusion != "success" or any(r.status is Status.FAILED for r in results.values()):
+            record.failing_url = self.client.failing_step_url(t.pipelines_repo, run.id)
+        for job in record.batch.jobs:
+            progress.running.discard(job.id)
+            result = results.get(job.id) or failed(job, f"the run ended {record.conclusion} without a result{why}")
+            progress.results[job.id] = result
+            failed_here = result.status is Status.FAILED and record.failing_url
+            progress.links[job.id] = record.failing_url if failed_here and record.failing_url else run.html_url
+
+    def _fail(self, batch: Batch, progress: Progress, reason: str, error: GwError | None = None) -> None:
+        self._log(f"{batch.label}: {reason}")
+        if isinstance(error, GitHubAccessError) and all(str(error) != str(e) for e in progress.errors):
+            progress.errors.append(error)
+        for job in batch.jobs:
+            progress.running.discard(job.id)
+            progress.results[job.id] = failed(job, reason)
+
+
+def all_results(jobs: Iterable[Job], progress: Progress) -> list[JobResult]:
+    """One result per job, in job order (a job with no result at all would be a bug in the loop: reported failed)."""
+    return [progress.results.get(j.id) or failed(j, "no result (internal error)") for j in jobs]

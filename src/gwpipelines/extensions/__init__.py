@@ -1,0 +1,1 @@
+"""Extensions: the IaC tools (and custom steps) the executor runs; see base.py for the interface."""

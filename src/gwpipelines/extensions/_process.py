@@ -1,0 +1,129 @@
+"""Running one tool process for an extension: argv only (never a shell), an environment, a timeout that kills the
+whole process group, output decoded whatever its bytes and stripped of ANSI colour codes."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import signal
+import subprocess
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07]*\x07")
+# The tools running now, so that a cancelled run can stop them (they run in their own sessions).
+_RUNNING: set[subprocess.Popen[bytes]] = set()
+_LOCK = threading.Lock()
+_CANCELLED = threading.Event()
+
+
+def allow_runs() -> None:
+    """A new run starts: tools may be started again (after an earlier cancelled run in this process)."""
+    _CANCELLED.clear()
+
+
+# What one process may leave in memory; the rest is counted, not kept (a runaway log must not fill RAM).
+MAX_CAPTURE = 8 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Completed:
+    argv: tuple[str, ...]
+    returncode: int  # -1 when it timed out, 127 when the tool is missing
+    stdout: str
+    stderr: str
+    timed_out: bool = False
+
+
+def strip_ansi(text: str) -> str:
+    return _ANSI.sub("", text)
+
+
+def decode(data: bytes) -> str:
+    return strip_ansi(data.decode("utf-8", errors="replace"))
+
+
+def run(
+    argv: Sequence[str],
+    *,
+    cwd: Path,
+    env: Mapping[str, str],
+    timeout: float,
+    log: Callable[[str], None],
+    log_stdout: bool = True,
+) -> Completed:
+    """Run `argv` in `cwd`; stderr (and stdout unless `log_stdout` is False, e.g. for JSON) goes to `log` too."""
+    log("$ " + " ".join(argv))
+    if _CANCELLED.is_set():
+        log("[gwpipelines: not started: the run was cancelled]")
+        return Completed(tuple(argv), -1, "", "cancelled")
+    try:
+        proc = subprocess.Popen(
+            list(argv),
+            cwd=cwd,
+            env=dict(env),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            start_new_session=True,  # its own process group, so a timeout kills the tool's children too
+        )
+    except FileNotFoundError:
+        message = f"{argv[0]}: command not found on PATH"
+        log(message)
+        return Completed(tuple(argv), 127, "", message)
+    except PermissionError:
+        message = f"{argv[0]}: permission denied"
+        log(message)
+        return Completed(tuple(argv), 126, "", message)
+    timed_out = False
+    start = time.monotonic()
+    with _LOCK:
+        _RUNNING.add(proc)
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        timed_out = True
+        _kill_group(proc)
+        out, err = proc.communicate()
+    finally:
+        with _LOCK:
+            _RUNNING.discard(proc)
+    stdout, stderr = decode(out[:MAX_CAPTURE]), decode(err[:MAX_CAPTURE])
+    for text, dropped in ((stdout, len(out) - MAX_CAPTURE), (stderr, len(err) - MAX_CAPTURE)):
+        if text is stdout and not log_stdout:
+            continue
+        if text:
+            log(text.rstrip("\n"))
+        if dropped > 0:
+            log(f"[gwpipelines: {dropped} more bytes of output not kept]")
+    if timed_out:
+        log(f"[gwpipelines: {argv[0]} timed out after {time.monotonic() - start:.0f}s and was stopped]")
+        return Completed(tuple(argv), -1, stdout, stderr, timed_out=True)
+    return Completed(tuple(argv), proc.returncode, stdout, stderr)
+
+
+def stop_all() -> int:
+    """On cancellation (Ctrl-C, or the runner's SIGTERM when a workflow is cancelled): ask every running tool to
+    stop (SIGTERM: OpenTofu then ends its operation and releases the state lock), so that none outlives the run in
+    its own session. Returns how many were asked."""
+    _CANCELLED.set()
+    with _LOCK:
+        running = list(_RUNNING)
+    for proc in running:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGTERM)
+    return len(running)
+
+
+def _kill_group(proc: subprocess.Popen[bytes]) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=5)
+    except (ProcessLookupError, subprocess.TimeoutExpired):
+        pass
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGKILL)

@@ -1,0 +1,292 @@
+"""Jobs arrive from outside (a workflow_dispatch input anyone with dispatch rights can write): each is validated as
+hostile before anything runs. The schema is strict (unknown keys refused), the commit is a full sha, the unit path
+is normalised, relative and inside the checkout with no symlink on the way, the action fits the job, and an apply or
+destroy runs only from a commit reachable from the live repo's default branch. Any refusal is one line naming the
+job and the field; then nothing runs at all."""
+
+from __future__ import annotations
+
+import json
+import posixpath
+import re
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from gwpipelines import git
+from gwpipelines.config import PipelineConfig
+from gwpipelines.errors import GitError, UserError
+from gwpipelines.models import Action, ChangeType, Job
+
+UNIT_ACTIONS = frozenset({Action.PLAN, Action.PLAN_DESTROY, Action.APPLY, Action.DESTROY})
+# Actions that change infrastructure: only from the default branch.
+MUTATING = frozenset({Action.APPLY, Action.DESTROY, Action.ACCOUNT_CREATE})
+_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/@+=-]{0,511}$")
+_ACCOUNT = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
+_SYMLINK = "120000"
+_TREE = "040000"
+
+
+class JobRefused(UserError):
+    """A job failed validation; nothing was run."""
+
+
+class JobInput(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    id: str = Field(pattern=_ID.pattern)
+    unit: str | None
+    action: Action
+    ref: str = Field(pattern=r"^[0-9a-f]{40}$")
+    account: str | None = Field(default=None, pattern=_ACCOUNT.pattern)
+    change_types: tuple[ChangeType, ...] = ()
+    wave: int = Field(default=0, ge=0, le=100_000)
+    needs: tuple[str, ...] = ()
+
+    @field_validator("action", mode="before")
+    @classmethod
+    def _action(cls, v: Any) -> Any:
+        return Action(v) if isinstance(v, str) and v in set(Action) else v
+
+    @field_validator("change_types", mode="before")
+    @classmethod
+    def _types(cls, v: Any) -> Any:
+        if isinstance(v, list):
+            return tuple(ChangeType(t) if isinstance(t, str) and t in set(ChangeType) else t for t in v)
+        return v
+
+    @field_validator("needs", mode="before")
+    @classmethod
+    def _needs(cls, v: Any) -> Any:
+        return tuple(v) if isinstance(v, list) else v
+
+    @field_validator("unit")
+    @classmethod
+    def _unit(cls, v: str | None) -> str | None:
+        if v is None:
+            return v
+        if not v or any(c in v for c in "\0\n\r\\") or len(v) > 1024:
+            raise ValueError("must be a unit path relative to the repository root")
+        if v.startswith("/") or re.match(r"^[A-Za-z]:", v):
+            raise ValueError(f"'{v}' is absolute; give the unit's path relative to the repository root")
+        if ".." in v.split("/"):
+            raise ValueError(f"'{v}' contains '..'; a unit must be inside the repository")
+        if posixpath.normpath(v) != v:
+            raise ValueError(f"'{v}' is not normalised (write '{posixpath.normpath(v)}')")
+        if any(part.startswith(".") and part != "." for part in v.split("/")):
+            raise ValueError(f"'{v}' is inside a hidden directory, where no unit can be")
+        return v
+
+    @model_validator(mode="after")
+    def _fits(self) -> JobInput:
+        if self.action in UNIT_ACTIONS and self.unit is None:
+            raise ValueError(f"unit: a {self.action} job needs a unit")
+        if self.action not in UNIT_ACTIONS and self.unit is not None:
+            raise ValueError(f"unit: a {self.action} job has no unit (it acts on account '{self.account}')")
+        if self.action not in UNIT_ACTIONS and self.account is None:
+            raise ValueError(f"account: a {self.action} job needs the account's name")
+        return self
+
+    def job(self) -> Job:
+        return Job(self.id, self.unit, self.action, self.ref, self.account, self.change_types, self.wave, self.needs)
+
+
+def parse(text: str, source: str) -> list[Job]:
+    """Jobs from JSON: one job object, a list of them, or an object with `jobs` (the `orchestrate` JSON)."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise JobRefused(f"{source}: not valid JSON at line {e.lineno} column {e.colno}: {e.msg}") from None
+    if isinstance(data, dict) and "jobs" in data:
+        data = data["jobs"]
+    elif isinstance(data, dict):
+        data = [data]
+    if not isinstance(data, list):
+        raise JobRefused(f"{source}: expected a job object, a list of jobs or an object with `jobs`")
+    jobs = [_one(item, i, source) for i, item in enumerate(data)]
+    ids = [j.id for j in jobs]
+    for i, job_id in enumerate(ids):
+        if job_id in ids[:i]:
+            raise JobRefused(f"{source}: job {i} ({job_id}): id: duplicate id; every job id must be unique")
+    _check_needs(jobs, source)
+    return jobs
+
+
+def _one(item: Any, index: int, source: str) -> Job:
+    label = f"{source}: job {index}"
+    if isinstance(item, dict) and isinstance(item.get("id"), str) and _ID.match(item["id"]):
+        label += f" ({item['id']})"
+    if not isinstance(item, dict):
+        raise JobRefused(f"{label}: must be a JSON object")
+    try:
+        return JobInput.model_validate(item).job()
+    except ValidationError as e:
+        err = e.errors()[0]
+        field = ".".join(str(p) for p in err["loc"])
+        msg = str(err["msg"]).removeprefix("Value error, ")
+        if err["type"] == "extra_forbidden":
+            msg = "unknown field; a job has id, unit, action, ref, account, change_types, wave, needs"
+        elif err["type"] == "string_pattern_mismatch" and field == "ref":
+            msg = f"must be a full 40-character lowercase hex commit sha, got {str(err.get('input'))[:60]!r}"
+        elif err["type"] == "is_instance_of" and field.split(".")[0] in ("action", "change_types"):
+            allowed = Action if field == "action" else ChangeType
+            msg = f"unknown value {str(err.get('input'))[:60]!r}; one of {', '.join(str(a) for a in allowed)}"
+        elif err["type"] == "string_pattern_mismatch":
+            msg = f"invalid value {str(err.get('input'))[:60]!r}"
+        if not field and ":" in msg:
+            field, msg = (part.strip() for part in msg.split(":", 1))
+        raise JobRefused(f"{label}: {field or 'job'}: {msg}") from None
+
+
+def _check_needs(jobs: list[Job], source: str) -> None:
+    """`needs` naming jobs outside this batch are earlier waves the dispatcher already ran; inside the batch they
+    must not form a cycle (the scheduler would wait forever)."""
+    ids = {j.id for j in jobs}
+    graph = {j.id: [n for n in j.needs if n in ids] for j in jobs}
+    state: dict[str, int] = {}
+
+    def visit(node: str, path: list[str]) -> None:
+        state[node] = 1
+        for nxt in graph[node]:
+            if state.get(nxt) == 1:
+                cycle = " -> ".join([*path[path.index(nxt) :], nxt]) if nxt in path else nxt
+                raise JobRefused(f"{source}: job {node}: needs: a cycle ({cycle})")
+            if nxt not in state:
+                visit(nxt, [*path, nxt])
+        state[node] = 2
+
+    for j in jobs:
+        if j.id not in state:
+            visit(j.id, [j.id])
+
+
+def check_repo(repo: Path, jobs: list[Job], default_branch: str) -> None:
+    """The checks that need the live repo: the commit exists on one of its branches, the unit is a directory at that
+    commit reached through no symlink, and mutating jobs come from the default branch."""
+    branch_sha: str | None = None
+    on_branch: set[str] = set()
+    for job in jobs:
+        label = f"job {job.id}"
+        if not _has_commit(repo, job.ref):
+            raise JobRefused(f"{label}: ref: commit {job.ref} is not in the live repository's checkout (fetch it)")
+        if job.ref not in on_branch:
+            if not _on_a_branch(repo, job.ref):
+                raise JobRefused(
+                    f"{label}: ref: commit {job.ref[:12]} is on no branch of the live repository (a fork's pull "
+                    "request?); gwpipelines never runs code from outside the repository with its credentials"
+                )
+            on_branch.add(job.ref)
+        if job.unit is not None:
+            _check_unit_path(repo, job, label)
+        if job.action in MUTATING:
+            if branch_sha is None:
+                branch_sha = default_branch_sha(repo, default_branch)
+            if not git.is_ancestor(repo, job.ref, branch_sha):
+                shallow = " (this checkout is shallow: check out with fetch-depth: 0)" if git.is_shallow(repo) else ""
+                raise JobRefused(
+                    f"{label}: ref: {job.action} refused: commit {job.ref[:12]} is not on the default branch "
+                    f"'{default_branch}'{shallow}; only merged commits are applied (plan it instead)"
+                )
+            if job.action is Action.DESTROY:
+                _check_deleted(repo, job, branch_sha, default_branch, label)
+
+
+def _check_deleted(repo: Path, job: Job, branch_sha: str, default_branch: str, label: str) -> None:
+    """A destroy is only for a unit deleted on the default branch: one still there is never destroyed."""
+    unit = job.unit or "."
+    config = "terragrunt.hcl" if unit == "." else f"{unit}/terragrunt.hcl"
+    if _tree_entries(repo, branch_sha, [config]):
+        raise JobRefused(
+            f"{label}: action: destroy refused: unit '{unit}' still exists on '{default_branch}'; only units "
+            "deleted there are destroyed"
+        )
+
+
+def default_branch_sha(repo: Path, branch: str) -> str:
+    """The remote's branch when the checkout has one (a local branch could point anywhere), else the local one."""
+    for ref in (f"refs/remotes/origin/{branch}", f"refs/heads/{branch}"):
+        try:
+            return git.resolve(repo, ref)
+        except GitError:
+            continue
+    raise JobRefused(
+        f"core.default_branch: branch '{branch}' is not in the live repository's checkout; fetch it "
+        "(actions/checkout with fetch-depth: 0) so that applies can be checked against it"
+    )
+
+
+def _on_a_branch(repo: Path, sha: str) -> bool:
+    """Reachable from a local or remote-tracking branch: a fork's pull-request head is only under refs/pull/."""
+    out = git.run(
+        repo, "for-each-ref", "--count=1", "--contains", sha, "--format=%(refname)", "refs/heads", "refs/remotes"
+    )
+    return bool(out.strip())
+
+
+def _has_commit(repo: Path, sha: str) -> bool:
+    try:
+        return git.resolve(repo, sha) == sha
+    except GitError:
+        return False
+
+
+def _check_unit_path(repo: Path, job: Job, label: str) -> None:
+    """Every directory on the way to the unit must be a real directory at the job's commit (a symlink could lead
+    out of the checkout), and its terragrunt.hcl, if any, a regular file."""
+    unit = job.unit or "."
+    parts = [] if unit == "." else unit.split("/")
+    prefixes = ["/".join(parts[: i + 1]) for i in range(len(parts))]
+    config = "terragrunt.hcl" if unit == "." else f"{unit}/terragrunt.hcl"
+    entries = _tree_entries(repo, job.ref, [*prefixes, config])
+    for path in prefixes:
+        mode = entries.get(path)
+        if mode == _SYMLINK:
+            raise JobRefused(f"{label}: unit: '{path}' is a symbolic link at {job.ref[:12]}; units must not escape")
+        if mode != _TREE:
+            raise JobRefused(f"{label}: unit: '{unit}' is not a directory at commit {job.ref[:12]}")
+    if entries.get(config) == _SYMLINK:
+        raise JobRefused(f"{label}: unit: '{config}' is a symbolic link at {job.ref[:12]}; units must not escape")
+
+
+def _tree_entries(repo: Path, ref: str, paths: list[str]) -> dict[str, str]:
+    """path -> mode at `ref`, one `ls-tree` per path: given several, ls-tree descends into the named directories."""
+    out: dict[str, str] = {}
+    for path in paths:
+        raw = git.run(repo, "ls-tree", "-z", "--full-tree", ref, "--", path)
+        for rec in raw.decode("utf-8", errors="surrogateescape").split("\0"):
+            if rec:
+                meta, name = rec.split("\t", 1)
+                if name == path:
+                    out[path] = meta.split(" ")[0]
+    return out
+
+
+def check_live_repo(live_repo: str | None, config: PipelineConfig) -> None:
+    """The dispatched live repo must be the one pipelines.yml names: the pipelines repo's roles are for it only."""
+    expected = config.core.live_repo
+    if live_repo is None:
+        return
+    if expected is None:
+        raise JobRefused("core.live_repo: not set in pipelines.yml; set it to the live repository's OWNER/NAME")
+    if live_repo.lower() != expected.lower():
+        raise JobRefused(
+            f"--live-repo: {live_repo} is not the live repository of pipelines.yml (core.live_repo: {expected}); "
+            "refusing to run its code"
+        )
+
+
+def check_accounts(jobs: list[Job], config: PipelineConfig) -> None:
+    """With an `authentication` section, every account a job would assume a role in must be configured there:
+    refused up front, rather than each job failing at its turn."""
+    auth = config.authentication
+    if auth is None:
+        return
+    for job in jobs:
+        for inst in config.steps_for(str(job.action)):
+            account = inst.cls.role_account(inst.config, job.account)
+            if account is not None and account not in auth.accounts:
+                raise JobRefused(
+                    f"job {job.id}: account: '{account}' has no roles in pipelines.yml; add "
+                    f"authentication.accounts.{account} with account_id, plan_role and apply_role"
+                )

@@ -1,0 +1,93 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from gwpipelines import accounts, baseline
+from gwpipelines.errors import UserError
+from tests.cli import run
+from tests.conftest import LIVE_TEMPLATE, ROOT
+from tests.gitrepo import GitRepo
+
+TEMPLATE = ROOT / "infrastructure-pipelines-template" / "account-baseline"
+VALUES = baseline.BaselineValues(
+    account_name="sandbox",
+    account_id="777788889999",
+    region="eu-west-1",
+    pipelines_repo="acme/infrastructure-pipelines",
+    plan_role="gwpipelines-plan",
+    apply_role="gwpipelines-apply",
+    account_alias="acme-sandbox",
+)
+UNITS = [
+    "sandbox/_global/github-oidc-provider",
+    "sandbox/_global/iam-account",
+    "sandbox/_global/pipelines-apply-role",
+    "sandbox/_global/pipelines-plan-role",
+]
+
+
+def test_render_fills_the_account_and_keeps_the_live_layout() -> None:
+    files = baseline.render(TEMPLATE, VALUES)
+    assert sorted(files) == [
+        "sandbox/_global/env.hcl",
+        "sandbox/_global/github-oidc-provider/terragrunt.hcl",
+        "sandbox/_global/iam-account/terragrunt.hcl",
+        "sandbox/_global/pipelines-apply-role/terragrunt.hcl",
+        "sandbox/_global/pipelines-plan-role/terragrunt.hcl",
+        "sandbox/_global/region.hcl",
+        "sandbox/account.hcl",
+        "sandbox/eu-west-1/region.hcl",
+    ]
+    assert 'aws_account_id = "777788889999"' in files["sandbox/account.hcl"]
+    assert 'account_name   = "sandbox"' in files["sandbox/account.hcl"]
+    assert 'aws_region = "eu-west-1"' in files["sandbox/eu-west-1/region.hcl"]
+    apply_role = files["sandbox/_global/pipelines-apply-role/terragrunt.hcl"]
+    assert 'subjects = ["acme/infrastructure-pipelines:ref:refs/heads/main"]' in apply_role
+    assert 'name     = "gwpipelines-apply"' in apply_role
+    assert (
+        'subjects = ["acme/infrastructure-pipelines:*"]' in files["sandbox/_global/pipelines-plan-role/terragrunt.hcl"]
+    )
+    assert not any("{{" in text or "{%" in text for text in files.values())
+
+
+def test_rendered_baseline_passes_units_graph_and_orchestrate(tmp_path: Path) -> None:
+    live = GitRepo.from_tree(LIVE_TEMPLATE, tmp_path / "live")
+    live.append("accounts.yml", "\nsandbox:\n  email: aws+sandbox@acme.example.com\n  region: eu-west-1\n")
+    base = live.commit("request sandbox")
+    for path, text in baseline.render(TEMPLATE, VALUES).items():
+        live.write(path, text)
+    live.write("accounts.yml", accounts.with_id(live.read("accounts.yml"), "sandbox", VALUES.account_id))
+    head = live.commit("sandbox baseline")
+
+    units = run("units", "--repo", str(live.path), "--format", "json")
+    assert units.code == 0, units.err
+    assert [u for u in units.json()["units"] if u.startswith("sandbox/")] == UNITS
+    graph = run("graph", "--repo", str(live.path), "--format", "json")
+    assert graph.code == 0, graph.err
+    deps = {u["path"]: u["dependencies"] for u in graph.json()["units"] if u["path"].startswith("sandbox/")}
+    assert deps["sandbox/_global/pipelines-plan-role"] == ["sandbox/_global/github-oidc-provider"]
+    assert deps["sandbox/_global/pipelines-apply-role"] == ["sandbox/_global/github-oidc-provider"]
+    reading = run("units", "--repo", str(live.path), "--format", "json", "--reading", "sandbox/account.hcl")
+    assert reading.json()["units"] == UNITS  # root.hcl reads the account's account.hcl for every unit
+
+    merged = run(
+        "orchestrate", "--repo", str(live.path), "--base", base, "--head", head, "--event", "push", "--format", "json"
+    )
+    assert merged.code == 0, merged.err
+    applies = {j["unit"]: j for j in merged.json()["jobs"] if j["action"] == "apply"}
+    assert sorted(applies) == UNITS
+    provider = applies["sandbox/_global/github-oidc-provider"]["id"]
+    assert provider in applies["sandbox/_global/pipelines-apply-role"]["needs"]
+    assert {(c["type"], c["account"]) for c in merged.json()["changes"] if c["unit"] is None} == {
+        ("AccountChanged", "sandbox")
+    }
+
+
+def test_a_broken_template_names_the_file(tmp_path: Path) -> None:
+    (tmp_path / "account.hcl.j2").write_text('locals {\n  x = "{{ no_such_value }}"\n}\n')
+    with pytest.raises(UserError, match=r"account.hcl.j2.*no_such_value"):
+        baseline.render(tmp_path, VALUES)
+    with pytest.raises(UserError, match="baseline template is missing"):
+        baseline.render(tmp_path / "absent", VALUES)

@@ -1,0 +1,98 @@
+"""The dispatcher's pure parts: batching, the inputs it sends, needs checking, reading results.json."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from gwpipelines.dispatcher import (
+    MAX_INPUTS_CHARS,
+    Batch,
+    Granularity,
+    Target,
+    _BadArtifact,
+    check_needs,
+    inputs_for,
+    make_batches,
+    results_from_artifact,
+)
+from gwpipelines.errors import UserError
+from gwpipelines.models import Action, ChangeType, Job
+from gwpipelines.results import Status
+
+TARGET = Target("acme/infrastructure-pipelines", "pipelines.yml", "main", "acme/infrastructure-live", 7)
+
+
+def job(unit: str, wave: int = 0, account: str = "dev", needs: tuple[str, ...] = ()) -> Job:
+    return Job(f"plan:{unit}", unit, Action.PLAN, "a" * 40, account, (ChangeType.MODULE_CHANGED,), wave, needs)
+
+
+JOBS = [
+    job("dev/vpc"),
+    job("prod/vpc", account="prod"),
+    job("dev/app", 1, needs=("plan:dev/vpc",)),
+    job("prod/app", 1, account="prod", needs=("plan:prod/vpc",)),
+]
+
+
+def labels(batches: list[Batch]) -> list[tuple[str, list[str]]]:
+    return [(b.label, [j.unit or "" for j in b.jobs]) for b in batches]
+
+
+def test_one_batch_per_wave_by_default() -> None:
+    assert labels(make_batches(JOBS, Granularity.WAVE, TARGET)) == [
+        ("wave-0", ["dev/vpc", "prod/vpc"]),
+        ("wave-1", ["dev/app", "prod/app"]),
+    ]
+
+
+def test_per_job_and_per_account() -> None:
+    assert [b.label for b in make_batches(JOBS, Granularity.JOB, TARGET)] == ["job-0", "job-1", "job-2", "job-3"]
+    assert labels(make_batches(JOBS, Granularity.ACCOUNT, TARGET)) == [
+        ("wave-0-dev", ["dev/vpc"]),
+        ("wave-0-prod", ["prod/vpc"]),
+        ("wave-1-dev", ["dev/app"]),
+        ("wave-1-prod", ["prod/app"]),
+    ]
+
+
+def test_inputs_are_exactly_the_workflow_contract() -> None:
+    inputs = inputs_for(Batch("wave-0", tuple(JOBS[:2])), TARGET, "cid-1")
+    assert set(inputs) == {"correlation_id", "jobs", "live_repo", "pr"}
+    assert inputs["correlation_id"] == "cid-1" and inputs["pr"] == "7"
+    assert [j["id"] for j in json.loads(inputs["jobs"])] == ["plan:dev/vpc", "plan:prod/vpc"]
+    push = Target(TARGET.pipelines_repo, TARGET.workflow, TARGET.ref, TARGET.live_repo, None)
+    assert inputs_for(Batch("w", (JOBS[0],)), push, "c")["pr"] == ""
+
+
+def test_a_wave_too_big_for_one_dispatch_is_halved_until_it_fits() -> None:
+    wide = [job(f"acct/region/env/unit-with-a-long-name-{i:04d}") for i in range(600)]
+    batches = make_batches(wide, Granularity.WAVE, TARGET)
+    assert len(batches) > 1
+    assert [j for b in batches for j in b.jobs] == wide  # nothing lost, order kept
+    for b in batches:
+        assert sum(len(k) + len(v) for k, v in inputs_for(b, TARGET, "x" * 64).items()) <= MAX_INPUTS_CHARS
+
+
+def test_needs_must_name_earlier_jobs() -> None:
+    check_needs(JOBS)
+    with pytest.raises(UserError, match="'plan:dev/app' needs 'plan:nowhere'"):
+        check_needs([job("dev/app", 1, needs=("plan:nowhere",))])
+
+
+def test_results_only_for_the_batch_jobs() -> None:
+    batch = Batch("wave-0", (JOBS[0],))
+    data = json.dumps(
+        {
+            "results": [
+                {"id": "plan:dev/vpc", "unit": "dev/vpc", "action": "plan", "status": "succeeded"},
+                {"id": "apply:prod/vpc", "unit": "prod/vpc", "action": "apply", "status": "succeeded"},
+            ]
+        }
+    ).encode()
+    results = results_from_artifact(data, batch)
+    assert list(results) == ["plan:dev/vpc"] and results["plan:dev/vpc"].status is Status.SUCCEEDED
+    assert results_from_artifact(None, batch) == {}
+    with pytest.raises(_BadArtifact, match=r"results\.json in gwpipelines-results is malformed"):
+        results_from_artifact(b'{"results": [{"id": 1}]}', batch)
