@@ -109,6 +109,7 @@ class DiffEntry:
     old: str | None
     new: str | None
     new_oid: str | None = None
+    old_oid: str | None = None  # the old side's blob id (None: none, or a submodule's commit)
 
 
 def diff(repo: Path, base: str, head: str) -> list[DiffEntry]:
@@ -119,22 +120,34 @@ def diff(repo: Path, base: str, head: str) -> list[DiffEntry]:
     while i < len(fields) and fields[i]:
         # ":<old mode> <new mode> <old oid> <new oid> <status>[score]", then one path (two for R and C)
         meta = fields[i].split(" ")
-        oid: str | None = meta[3] if len(meta) > 4 and meta[3].strip("0") else None
+        oid = _blob_id(meta, 1, 3)
+        old_oid = _blob_id(meta, 0, 2)
         status = meta[-1][:1]
         if status in "RC":
             old, new = fields[i + 1], fields[i + 2]
             i += 3
-            entries.append(DiffEntry("R", old, new, oid) if status == "R" else DiffEntry("A", None, new, oid))
+            if status == "R":
+                entries.append(DiffEntry("R", old, new, oid, old_oid))
+            else:
+                entries.append(DiffEntry("A", None, new, oid))
             continue
         path = fields[i + 1]
         i += 2
         if status == "D":
-            entries.append(DiffEntry("D", path, None))
+            entries.append(DiffEntry("D", path, None, None, old_oid))
         elif status == "A":
             entries.append(DiffEntry("A", None, path, oid))
         else:  # M, T (type change), U: the path exists on both sides
-            entries.append(DiffEntry("M", path, path, oid))
+            entries.append(DiffEntry("M", path, path, oid, old_oid))
     return entries
+
+
+def _blob_id(meta: list[str], mode_at: int, oid_at: int) -> str | None:
+    """The blob id in a raw diff line's fields (":mode mode oid oid status"), None for none or a submodule."""
+    if len(meta) <= 4:
+        return None
+    mode, oid = meta[mode_at].lstrip(":"), meta[oid_at]
+    return oid if oid.strip("0") and mode != "160000" else None
 
 
 def ls_tree(repo: Path, commit: str) -> dict[str, tuple[str, str]]:

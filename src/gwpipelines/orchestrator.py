@@ -457,7 +457,19 @@ def _orchestrate(
         order = [(head_tree_id, head_sha), (base_tree_id, diff_base)]
         if not cache.has(sides.cache_dir, head_tree_id, "side"):
             order.reverse()
-        got = {sha: sides.get(functools.partial(tree.at_commit, root, sha), tid) for tid, sha in order}
+        built: list[tuple[str, tree.Tree]] = []
+
+        def listed(commit: str) -> tree.Tree:
+            """The commit's tree; the second one from the first and the diff, not from a second git listing."""
+            if built and built[0][0] != commit:
+                other_commit, other = built[0]
+                t = tree.from_listing(root, tree.across(other, diff, forward=other_commit == diff_base))
+            else:
+                t = tree.at_commit(root, commit)
+            built.append((commit, t))
+            return t
+
+        got = {sha: sides.get(functools.partial(listed, sha), tid) for tid, sha in order}
         head_side, base_side = got[head_sha], got[diff_base]
     if ACCOUNTS_FILE in changed:
         head_side = _validated_accounts(root, head_sha, head_side)

@@ -101,7 +101,24 @@ def _decode(data: bytes) -> str:
 
 def at_commit(repo: Path, commit: str) -> Tree:
     entries = git.ls_tree(repo, commit)
-    files = {p: oid for p, (mode, oid) in entries.items() if mode != "160000"}
+    return from_listing(repo, {p: oid for p, (mode, oid) in entries.items() if mode != "160000"})
+
+
+def across(other: Tree, diff: Iterable[git.DiffEntry], forward: bool) -> dict[str, str]:
+    """The listing (path -> blob id) of the commit at the other end of `diff` from the tree `other`, without
+    asking git to list it again: `forward` goes from the diff's old side to its new side, else back."""
+    files = {p: oid for p, oid in other.files.items() if oid}
+    for e in diff:
+        gone, came, oid = (e.old, e.new, e.new_oid) if forward else (e.new, e.old, e.old_oid)
+        if gone:
+            files.pop(gone, None)
+        if came and oid:
+            files[came] = oid
+    return files
+
+
+def from_listing(repo: Path, files: dict[str, str]) -> Tree:
+    """A commit's tree from its listing (path -> blob id); contents read from the repository when asked."""
 
     def load(paths: list[str]) -> dict[str, str]:
         oids = sorted({files[p] for p in paths if files[p]})

@@ -1,0 +1,34 @@
+"""tree.across: a commit's listing derived from the other commit's and the raw diff equals what `git ls-tree`
+lists, both ways, for every kind of change (add, edit, delete, rename, copy, a file turned into a symlink)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from gwpipelines import git, tree
+from tests.gitrepo import GitRepo
+
+
+def test_across_equals_ls_tree_both_ways(tmp_path: Path) -> None:
+    repo = GitRepo.init(tmp_path / "live")
+    for i in range(6):
+        repo.write(f"a/u{i}/terragrunt.hcl", f"locals {{ i = {i} }}\n# {str(i) * 200}\n")
+    repo.write("data/shared.json", '{"k": 1}\n')
+    repo.write("link-target.txt", "t\n")
+    repo.write("plain.txt", "p\n")
+    base = repo.commit("base")
+    repo.write("a/u0/terragrunt.hcl", "locals { i = 100 }\n")  # edit
+    repo.delete("a/u1")  # delete (git may pair it with the copy below as a rename)
+    repo.delete("data/shared.json")  # delete
+    repo.move("a/u2", "b/u2")  # rename
+    repo.write("a/u7/terragrunt.hcl", repo.read("a/u3/terragrunt.hcl"))  # a copy: git lists it as added
+    repo.write("new.hcl", "locals {}\n")  # add
+    (repo.path / "plain.txt").unlink()
+    os.symlink("link-target.txt", repo.path / "plain.txt")  # type change
+    head = repo.commit("head")
+    diff = git.diff(repo.path, base, head)
+    assert {e.status for e in diff} >= {"A", "M", "D", "R"}
+    at_base, at_head = tree.at_commit(repo.path, base), tree.at_commit(repo.path, head)
+    assert tree.across(at_base, diff, forward=True) == at_head.files
+    assert tree.across(at_head, diff, forward=False) == at_base.files
