@@ -103,6 +103,9 @@ def calls_for(inputs: Inputs, workdir: Path) -> list[Call]:
         argv += ["--live-repo", inputs.live_repo] if inputs.live_repo else []
     else:
         argv = ["run", "--repo", inputs.repo, *_required(inputs, "base", "head", "event"), *config]
+        # Single-repo mode reports in process, like the dispatcher: the sticky comment (--pr) or issues (push).
+        argv += ["--live-repo", inputs.live_repo] if inputs.live_repo else []
+        argv += ["--pr", inputs.pr] if inputs.pr and inputs.live_repo else []
     return [Call((*argv, "--format", "json"), workdir / "results.json")]
 
 

@@ -150,6 +150,8 @@ def test_inputs_map_to_the_documented_flags(tmp_path: Path) -> None:
     assert calls_for(local, tmp_path)[0].argv == (
         "run", "--repo", ".", "--base", "a", "--head", "b", "--event", "push", "--format", "json",
     )  # fmt: skip
+    reported = Inputs(command="run", base="a", head="b", event="pull_request", live_repo="acme/live", pr="3")
+    assert calls_for(reported, tmp_path)[0].argv[-6:] == ("--live-repo", "acme/live", "--pr", "3", "--format", "json")
 
 
 def test_every_cli_flag_the_action_uses_exists() -> None:
