@@ -104,8 +104,11 @@ def test_account_create_makes_one_account_and_one_baseline_pull_and_is_idempoten
     assert outputs["baseline_pr_number"] == pull.number and "#7" in (pull.body or "")
     files = github_server.files(LIVE, "gwpipelines/account-sandbox")
     assert f'aws_account_id = "{made["Id"]}"' in files["sandbox/account.hcl"].decode()
-    assert f"repo:{PIPELINES}" not in files["sandbox/_global/pipelines-apply-role/terragrunt.hcl"].decode()
-    assert f'"{PIPELINES}:ref:refs/heads/main"' in files["sandbox/_global/pipelines-apply-role/terragrunt.hcl"].decode()
+    apply_role = files["sandbox/_global/pipelines-apply-role/terragrunt.hcl"].decode()
+    assert f'"repo:{PIPELINES}:ref:refs/heads/main:job_workflow_ref:{PIPELINES}/.github/workflows/pipelines.yml@' in (
+        apply_role
+    )
+    assert f"arn:aws:iam::{made['Id']}:oidc-provider/token.actions.githubusercontent.com" in apply_role
     assert "baseline pull request opened" in log
 
     writes = len(github_server.posts)

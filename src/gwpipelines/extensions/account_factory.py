@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, ClassVar
 
+from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import Field
 
 from gwpipelines import account_factory as af
@@ -42,6 +43,14 @@ class AccountFactoryConfig(ExtensionConfig):
     )
     pipelines_branch: str = Field(
         default="main", description="The only ref of the pipelines repo the apply role trusts."
+    )
+    pipelines_workflow: str = Field(
+        default=".github/workflows/pipelines.yml", description="The pipelines workflow file the apply role trusts."
+    )
+    pin_workflow: bool = Field(
+        default=True,
+        description="Pin the apply role to the workflow through the customized OIDC subject "
+        "(gwpipelines trust-policy subject).",
     )
     template: str = Field(
         default="account-baseline",
@@ -111,7 +120,7 @@ class AccountFactoryExtension(Extension):
         except GwError as e:
             step.log(f"account-factory: {e}")
             return Outcome(ok=False, message=str(e), transient=e.exit_code == 1)
-        except Exception as e:  # boto3/botocore: throttling and endpoint errors are worth another attempt
+        except (BotoCoreError, ClientError) as e:  # throttling and endpoint errors are worth another attempt
             step.log(f"account-factory: {type(e).__name__}: {e}")
             return Outcome(ok=False, message=f"AWS Organizations: {e}", transient=_is_transient(e))
 
@@ -170,6 +179,8 @@ class AccountFactoryExtension(Extension):
             organizational_unit=self.request.organizational_unit,
             tags=dict(self.request.tags),
             account_alias=self.settings.alias_prefix + made.name,
+            pipelines_workflow=self.settings.pipelines_workflow,
+            pin_workflow=self.settings.pin_workflow,
         )
         files = baseline.render(self._template(env), values)
         gh = baseline_pr.BaselinePulls(
@@ -219,8 +230,8 @@ def _request_pr(gh: Any, live_repo: str, checkout: Path) -> int | None:
     return int(pulls[0].number) if pulls else None
 
 
-def _is_transient(e: Exception) -> bool:
-    code = getattr(e, "response", {}).get("Error", {}).get("Code", "") if hasattr(e, "response") else ""
-    return code in {"TooManyRequestsException", "ConcurrentModificationException", "ServiceException"} or (
-        type(e).__name__ in {"EndpointConnectionError", "ConnectTimeoutError", "ReadTimeoutError"}
-    )
+def _is_transient(e: BotoCoreError | ClientError) -> bool:
+    if isinstance(e, ClientError):
+        code = e.response.get("Error", {}).get("Code", "")
+        return code in {"TooManyRequestsException", "ConcurrentModificationException", "ServiceException"}
+    return type(e).__name__ in {"EndpointConnectionError", "ConnectTimeoutError", "ReadTimeoutError"}
