@@ -45,7 +45,7 @@ def test_full_config_resolves_instances_with_defaults(tmp_path: Path) -> None:
     assert (tg.name, tg.extension, tg.config.timeout_seconds, tg.config.max_attempts) == ("tg", "terragrunt", 600, 3)
     assert (policy.name, policy.config.timeout_seconds, policy.config.depends_on) == ("policy", 1800, ("tg",))
     assert [i.name for i in cfg.steps_for("apply")] == ["tg"]  # policy is limited to plan
-    # Account jobs go to the installed account-factory extension, with its default settings when not configured.
+    # Account jobs go to the account factory (a built-in, installed with the package) with its defaults.
     assert [(i.name, i.extension) for i in cfg.steps_for("account-plan")] == [("account-factory", "account-factory")]
 
 
@@ -90,16 +90,14 @@ def test_cross_checks(tmp_path: Path, text: str, says: str) -> None:
 
 def test_validate_and_schema_commands(tmp_path: Path) -> None:
     ok = run("config", "validate", str(write(tmp_path, FULL)))
-    assert ok.code == 0 and "valid (3 extension instance(s); unit jobs run: tg, policy)" in ok.out  # + account-factory
+    assert ok.code == 0 and "valid (3 extension instance(s); unit jobs run: tg, policy)" in ok.out
     bad = run("config", "validate", str(write(tmp_path, "core:\n  nope: 1\n")))
     assert bad.code == 2 and len(bad.err.strip().splitlines()) == 1 and "core.nope: unknown key" in bad.err
     missing = run("config", "validate", str(tmp_path / "missing.yml"))
     assert missing.code == 2 and "cannot read" in missing.err
     schema = run("config", "schema").json()
     assert schema["additionalProperties"] is False
-    assert {"core", "authentication", "terragrunt", "command", "opentofu", "terraform", "account_factory"} <= set(
-        schema["properties"]
-    )
+    assert {"core", "authentication", "terragrunt", "command", "opentofu", "terraform"} <= set(schema["properties"])
     # The schema is what a YAML-aware editor checks against: the full example passes it, a typo fails it.
     jsonschema = pytest.importorskip("jsonschema")
     import yaml

@@ -1,0 +1,329 @@
+"""The composite action's main step (`python -m gwpipelines.action`, see action.yml).
+
+It reads the action's inputs from `GWP_*` environment variables (action.yml passes every input through `env:`,
+never through the script text), maps them to the `gwpipelines` command line, runs it, and speaks to the Actions
+runner: step outputs, the job summary, `::group::` log folding and `::add-mask::` for the tokens. The exit code is
+the command's, so a workflow sees 1 for a failed job and 2 for bad input; the outputs are written first either way,
+so `if: always()` steps can still publish results.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import re
+import secrets
+import subprocess
+import sys
+import tempfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from gwpipelines.errors import UserError
+
+COMMANDS = ("orchestrate", "dispatch", "execute", "run")
+STATUS_BY_EXIT = {0: "success", 1: "failure"}
+
+
+@dataclass(frozen=True)
+class Inputs:
+    command: str
+    repo: str = "."
+    base: str = ""
+    head: str = ""
+    event: str = ""
+    jobs: str = ""
+    jobs_file: str = ""
+    config: str = ""
+    live_repo: str = ""
+    pipelines_repo: str = ""
+    workflow: str = "pipelines.yml"
+    ref: str = "main"
+    pr: str = ""
+    sha: str = ""
+    dispatch_token: str = ""
+    github_token: str = ""
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str]) -> Inputs:
+        values = {
+            name: environ[f"GWP_{name.upper()}"].strip()
+            for name in cls.__dataclass_fields__
+            if environ.get(f"GWP_{name.upper()}", "").strip()
+        }
+        inputs = cls(**values)
+        if inputs.command not in COMMANDS:
+            raise UserError(f"action input `command`: {inputs.command!r} is not one of {', '.join(COMMANDS)}")
+        return inputs
+
+
+@dataclass(frozen=True)
+class Call:
+    """One run of the CLI: its arguments, and the file its JSON stdout is kept in."""
+
+    argv: tuple[str, ...]
+    output: Path
+
+
+def calls_for(inputs: Inputs, workdir: Path) -> list[Call]:
+    """The `gwpipelines` command lines for the inputs (pure: files are named, not written)."""
+    c = inputs.command
+    if c == "orchestrate":
+        diff = ("--repo", inputs.repo, *_required(inputs, "base", "head", "event"))
+        return [
+            Call(("orchestrate", *diff, "--format", "json"), workdir / "orchestrate.json"),
+            Call(("orchestrate", *diff, "--format", "matrix"), workdir / "matrix.json"),
+        ]
+    if c == "dispatch":
+        argv = [
+            "dispatch",
+            "--jobs-file",
+            str(jobs_file(inputs, workdir)),
+            *_required(inputs, "live_repo", "pipelines_repo"),
+            "--workflow",
+            inputs.workflow,
+            "--ref",
+            inputs.ref,
+        ]
+        if inputs.pr:
+            argv += ["--pr", inputs.pr]
+        elif inputs.sha:
+            argv += ["--sha", inputs.sha]
+        return [Call((*argv, "--format", "json"), workdir / "dispatch.json")]
+    config = ["--config", inputs.config] if inputs.config else []
+    if c == "execute":
+        argv = ["execute", "--repo", inputs.repo, "--jobs-file", str(jobs_file(inputs, workdir)), *config]
+    else:
+        argv = ["run", "--repo", inputs.repo, *_required(inputs, "base", "head", "event"), *config]
+    return [Call((*argv, "--format", "json"), workdir / "results.json")]
+
+
+def _required(inputs: Inputs, *names: str) -> list[str]:
+    argv: list[str] = []
+    for name in names:
+        value = getattr(inputs, name)
+        if not value:
+            flag = name.replace("_", "-")
+            raise UserError(f"action input `{flag}` is required for command `{inputs.command}`")
+        argv += [f"--{name.replace('_', '-')}", value]
+    return argv
+
+
+def jobs_file(inputs: Inputs, workdir: Path) -> Path:
+    if inputs.jobs_file:
+        return Path(inputs.jobs_file)
+    if inputs.jobs:
+        return workdir / "jobs-input.json"
+    raise UserError(f"action input `jobs` or `jobs-file` is required for command `{inputs.command}`")
+
+
+def needs_event(inputs: Inputs) -> bool:
+    """orchestrate/run with none of base, head and event given: they come from the workflow's event payload."""
+    return inputs.command in ("orchestrate", "run") and not (inputs.base or inputs.head or inputs.event)
+
+
+def with_event(inputs: Inputs, event: Any) -> Inputs:
+    """The inputs completed from `gwpipelines event --format json` (base, head, event)."""
+    if not isinstance(event, dict) or not all(isinstance(event.get(k), str) for k in ("base", "head", "event")):
+        raise UserError("the workflow's event gave no base, head and event: pass the `base`, `head` and `event` inputs")
+    return dataclasses.replace(inputs, base=event["base"], head=event["head"], event=event["event"])
+
+
+def check_live_repo(inputs: Inputs) -> None:
+    """The dispatched `live_repo` must be the one pipelines.yml names: otherwise whoever can dispatch could make the
+    privileged side run another repository's code with this repository's AWS roles."""
+    if inputs.command != "execute" or not inputs.live_repo or not inputs.config:
+        return
+    try:
+        config = yaml.safe_load(Path(inputs.config).read_text())
+    except (OSError, yaml.YAMLError) as e:
+        raise UserError(f"{inputs.config}: cannot read the pipelines config: {e}") from None
+    core = config.get("core") if isinstance(config, dict) else None
+    expected = core.get("live_repo") if isinstance(core, dict) else None
+    if not isinstance(expected, str) or not expected:
+        raise UserError(f"{inputs.config}: core.live_repo is not set; set it to the live repository's OWNER/NAME")
+    if expected.lower() != inputs.live_repo.lower():
+        raise UserError(
+            f"live_repo {inputs.live_repo!r} is not the live repository configured in {inputs.config} "
+            f"(core.live_repo: {expected!r}); refusing to run its code"
+        )
+
+
+# -- the Actions runner ------------------------------------------------------------------------------------------------
+
+
+def mask(values: Sequence[str]) -> None:
+    for value in values:
+        if value:
+            print(f"::add-mask::{value}", flush=True)
+
+
+def set_outputs(values: Mapping[str, str], environ: Mapping[str, str]) -> None:
+    """Append to `$GITHUB_OUTPUT` with a random heredoc delimiter, so no value can end its own entry early."""
+    path = environ.get("GITHUB_OUTPUT")
+    if not path:
+        return
+    with open(path, "a", encoding="utf-8") as f:
+        for name, value in values.items():
+            delimiter = f"gwpipelines_{secrets.token_hex(8)}"
+            f.write(f"{name}<<{delimiter}\n{value}\n{delimiter}\n")
+
+
+def write_summary(markdown: str, environ: Mapping[str, str]) -> None:
+    path = environ.get("GITHUB_STEP_SUMMARY")
+    if path and markdown:
+        with open(path, "a", encoding="utf-8") as f:
+            f.write(markdown.rstrip() + "\n")
+
+
+def run_cli(call: Call, env: Mapping[str, str]) -> int:
+    """The CLI as a subprocess: a renamed flag fails here as it would for a user. stdout (JSON) goes to a file,
+    stderr (progress) to the log, folded."""
+    print(f"::group::gwpipelines {' '.join(call.argv[:1])}", flush=True)
+    try:
+        with open(call.output, "wb") as out:
+            done = subprocess.run([sys.executable, "-m", "gwpipelines", *call.argv], stdout=out, env=dict(env))
+    finally:
+        print("::endgroup::", flush=True)
+    return done.returncode
+
+
+def _load(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text() or "null")
+    except (OSError, json.JSONDecodeError):
+        return None
+
+
+def _compact(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"))
+
+
+# -- outputs and summary per command ---------------------------------------------------------------------------------
+
+
+def report(inputs: Inputs, calls: Sequence[Call], code: int) -> tuple[dict[str, str], str]:
+    """The step outputs and the job summary for a finished command."""
+    status = STATUS_BY_EXIT.get(code, "error")
+    outputs = {"status": status, "json-file": str(calls[0].output)}
+    data = _load(calls[0].output)
+    title = f"### gwpipelines {inputs.command}: {status}\n"
+    if inputs.command == "orchestrate":
+        jobs = data.get("jobs", []) if isinstance(data, dict) else []
+        jobs_path = calls[0].output.with_name("jobs.json")
+        jobs_path.write_text(_compact(jobs))
+        matrix = _load(calls[1].output) if len(calls) > 1 else None
+        outputs |= {
+            "jobs": _compact(jobs),
+            "jobs-file": str(jobs_path),
+            "has-jobs": "true" if jobs else "false",
+            "matrix": _compact(matrix if isinstance(matrix, dict) else {"include": []}),
+        }
+        return outputs, title + _jobs_table(data if isinstance(data, dict) else {})
+    if inputs.command == "dispatch":
+        if isinstance(data, dict):
+            outputs["comment-url"] = str(data.get("comment_url") or "")
+        return outputs, title + _runs_table(data if isinstance(data, dict) else {})
+    outputs["results-file"] = str(calls[0].output)
+    return outputs, title + _results_table(data if isinstance(data, dict) else {})
+
+
+def _cell(value: Any) -> str:
+    return str(value).replace("|", "\\|").replace("\n", " ")
+
+
+def _jobs_table(data: Mapping[str, Any]) -> str:
+    changes, jobs = data.get("changes", []), data.get("jobs", [])
+    lines = [f"{len(changes)} change(s), {len(jobs)} job(s), {len(data.get('ignored', []))} ignored file(s)."]
+    if jobs:
+        lines += ["", "| wave | action | unit | account |", "|---|---|---|---|"]
+        lines += [
+            f"| {j.get('wave')} | {_cell(j.get('action'))} | {_cell(j.get('unit'))} | {_cell(j.get('account'))} |"
+            for j in jobs
+        ]
+    lines += [f"> {_cell(w)}" for w in data.get("warnings", [])]
+    return "\n".join(lines)
+
+
+def _runs_table(data: Mapping[str, Any]) -> str:
+    runs = data.get("runs", [])
+    lines = ["| run | jobs | conclusion |", "|---|---|---|"] if runs else []
+    lines += [
+        f"| [{_cell(r.get('run_id'))}]({r.get('html_url')}) | {len(r.get('jobs', []))} | {_cell(r.get('conclusion'))} |"
+        for r in runs
+    ]
+    if data.get("comment_url"):
+        lines.append(f"\nPull-request comment: {data['comment_url']}")
+    lines += [f"Issue opened: {url}" for url in data.get("issue_urls", [])]
+    return "\n".join(lines)
+
+
+def _results_table(data: Mapping[str, Any]) -> str:
+    results = data.get("results", [])
+    if not results:
+        return "No results."
+    lines = ["| unit | action | status | add | change | destroy | seconds |", "|---|---|---|---|---|---|---|"]
+    for r in results:
+        s = r.get("summary") or {}
+        lines.append(
+            f"| {_cell(r.get('unit'))} | {_cell(r.get('action'))} | {_cell(r.get('status'))} | {s.get('add', 0)} "
+            f"| {s.get('change', 0)} | {s.get('destroy', 0)} | {r.get('seconds', '')} |"
+        )
+    return "\n".join(lines)
+
+
+def workdir_for(command: str, environ: Mapping[str, str]) -> Path:
+    base = Path(environ.get("RUNNER_TEMP") or tempfile.gettempdir()) / "gwpipelines"
+    path = base / command
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def main(environ: Mapping[str, str] | None = None) -> int:
+    environ = dict(os.environ if environ is None else environ)
+    try:
+        inputs = Inputs.from_env(environ)
+        mask([inputs.dispatch_token, inputs.github_token])
+        workdir = workdir_for(inputs.command, environ)
+        env = {k: v for k, v in environ.items() if not k.startswith("GWP_")}
+        if inputs.dispatch_token:
+            env["PIPELINES_DISPATCH_TOKEN"] = inputs.dispatch_token
+        if inputs.github_token:
+            env["GITHUB_TOKEN"] = inputs.github_token
+        if needs_event(inputs):
+            event = Call(("event", "--repo", inputs.repo, "--format", "json"), workdir / "event.json")
+            code = run_cli(event, env)
+            if code != 0:
+                set_outputs({"status": STATUS_BY_EXIT.get(code, "error")}, environ)
+                return code
+            inputs = with_event(inputs, _load(event.output))
+        calls = calls_for(inputs, workdir)
+        if inputs.jobs and not inputs.jobs_file and inputs.command in ("dispatch", "execute"):
+            jobs_file(inputs, workdir).write_text(inputs.jobs)
+        check_live_repo(inputs)
+    except UserError as e:
+        print(f"::error::gwpipelines: {_one_line(str(e))}", flush=True)
+        set_outputs({"status": "error"}, environ)
+        return 2
+    code = 0
+    for call in calls:
+        code = run_cli(call, env)
+        if code != 0:
+            break
+    outputs, summary = report(inputs, calls, code)
+    set_outputs(outputs, environ)
+    write_summary(summary, environ)
+    return code
+
+
+def _one_line(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,187 @@
+"""`gwpipelines init live|pipelines DIR`: write the GitHub workflows, configuration and setup README of one of the
+two repositories, with the user's organisation, repository and account names."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import click
+import jinja2
+
+from gwpipelines import __version__
+from gwpipelines.commands._options import emit_json, format_option
+from gwpipelines.errors import UserError
+
+DEFAULT_GWPIPELINES_REPO = "gwpipelines/gwpipelines"
+
+# Output path -> template (under gwpipelines/templates/init/). Hidden paths are named here, not in the package
+# data, because package-data globs skip dot-directories.
+FILES: dict[str, dict[str, str]] = {
+    "live": {
+        ".github/workflows/gwpipelines.yml": "live/gwpipelines.yml",
+        ".github/workflows/README.md": "live/README.md",
+        ".github/zizmor.yml": "zizmor.yml",
+    },
+    "pipelines": {
+        "pipelines.yml": "pipelines/pipelines.yml",
+        "mise.toml": "pipelines/mise.toml",
+        ".github/workflows/pipelines.yml": "pipelines/workflow.yml",
+        ".github/zizmor.yml": "zizmor.yml",
+        "README.md": "pipelines/README.md",
+    },
+}
+
+_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
+_ACCOUNT = re.compile(r"^(?P<name>[A-Za-z0-9._-]{1,64})=(?P<id>\d{12})$")
+_REF = re.compile(r"^[A-Za-z0-9._/-]{1,255}$")
+
+
+@dataclass(frozen=True)
+class Account:
+    name: str
+    id: str
+
+
+def full_repo(org: str | None, name: str, flag: str) -> str:
+    """`NAME` (in `--org`) or `OWNER/NAME` -> `OWNER/NAME`."""
+    owner, _, repo = name.rpartition("/")
+    owner = owner or (org or "")
+    if not owner:
+        raise UserError(f"{flag} {name!r} has no owner: pass --org ORG or {flag} OWNER/NAME")
+    if not (_NAME.match(owner) and _NAME.match(repo)):
+        raise UserError(f"{flag} {name!r} is not a GitHub OWNER/NAME (letters, digits, '.', '_', '-')")
+    return f"{owner}/{repo}"
+
+
+def parse_accounts(values: tuple[str, ...]) -> list[Account]:
+    """`--accounts non-prod=111122223333,prod=444455556666` (repeatable)."""
+    accounts: dict[str, Account] = {}
+    for item in (part.strip() for value in values for part in value.split(",")):
+        if not item:
+            continue
+        m = _ACCOUNT.match(item)
+        if not m:
+            raise UserError(f"--accounts {item!r}: write NAME=ID, the account's name and its 12-digit AWS account id")
+        if m["name"] in accounts:
+            raise UserError(f"--accounts: account {m['name']!r} is given twice")
+        accounts[m["name"]] = Account(m["name"], m["id"])
+    return list(accounts.values())
+
+
+def _environment() -> jinja2.Environment:
+    # Delimiters that cannot clash with GitHub's `${{ }}` expressions or shell syntax in the templates.
+    return jinja2.Environment(
+        loader=jinja2.FunctionLoader(_template_source),
+        variable_start_string="<<",
+        variable_end_string=">>",
+        block_start_string="<%",
+        block_end_string="%>",
+        comment_start_string="<#",
+        comment_end_string="#>",
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        undefined=jinja2.StrictUndefined,
+        autoescape=False,
+    )
+
+
+def _template_source(name: str) -> str:
+    return resources.files("gwpipelines").joinpath("templates", "init", *name.split("/")).read_text(encoding="utf-8")
+
+
+def render(kind: str, values: dict[str, Any]) -> dict[str, str]:
+    """Output path -> text, for `kind` ('live' or 'pipelines'). Pure: writes nothing."""
+    env = _environment()
+    return {path: env.get_template(template).render(**values) for path, template in FILES[kind].items()}
+
+
+def write(directory: Path, files: dict[str, str], *, force: bool) -> list[str]:
+    """Writes every file, or none: an existing file stops everything unless `force`."""
+    if not force:
+        existing = [path for path in files if (directory / path).exists()]
+        if existing:
+            raise UserError(f"{directory / existing[0]} already exists; pass --force to overwrite it")
+    for path, text in files.items():
+        target = directory / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+    return list(files)
+
+
+@click.command("init")
+@click.argument("kind", type=click.Choice(["live", "pipelines"]))
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--org", help="The GitHub organisation (owner) of both repositories.")
+@click.option("--live-repo", default="infrastructure-live", show_default=True, help="NAME or OWNER/NAME.")
+@click.option("--pipelines-repo", default="infrastructure-pipelines", show_default=True, help="NAME or OWNER/NAME.")
+@click.option("--accounts", multiple=True, help="pipelines: NAME=ID[,NAME=ID...], the AWS accounts to deploy to.")
+@click.option("--region", default="us-east-1", show_default=True, help="pipelines: the AWS region for STS.")
+@click.option("--plan-role", default="gwpipelines-plan", show_default=True, help="pipelines: the plan role's name.")
+@click.option("--apply-role", default="gwpipelines-apply", show_default=True, help="pipelines: the apply role's name.")
+@click.option("--terragrunt-version", default="0.77.22", show_default=True, help="pipelines: pinned in mise.toml.")
+@click.option("--opentofu-version", default="1.9.1", show_default=True, help="pipelines: pinned in mise.toml.")
+@click.option("--default-branch", default="main", show_default=True, help="The live repository's default branch.")
+@click.option(
+    "--gwpipelines-ref",
+    default=f"v{__version__}",
+    show_default=True,
+    help="The gwpipelines release (tag or commit SHA) the workflows call.",
+)
+@click.option("--gwpipelines-repo", default=DEFAULT_GWPIPELINES_REPO, show_default=True, help="Where gwpipelines is.")
+@click.option("--force", is_flag=True, help="Overwrite files that already exist.")
+@format_option("text", "json")
+def command(
+    kind: str,
+    directory: Path,
+    org: str | None,
+    live_repo: str,
+    pipelines_repo: str,
+    accounts: tuple[str, ...],
+    region: str,
+    plan_role: str,
+    apply_role: str,
+    terragrunt_version: str,
+    opentofu_version: str,
+    default_branch: str,
+    gwpipelines_ref: str,
+    gwpipelines_repo: str,
+    force: bool,
+    fmt: str,
+) -> None:
+    """Write the gwpipelines files of the live or the pipelines repository into DIR."""
+    parsed = parse_accounts(accounts)
+    if kind == "pipelines" and not parsed:
+        raise UserError("init pipelines needs --accounts NAME=ID[,NAME=ID...]: the AWS accounts the roles are in")
+    for flag, value in (("--gwpipelines-ref", gwpipelines_ref), ("--default-branch", default_branch)):
+        if not _REF.match(value) or ".." in value:
+            raise UserError(f"{flag} {value!r} is not a valid git ref")
+    for flag, value in (("--terragrunt-version", terragrunt_version), ("--opentofu-version", opentofu_version)):
+        if not re.match(r"^\d+\.\d+\.\d+$", value):
+            raise UserError(f"{flag} {value!r} is not a version like 1.2.3")
+    for flag, value in (("--plan-role", plan_role), ("--apply-role", apply_role), ("--region", region)):
+        if not re.match(r"^[A-Za-z0-9+=,.@_:/-]{1,128}$", value):
+            raise UserError(f"{flag} {value!r}: use an IAM role name (or ARN) / an AWS region name")
+    values = {
+        "live_repo": full_repo(org, live_repo, "--live-repo"),
+        "pipelines_repo": full_repo(org, pipelines_repo, "--pipelines-repo"),
+        "gwpipelines_repo": full_repo(None, gwpipelines_repo, "--gwpipelines-repo"),
+        "gwpipelines_ref": gwpipelines_ref,
+        "default_branch": default_branch,
+        "accounts": parsed,
+        "region": region,
+        "plan_role": plan_role,
+        "apply_role": apply_role,
+        "terragrunt_version": terragrunt_version,
+        "opentofu_version": opentofu_version,
+    }
+    written = write(directory, render(kind, values), force=force)
+    if fmt == "json":
+        emit_json({"kind": kind, "directory": str(directory), "files": written})
+    else:
+        for path in written:
+            click.echo(f"wrote {directory / path}")

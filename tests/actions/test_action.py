@@ -1,0 +1,215 @@
+"""The composite action's main step (`python -m gwpipelines.action`): inputs -> CLI flags, outputs, job summary,
+log groups, masks and exit codes, run as action.yml runs it (environment variables in, files out)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from gwpipelines.action import Inputs, calls_for, check_live_repo, set_outputs
+from gwpipelines.errors import UserError
+from tests.actions.workflows import ACTION, load
+from tests.cli import run
+from tests.conftest import LIVE_TEMPLATE
+from tests.gitrepo import GitRepo
+from tests.webhooks import examples
+
+SHA = "0123456789abcdef0123456789abcdef01234567"
+
+
+def read_outputs(path: Path) -> dict[str, str]:
+    """Parses `$GITHUB_OUTPUT` as the runner does: `name<<DELIM` ... `DELIM`, or `name=value`."""
+    outputs, lines = {}, path.read_text().splitlines()
+    i = 0
+    while i < len(lines):
+        name, sep, rest = lines[i].partition("<<")
+        if sep:
+            end = lines.index(rest, i + 1)
+            outputs[name] = "\n".join(lines[i + 1 : end])
+            i = end + 1
+        else:
+            key, _, value = lines[i].partition("=")
+            outputs[key] = value
+            i += 1
+    return outputs
+
+
+def run_step(tmp_path: Path, **inputs: str) -> tuple[subprocess.CompletedProcess[str], dict[str, str], str]:
+    """Runs the action's step with the environment action.yml gives it."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GWP_")}
+    env |= {k if k.isupper() else f"GWP_{k.upper()}": v for k, v in inputs.items()}
+    output, summary, temp = tmp_path / "output", tmp_path / "summary", tmp_path / "runner-temp"
+    output.touch()
+    temp.mkdir(exist_ok=True)
+    env |= {"GITHUB_OUTPUT": str(output), "GITHUB_STEP_SUMMARY": str(summary), "RUNNER_TEMP": str(temp)}
+    done = subprocess.run([sys.executable, "-m", "gwpipelines.action"], env=env, capture_output=True, text=True)
+    return done, read_outputs(output), summary.read_text() if summary.exists() else ""
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory: pytest.TempPathFactory) -> tuple[GitRepo, str, str]:
+    repo = GitRepo.from_tree(LIVE_TEMPLATE, tmp_path_factory.mktemp("action") / "live")
+    base = repo.head()
+    repo.append("_envcommon/redis.hcl", "\n# redis 7.2\n")
+    return repo, base, repo.commit("redis 7.2")
+
+
+def test_orchestrate_outputs_the_jobs_the_cli_computes(tmp_path: Path, live: tuple[GitRepo, str, str]) -> None:
+    repo, base, head = live
+    done, outputs, summary = run_step(
+        tmp_path, command="orchestrate", repo=str(repo.path), base=base, head=head, event="pull_request"
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    expected = run(
+        "orchestrate",
+        "--repo",
+        str(repo.path),
+        "--base",
+        base,
+        "--head",
+        head,
+        "--event",
+        "pull_request",
+        "--format",
+        "json",
+    ).json()
+    assert outputs["status"] == "success" and outputs["has-jobs"] == "true"
+    assert json.loads(outputs["jobs"]) == expected["jobs"]
+    assert json.loads(Path(outputs["jobs-file"]).read_text()) == expected["jobs"]
+    assert json.loads(Path(outputs["json-file"]).read_text()) == expected
+    units = sorted(j["unit"] for j in expected["jobs"])
+    assert len(units) == 4 and all(u.endswith("/redis") for u in units)
+    matrix = json.loads(outputs["matrix"])
+    assert sorted(j["unit"] for entry in matrix["include"] for j in entry["jobs"]) == units
+    assert "### gwpipelines orchestrate: success" in summary
+    assert all(f"| {u} |" in summary for u in units)
+    assert "::group::gwpipelines orchestrate" in done.stdout and "::endgroup::" in done.stdout
+
+
+def test_orchestrate_takes_base_and_head_from_a_real_pull_request_event(
+    tmp_path: Path, live: tuple[GitRepo, str, str]
+) -> None:
+    repo, base, head = live
+    payload = next(p for p in examples("pull_request") if p["action"] == "opened")
+    payload["pull_request"]["base"]["sha"], payload["pull_request"]["head"]["sha"] = base, head
+    event = tmp_path / "event.json"
+    event.write_text(json.dumps(payload))
+    done, outputs, _ = run_step(
+        tmp_path,
+        command="orchestrate",
+        repo=str(repo.path),
+        GITHUB_EVENT_PATH=str(event),
+        GITHUB_EVENT_NAME="pull_request",
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    orchestration = json.loads(Path(outputs["json-file"]).read_text())
+    assert (orchestration["base"], orchestration["head"], orchestration["event"]) == (base, head, "pull_request")
+    assert {j["action"] for j in json.loads(outputs["jobs"])} == {"plan"}
+
+
+def test_a_change_with_no_jobs_says_so(tmp_path: Path, live: tuple[GitRepo, str, str]) -> None:
+    repo, _, head = live
+    done, outputs, _ = run_step(
+        tmp_path, command="orchestrate", repo=str(repo.path), base=head, head=head, event="push"
+    )
+    assert done.returncode == 0
+    assert outputs["has-jobs"] == "false" and json.loads(outputs["jobs"]) == []
+
+
+def test_bad_input_is_exit_2_with_one_error_line(tmp_path: Path, live: tuple[GitRepo, str, str]) -> None:
+    repo, base, _ = live
+    done, outputs, _ = run_step(tmp_path, command="orchestrate", repo=str(repo.path), base=base, event="push")
+    assert done.returncode == 2 and outputs["status"] == "error"
+    assert done.stdout.strip() == "::error::gwpipelines: action input `head` is required for command `orchestrate`"
+    done, outputs, _ = run_step(tmp_path, command="deploy")
+    assert done.returncode == 2
+    assert "`command`: 'deploy' is not one of orchestrate, dispatch, execute, run" in done.stdout
+    # An unknown ref is the CLI's own bad input: its exit code and message come through, the status says error.
+    done, outputs, summary = run_step(
+        tmp_path, command="orchestrate", repo=str(repo.path), base="no-such-ref", head="HEAD", event="push"
+    )
+    assert done.returncode == 2 and outputs["status"] == "error" and "no-such-ref" in done.stderr
+    assert "orchestrate: error" in summary
+
+
+def test_tokens_are_masked_before_anything_else_is_printed(tmp_path: Path) -> None:
+    done, _, _ = run_step(tmp_path, command="dispatch", dispatch_token="ghs_secret1", github_token="ghs_secret2")
+    lines = done.stdout.splitlines()
+    assert lines[:2] == ["::add-mask::ghs_secret1", "::add-mask::ghs_secret2"]
+    assert done.returncode == 2  # no jobs given: refused before any request
+
+
+def test_inputs_map_to_the_documented_flags(tmp_path: Path) -> None:
+    dispatch = Inputs(
+        command="dispatch", jobs_file="jobs.json", live_repo="acme/live", pipelines_repo="acme/pipes", pr="7", sha=SHA
+    )
+    assert calls_for(dispatch, tmp_path)[0].argv == (
+        "dispatch", "--jobs-file", "jobs.json", "--live-repo", "acme/live", "--pipelines-repo", "acme/pipes",
+        "--workflow", "pipelines.yml", "--ref", "main", "--pr", "7", "--format", "json",
+    )  # fmt: skip
+    push = Inputs(command="dispatch", jobs='[{"id": "a"}]', live_repo="acme/live", pipelines_repo="acme/p", sha=SHA)
+    assert calls_for(push, tmp_path)[0].argv[-4:] == ("--sha", SHA, "--format", "json")
+    execute = Inputs(command="execute", repo="live", jobs="[]", config="pipelines/pipelines.yml")
+    call = calls_for(execute, tmp_path)[0]
+    assert call.argv == (
+        "execute", "--repo", "live", "--jobs-file", str(tmp_path / "jobs-input.json"),
+        "--config", "pipelines/pipelines.yml", "--format", "json",
+    )  # fmt: skip
+    assert call.output == tmp_path / "results.json"
+    local = Inputs(command="run", base="a", head="b", event="push")
+    assert calls_for(local, tmp_path)[0].argv == (
+        "run", "--repo", ".", "--base", "a", "--head", "b", "--event", "push", "--format", "json",
+    )  # fmt: skip
+
+
+def test_every_cli_flag_the_action_uses_exists() -> None:
+    """A renamed flag in a command must break this test, not a user's pipeline."""
+    missing = []
+    for command in ("orchestrate", "dispatch", "execute", "run"):
+        help_text = run(command, "--help")
+        if help_text.code != 0:
+            missing.append(command)
+            continue
+        inputs = Inputs(command=command, base="a", head="b", event="push", jobs="[]", live_repo="o/l",
+                        pipelines_repo="o/p", config="c.yml", pr="1")  # fmt: skip
+        for call in calls_for(inputs, Path("/tmp")):
+            for flag in (a for a in call.argv if a.startswith("--")):
+                assert flag in help_text.out, f"gwpipelines {command} has no {flag}"
+    if missing:
+        pytest.skip(f"not on this branch yet: {', '.join(missing)}")
+
+
+def test_the_dispatched_live_repo_must_be_the_configured_one(tmp_path: Path) -> None:
+    config = tmp_path / "pipelines.yml"
+    config.write_text("core:\n  live_repo: acme/infrastructure-live\n")
+    ok = Inputs(command="execute", jobs="[]", config=str(config), live_repo="ACME/infrastructure-live")
+    check_live_repo(ok)
+    with pytest.raises(UserError, match="'evil/infrastructure-live' is not the live repository configured"):
+        check_live_repo(Inputs(command="execute", jobs="[]", config=str(config), live_repo="evil/infrastructure-live"))
+    config.write_text("core: {}\n")
+    with pytest.raises(UserError, match=r"core\.live_repo is not set"):
+        check_live_repo(ok)
+
+
+def test_output_values_cannot_end_their_own_entry(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    set_outputs({"jobs": "line1\nEOF\nstatus=hijacked", "status": "success"}, {"GITHUB_OUTPUT": str(out)})
+    assert read_outputs(out) == {"jobs": "line1\nEOF\nstatus=hijacked", "status": "success"}
+
+
+def test_action_yml_passes_every_input_to_the_step_and_nothing_else() -> None:
+    action = load(ACTION)
+    declared = set(action["inputs"])
+    step = next(s for s in action["runs"]["steps"] if s.get("id") == "gwpipelines")
+    passed = {k.removeprefix("GWP_").lower().replace("_", "-") for k in step["env"] if k.startswith("GWP_")}
+    assert passed == declared - {"python-version"}
+    assert {f.replace("_", "-") for f in Inputs.__dataclass_fields__} == passed
+    for name, value in step["env"].items():
+        if name.startswith("GWP_"):
+            input_name = name.removeprefix("GWP_").lower().replace("_", "-")
+            assert value == "${{ inputs." + input_name + " }}"
