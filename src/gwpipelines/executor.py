@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from gwpipelines import git, scheduler
-from gwpipelines.config import ACCOUNT_ACTIONS, Instance, PipelineConfig
+from gwpipelines.config import ACCOUNT_ACTIONS, ACCOUNT_FACTORY, Instance, PipelineConfig
 from gwpipelines.errors import GitError
 from gwpipelines.extensions.base import ExtensionError, Outcome, Step
 from gwpipelines.models import Job
@@ -265,7 +265,8 @@ def run_instance(inst: Instance, job: Job, step: Step) -> tuple[Outcome, dict[st
 def job_environment(job: Job, config: PipelineConfig, ctx: Context, log: _Log) -> dict[str, str]:
     """The environment an extension runs with: the executor's minus its own secrets, plus the account's assumed
     role when there is an account and an `authentication` section."""
-    env = {k: v for k, v in ctx.environ.items() if k not in WITHHELD_ENV}
+    withheld = WITHHELD_ENV if str(job.action) in ACCOUNT_ACTIONS else WITHHELD_ENV | account_only_env(config)
+    env = {k: v for k, v in ctx.environ.items() if k not in withheld}
     if job.account is None or config.authentication is None:
         why = "the job has no account" if job.account is None else "pipelines.yml has no authentication section"
         log(f"credentials: no role assumed ({why}); the tools use this environment's own AWS credentials")
@@ -286,6 +287,16 @@ def job_environment(job: Job, config: PipelineConfig, ctx: Context, log: _Log) -
     role = "apply" if action in ("apply", "destroy", "account-create") else "plan"
     log(f"credentials: assumed the {role} role of account '{account}' (session {name})")
     return env
+
+
+def account_only_env(config: PipelineConfig) -> frozenset[str]:
+    """The account factory's live-repo token (`github_token_env`) may open pull requests: unit jobs, which run the
+    live repo's code, never see it."""
+    return frozenset(
+        str(name)
+        for inst in config.instances
+        if inst.extension == ACCOUNT_FACTORY and (name := getattr(inst.config, "github_token_env", None))
+    )
 
 
 def role_account(job: Job, config: PipelineConfig) -> str:
