@@ -5,6 +5,7 @@ from typing import Any
 
 import pytest
 
+from gwpipelines import accounts
 from gwpipelines.comment import render_comment
 from gwpipelines.extensions.account_factory import AccountFactoryConfig, AccountFactoryExtension
 from gwpipelines.extensions.base import ExtensionError, Outcome, Step
@@ -133,3 +134,21 @@ def test_account_create_without_a_live_repo_token_says_what_to_set(org: Org, liv
     with pytest.raises(ExtensionError, match=r"a token in \$GWPIPELINES_ACCOUNT_FACTORY_TOKEN"):
         run("account-create", live.path, env)
     assert org.proxy.create_calls == []  # refused before anything was created
+
+
+def test_an_existing_account_added_with_its_id_is_checked_never_created(
+    org: Org, live: GitRepo, env: Any, github_server: Any
+) -> None:
+    made = org.direct.create_account(Email="aws+sandbox@acme.example.com", AccountName="sandbox")
+    account_id = made["CreateAccountStatus"]["AccountId"]
+    live.write("accounts.yml", accounts.with_id(REQUESTED, "sandbox", account_id))
+    live.commit("import the sandbox account")
+    outcome, outputs, _ = run("account-plan", live.path, env)
+    assert outcome.ok and outcome.summary.add == 0 and outputs["existing_account_id"] == account_id
+    created, _, _ = run("account-create", live.path, env)
+    assert created.ok and org.proxy.create_calls == [] and baseline_pulls(github_server) == []
+
+    live.write("accounts.yml", accounts.with_id(REQUESTED, "sandbox", "999999999999"))
+    live.commit("a wrong id")
+    wrong, _, _ = run("account-plan", live.path, env)
+    assert not wrong.ok and "account 999999999999 is not in the organization" in wrong.message

@@ -128,7 +128,9 @@ class AccountFactoryExtension(Extension):
         return dict(self._outputs)
 
     def _plan(self, step: Step, org: Any) -> Outcome:
-        plan = af.plan(org, self.request)
+        # An entry added with its id is an existing account brought under management: checked, never created.
+        known = self.account.id
+        plan = af.plan_existing(org, self.request, known) if known else af.plan(org, self.request)
         self._outputs = {**plan.to_outputs(), "region": self._region()}
         step.log(plan.details(self._region()))
         creates = plan.ok and plan.existing_id is None and plan.in_progress_request_id is None
@@ -143,7 +145,7 @@ class AccountFactoryExtension(Extension):
         backoff = af.Backoff(
             self.settings.poll_seconds, 2.0, self.settings.poll_max_seconds, self.settings.creation_deadline_seconds
         )
-        if self.account.id:
+        if self.account.id:  # an existing account added to accounts.yml: checked by the plan, never created
             step.log(f"account {self.request.name} already has id {self.account.id} in accounts.yml: nothing to create")
             self._outputs = {"account_name": self.request.name, "account_id": self.account.id, "created": False}
             return Outcome(ok=True, message=f"account {self.request.name} ({self.account.id}) is already recorded")
