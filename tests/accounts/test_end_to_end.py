@@ -89,16 +89,21 @@ def orchestrate(live: GitRepo, base: str, head: str, event: str) -> dict[str, An
     return data
 
 
-def test_pull_request_plan_then_merge_creates_one_account_and_one_baseline_pull(
-    tmp_path: Path, environment: dict[str, str], org: Org, github_server: Any, oidc_server: OidcServer
-) -> None:
+def requested(tmp_path: Path) -> tuple[Path, GitRepo, str, str]:
+    """pipelines.yml, and a live repo whose branch `add-sandbox` requests the account: (config, live, main, head)."""
     config = tmp_path / "pipelines.yml"
     config.write_text(CONFIG.format(template=ROOT / "infrastructure-pipelines-template" / "account-baseline"))
     live = GitRepo.from_tree(LIVE_TEMPLATE, tmp_path / "live")
     main = live.head()
     live.git("checkout", "-q", "-b", "add-sandbox")
     live.write("accounts.yml", REQUESTED)
-    head = live.commit("request the sandbox account")
+    return config, live, main, live.commit("request the sandbox account")
+
+
+def test_pull_request_plan_then_merge_creates_one_account_and_one_baseline_pull(
+    tmp_path: Path, environment: dict[str, str], org: Org, github_server: Any, oidc_server: OidcServer
+) -> None:
+    config, live, main, head = requested(tmp_path)
 
     # The pull request: one account-plan job, which shows what will be created and creates nothing.
     oidc_server.context = ON_PR  # the pipelines run dispatched for the pull request
@@ -163,13 +168,7 @@ def test_pull_request_plan_then_merge_creates_one_account_and_one_baseline_pull(
 
 
 def test_account_create_is_refused_for_a_commit_not_on_main(tmp_path: Path, environment: dict[str, str], org: Org):
-    config = tmp_path / "pipelines.yml"
-    config.write_text(CONFIG.format(template=ROOT / "infrastructure-pipelines-template" / "account-baseline"))
-    live = GitRepo.from_tree(LIVE_TEMPLATE, tmp_path / "live")
-    main = live.head()
-    live.git("checkout", "-q", "-b", "add-sandbox")
-    live.write("accounts.yml", REQUESTED)
-    head = live.commit("request the sandbox account")
+    config, live, main, head = requested(tmp_path)
     job = dict(orchestrate(live, main, head, "pull_request")["jobs"][0], action="account-create")
     job["id"] = "account-create:sandbox"
     refused = execute(live, config, [job], tmp_path / "x")
