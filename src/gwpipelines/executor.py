@@ -267,6 +267,8 @@ def job_environment(job: Job, config: PipelineConfig, ctx: Context, log: _Log) -
     role when there is an account and an `authentication` section."""
     withheld = WITHHELD_ENV if str(job.action) in ACCOUNT_ACTIONS else WITHHELD_ENV | account_only_env(config)
     env = {k: v for k, v in ctx.environ.items() if k not in withheld}
+    if str(job.action) in ACCOUNT_ACTIONS and config.core.live_repo:
+        env["GWPIPELINES_LIVE_REPO"] = config.core.live_repo  # where the account factory opens the baseline PR
     if job.account is None or config.authentication is None:
         why = "the job has no account" if job.account is None else "pipelines.yml has no authentication section"
         log(f"credentials: no role assumed ({why}); the tools use this environment's own AWS credentials")

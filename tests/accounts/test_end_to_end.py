@@ -33,7 +33,6 @@ authentication:
     management: {{account_id: "123456789012", plan_role: org-plan, apply_role: org-apply}}
 account_factory:
   - name: account-factory
-    live_repo: acme/infrastructure-live
     pipelines_repo: acme/infrastructure-pipelines
     template: {template}
     github_throttle: false

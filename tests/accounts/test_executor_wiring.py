@@ -54,3 +54,11 @@ def test_only_account_jobs_see_the_factory_token(tmp_path: Path) -> None:
     assert "FACTORY_TOKEN" not in unit_env and unit_env["PATH"] == "/usr/bin"
     assert account_env["FACTORY_TOKEN"] == "ghs_secret"
     assert "GITHUB_TOKEN" not in unit_env and "GITHUB_TOKEN" not in account_env
+
+
+def test_account_jobs_learn_the_live_repo_from_core(tmp_path: Path) -> None:
+    cfg = load(tmp_path, "core:\n  live_repo: acme/infrastructure-live\n")
+    assert environment(tmp_path, cfg, job(Action.ACCOUNT_PLAN, None, None))["GWPIPELINES_LIVE_REPO"] == (
+        "acme/infrastructure-live"
+    )
+    assert "GWPIPELINES_LIVE_REPO" not in environment(tmp_path, cfg, job(Action.PLAN, "a/b", None))

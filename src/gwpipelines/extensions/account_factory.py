@@ -36,7 +36,9 @@ class AccountFactoryConfig(ExtensionConfig):
         "account-plan, apply role for account-create).",
     )
     live_repo: str | None = Field(
-        default=None, pattern=_REPO, description="OWNER/NAME of the live repo; default: $GWPIPELINES_LIVE_REPO."
+        default=None,
+        pattern=_REPO,
+        description="OWNER/NAME of the live repo; default: core.live_repo ($GWPIPELINES_LIVE_REPO).",
     )
     pipelines_repo: str | None = Field(
         default=None, pattern=_REPO, description="OWNER/NAME the new roles trust; default: $GITHUB_REPOSITORY."
