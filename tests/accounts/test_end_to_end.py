@@ -6,6 +6,7 @@ running the same merge event again changes nothing."""
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -27,14 +28,14 @@ ON_PR = GithubContext(event_name="pull_request", ref="refs/pull/7/merge", sub_cl
 CONFIG = """
 core:
   live_repo: acme/infrastructure-live
-  execution_defaults: {{max_attempts: 1, retry_delay_seconds: 0, timeout_seconds: 60}}
+  execution_defaults: {max_attempts: 1, retry_delay_seconds: 0, timeout_seconds: 60}
 authentication:
   accounts:
-    management: {{account_id: "123456789012", plan_role: org-plan, apply_role: org-apply}}
+    management: {account_id: "123456789012", plan_role: org-plan, apply_role: org-apply}
 account_factory:
   - name: account-factory
     pipelines_repo: acme/infrastructure-pipelines
-    template: {template}
+    template: account-baseline
     github_throttle: false
     poll_seconds: 0.01
 """
@@ -90,8 +91,10 @@ def orchestrate(live: GitRepo, base: str, head: str, event: str) -> dict[str, An
 
 def requested(tmp_path: Path) -> tuple[Path, GitRepo, str, str]:
     """pipelines.yml, and a live repo whose branch `add-sandbox` requests the account: (config, live, main, head)."""
-    config = tmp_path / "pipelines.yml"
-    config.write_text(CONFIG.format(template=ROOT / "infrastructure-pipelines-template" / "account-baseline"))
+    pipelines = tmp_path / "pipelines"  # the pipelines repo's checkout: pipelines.yml next to account-baseline/
+    shutil.copytree(ROOT / "infrastructure-pipelines-template" / "account-baseline", pipelines / "account-baseline")
+    config = pipelines / "pipelines.yml"
+    config.write_text(CONFIG)
     live = GitRepo.from_tree(LIVE_TEMPLATE, tmp_path / "live")
     main = live.head()
     live.git("checkout", "-q", "-b", "add-sandbox")

@@ -42,7 +42,10 @@ def run_jobs(
     cfg = pipeline_config.load(Path(config_path) if config_path else None)
     jobvalidation.check_repo(repo, jobs, cfg.core.default_branch)
     out_dir = Path(results_dir) if results_dir else executor.default_results_dir()
-    ctx = executor.Context(repo=repo, results_dir=out_dir, environ=dict(os.environ), pr=pr)
+    environ = dict(os.environ)
+    if config_path:  # files the config names (the account baseline template) are relative to it
+        environ["GWPIPELINES_CONFIG_DIR"] = str(Path(config_path).resolve().parent)
+    ctx = executor.Context(repo=repo, results_dir=out_dir, environ=environ, pr=pr)
     click.echo(f"gwpipelines: running {len(jobs)} job(s); results and logs in {out_dir}", err=True)
     results = executor.execute(jobs, cfg, ctx) if jobs else []
     if fmt == "json":

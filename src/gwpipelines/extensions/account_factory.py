@@ -56,7 +56,7 @@ class AccountFactoryConfig(ExtensionConfig):
     )
     template: str = Field(
         default="account-baseline",
-        description="The baseline template directory, relative to the pipelines repo checkout ($GITHUB_WORKSPACE).",
+        description="The baseline template directory, relative to the directory of pipelines.yml.",
     )
     default_region: str = Field(default="us-east-1", description="Home region of accounts that set no region.")
     plan_role: str = Field(default="gwpipelines-plan", description="Name of the new account's plan role.")
@@ -204,7 +204,8 @@ class AccountFactoryExtension(Extension):
 
     def _template(self, env: Mapping[str, str]) -> Path:
         path = Path(self.settings.template)
-        return path if path.is_absolute() else Path(env.get("GITHUB_WORKSPACE") or os.getcwd()) / path
+        base = env.get("GWPIPELINES_CONFIG_DIR") or env.get("GITHUB_WORKSPACE") or os.getcwd()
+        return path if path.is_absolute() else Path(base) / path
 
 
 def organizations_client(env: Any) -> Any:
