@@ -48,12 +48,16 @@ def baseline_pulls(github_server: Any) -> list[Any]:
     return [p for p in github_server.pulls(LIVE) if p.head_ref == "gwpipelines/account-sandbox"]
 
 
-def run(action: str, checkout: Path, env: dict[str, str], **settings: Any) -> tuple[Outcome, dict[str, Any], str]:
+def run(
+    action: str, checkout: Path, env: dict[str, str], timeout: int = 60, **settings: Any
+) -> tuple[Outcome, dict[str, Any], str]:
     """The extension through its whole lifecycle, as the executor drives it."""
-    config = AccountFactoryConfig(name="account-factory", github_throttle=False, poll_seconds=0.01, **settings)
+    config = AccountFactoryConfig(
+        **{"name": "account-factory", "github_throttle": False, "poll_seconds": 0.01, **settings}
+    )
     ext = AccountFactoryExtension("account-factory", config, None)
     lines: list[str] = []
-    step = Step(action, None, "sandbox", checkout, env, lines.append, 60)
+    step = Step(action, None, "sandbox", checkout, env, lines.append, timeout)
     try:
         ext.initialize(step)
         outcome = ext.execute(step)
@@ -152,3 +156,10 @@ def test_an_existing_account_added_with_its_id_is_checked_never_created(
     live.commit("a wrong id")
     wrong, _, _ = run("account-plan", live.path, env)
     assert not wrong.ok and "account 999999999999 is not in the organization" in wrong.message
+
+
+def test_a_creation_slower_than_the_jobs_time_limit_fails_clearly(org: Org, live: GitRepo, env: Any) -> None:
+    org.proxy.in_progress_polls = 10**6
+    outcome, _, _ = run("account-create", live.path, env, timeout=1, poll_seconds=0.05)
+    assert not outcome.ok and "still IN_PROGRESS after 1s" in outcome.message and "run the job again" in outcome.message
+    assert len(org.proxy.create_calls) == 1

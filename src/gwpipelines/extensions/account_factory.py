@@ -10,6 +10,7 @@ request from the checkout of the live repo at the job's commit, and the live rep
 
 from __future__ import annotations
 
+import math
 import os
 import subprocess
 from collections.abc import Mapping
@@ -144,9 +145,9 @@ class AccountFactoryExtension(Extension):
         )
 
     def _create(self, step: Step, org: Any) -> Outcome:
-        backoff = af.Backoff(
-            self.settings.poll_seconds, 2.0, self.settings.poll_max_seconds, self.settings.creation_deadline_seconds
-        )
+        # The job's own time limit caps the wait too, so a slow creation ends as a clear failure, not a kill.
+        deadline = min(self.settings.creation_deadline_seconds, step.timeout_seconds or math.inf)
+        backoff = af.Backoff(self.settings.poll_seconds, 2.0, self.settings.poll_max_seconds, deadline)
         if self.account.id:  # an existing account added to accounts.yml: checked by the plan, never created
             step.log(f"account {self.request.name} already has id {self.account.id} in accounts.yml: nothing to create")
             self._outputs = {"account_name": self.request.name, "account_id": self.account.id, "created": False}
