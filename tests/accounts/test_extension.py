@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -163,3 +164,18 @@ def test_a_creation_slower_than_the_jobs_time_limit_fails_clearly(org: Org, live
     outcome, _, _ = run("account-create", live.path, env, timeout=1, poll_seconds=0.05)
     assert not outcome.ok and "still IN_PROGRESS after 1s" in outcome.message and "run the job again" in outcome.message
     assert len(org.proxy.create_calls) == 1
+
+
+def test_the_template_is_found_as_the_pipelines_workflow_lays_it_out(
+    org: Org, live: GitRepo, env: Any, github_server: Any, tmp_path: Path
+) -> None:
+    """The workflow checks the pipelines repo out under pipelines/ and names `pipelines/account-baseline`."""
+    workspace = tmp_path / "workspace"
+    shutil.copytree(ROOT / "infrastructure-pipelines-template" / "account-baseline", workspace / "pipelines" / "b")
+    env = {**env, "GITHUB_WORKSPACE": str(workspace), "GWPIPELINES_CONFIG_DIR": str(workspace / "pipelines")}
+    outcome, _, _ = run("account-create", live.path, env, template="pipelines/b")
+    assert outcome.ok, outcome.message
+    outcome, _, _ = run("account-create", live.path, env, template="b")  # beside pipelines.yml
+    assert outcome.ok, outcome.message
+    with pytest.raises(ExtensionError, match=r"account baseline template .*nowhere.* is missing"):
+        run("account-create", live.path, env, template="nowhere")

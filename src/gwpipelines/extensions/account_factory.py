@@ -57,7 +57,7 @@ class AccountFactoryConfig(ExtensionConfig):
     )
     template: str = Field(
         default="account-baseline",
-        description="The baseline template directory, relative to the directory of pipelines.yml.",
+        description="The baseline template directory: relative to pipelines.yml's folder, else to $GITHUB_WORKSPACE.",
     )
     default_region: str = Field(default="us-east-1", description="Home region of accounts that set no region.")
     plan_role: str = Field(default="gwpipelines-plan", description="Name of the new account's plan role.")
@@ -205,8 +205,12 @@ class AccountFactoryExtension(Extension):
 
     def _template(self, env: Mapping[str, str]) -> Path:
         path = Path(self.settings.template)
-        base = env.get("GWPIPELINES_CONFIG_DIR") or env.get("GITHUB_WORKSPACE") or os.getcwd()
-        return path if path.is_absolute() else Path(base) / path
+        if path.is_absolute():
+            return path
+        # Next to pipelines.yml first; then the workflow's workspace (where the pipelines repo may sit in a subfolder).
+        bases = [env.get("GWPIPELINES_CONFIG_DIR"), env.get("GITHUB_WORKSPACE"), os.getcwd()]
+        candidates = [Path(base) / path for base in bases if base]
+        return next((c for c in candidates if c.is_dir()), candidates[0])
 
 
 def organizations_client(env: Any) -> Any:
