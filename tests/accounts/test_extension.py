@@ -179,3 +179,10 @@ def test_the_template_is_found_as_the_pipelines_workflow_lays_it_out(
     assert outcome.ok, outcome.message
     with pytest.raises(ExtensionError, match=r"account baseline template .*nowhere.* is missing"):
         run("account-create", live.path, env, template="nowhere")
+
+
+def test_a_malformed_request_names_the_file_line_and_field(live: GitRepo, env: Any) -> None:
+    live.write("accounts.yml", REQUESTED.replace("organizational_unit: workloads/non-prod", "region: Mars"))
+    live.commit("bad region")
+    with pytest.raises(ExtensionError, match=r"accounts.yml:\d+: sandbox.region: must be an AWS region"):
+        run("account-plan", live.path, env)

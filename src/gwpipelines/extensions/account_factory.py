@@ -22,7 +22,7 @@ from pydantic import Field
 
 from gwpipelines import account_factory as af
 from gwpipelines import accounts, baseline
-from gwpipelines.errors import GwError
+from gwpipelines.errors import GwError, UserError
 from gwpipelines.extensions.base import Extension, ExtensionConfig, ExtensionError, Outcome, Step
 from gwpipelines.results import PlanSummary
 
@@ -91,7 +91,10 @@ class AccountFactoryExtension(Extension):
         path = step.checkout / accounts.ACCOUNTS_FILE
         if not path.is_file():
             raise ExtensionError(f"{accounts.ACCOUNTS_FILE} is missing at the job's commit")
-        listed = accounts.parse(path.read_text())
+        try:
+            listed = accounts.parse(path.read_text())
+        except UserError as e:  # the request itself is malformed: say where, as the orchestrator would
+            raise ExtensionError(str(e)) from None
         if step.account not in listed:
             raise ExtensionError(f"{accounts.ACCOUNTS_FILE} has no account '{step.account}' at the job's commit")
         self.account = listed[step.account]
