@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from tests.actions.runner import Runner, WorkflowRun, clean_env
 from tests.actions.workflows import LIVE_TEMPLATE, load
 from tests.cli import run
@@ -36,17 +38,19 @@ class World:
     state: Path
 
     @classmethod
-    def make(cls, tmp: Path, aws_env: dict[str, str]) -> World:
+    def make(cls, tmp: Path, aws_env: dict[str, str], account_id: str = "111122223333") -> World:
         # The live template, cut to the non-prod account's dev environment to keep the run short: five units with
         # the real dependency graph (app needs vpc, mysql, redis; mysql, redis and bastion need vpc).
         src = tmp / "live-src"
         shutil.copytree(LIVE_TEMPLATE, src)
         shutil.rmtree(src / "prod")
         shutil.rmtree(src / "non-prod" / "us-east-1" / "qa")
-        (src / "accounts.yml").unlink()  # account jobs run the account factory: tested on its own
+        # accounts.yml names the accounts jobs run in (a job's account is its unit's top folder, if listed there).
+        accounts = yaml.safe_load((src / "accounts.yml").read_text())
+        (src / "accounts.yml").write_text(yaml.safe_dump({"non-prod": accounts["non-prod"]}, sort_keys=False))
         live = GitRepo.from_tree(src, tmp / "live", message="Initial import of infrastructure-live")
         init = run(
-            "init", "pipelines", str(tmp / "pipelines-src"), "--org", "acme", "--accounts", "non-prod=111122223333"
+            "init", "pipelines", str(tmp / "pipelines-src"), "--org", "acme", "--accounts", f"non-prod={account_id}"
         )
         assert init.code == 0, init.err
         pipelines = GitRepo.from_tree(tmp / "pipelines-src", tmp / "pipelines", message="gwpipelines init pipelines")
@@ -61,6 +65,11 @@ class World:
         oidc = {k: v for k, v in aws_env.items() if k.startswith("ACTIONS_ID_TOKEN_REQUEST_")}
         runner = Runner(tmp / "runner", {LIVE_REPO: live.path, PIPELINES_REPO: pipelines.path}, env=env, oidc_env=oidc)
         return cls(tmp, live, pipelines, runner, state)
+
+    def unit_jobs(self, base: str, head: str, event: str) -> list[dict[str, Any]]:
+        """The jobs of the change, without account jobs (the account factory has its own end-to-end tests): from
+        the empty tree, accounts.yml itself is new, and its accounts would be created."""
+        return [j for j in self.orchestrate(base, head, event)["jobs"] if not str(j["action"]).startswith("account-")]
 
     def orchestrate(self, base: str, head: str, event: str) -> dict[str, Any]:
         result = run("orchestrate", "--repo", str(self.live.path), "--base", base, "--head", head, "--event", event,

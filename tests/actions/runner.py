@@ -25,7 +25,7 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -74,6 +74,9 @@ class Runner:
     repos: dict[str, Path]  # OWNER/NAME -> a local git repository
     env: dict[str, str] = field(default_factory=dict)  # the runner's own environment (PATH, GITHUB_API_URL, ...)
     oidc_env: dict[str, str] = field(default_factory=dict)  # ACTIONS_ID_TOKEN_REQUEST_*: jobs with id-token write
+    # Called before each job that may request an OIDC token, with what GitHub puts into the token for it: the job's
+    # `environment` (or None) and `job_workflow_ref` (the reusable workflow's own ref when the job is in one).
+    on_oidc_job: Callable[[str | None, str], None] | None = None
     _count: itertools.count[int] = field(default_factory=itertools.count)
 
     def run(
@@ -164,7 +167,9 @@ class Runner:
         inputs = self._inputs(callee, interpolate(spec.get("with") or {}, ev))
         secrets = {k: str(v) for k, v in interpolate(spec.get("secrets") or {}, ev).items()}
         inner = WorkflowRun(jobs={}, artifacts=run.artifacts, log=run.log)
-        self._run_jobs(callee, inner, github, inputs, secrets)
+        version = uses.partition("@")[2]
+        ref = version if len(version) == 40 else f"refs/tags/{version}"
+        self._run_jobs(callee, inner, {**github, "job_workflow_ref": f"{name}@{ref}"}, inputs, secrets)
         outputs_spec = callee["on"]["workflow_call"].get("outputs") or {}
         jobs_ctx = {j: {"result": r.result, "outputs": r.outputs} for j, r in inner.jobs.items()}
         out_ev = self._evaluator({"jobs": jobs_ctx, "inputs": inputs, "github": github}, ok=True, workspace=self.root)
@@ -199,6 +204,11 @@ class Runner:
         }
         if (spec.get("permissions") or {}).get("id-token") == "write":
             job_env |= self.oidc_env
+            if self.on_oidc_job is not None:
+                ev = self._evaluator(contexts, ok=True, workspace=workspace)
+                environment = interpolate(spec.get("environment"), ev) or None
+                default_ref = f"{github.get('repository')}/.github/workflows/?@{github.get('ref')}"
+                self.on_oidc_job(environment, str(github.get("job_workflow_ref") or default_ref))
         job = _Job(self, job_id, workspace, temp, job_env, run)
         ok = job.steps(spec.get("steps", []), contexts)
         ev = self._evaluator({**contexts, "steps": job.steps_ctx}, ok=ok, workspace=workspace)

@@ -201,16 +201,23 @@ def test_action_yml_passes_every_input_to_the_step_and_nothing_else() -> None:
 
 def test_run_plans_or_applies_in_this_repository(tmp_path: Path) -> None:
     """Single-repo mode: `command: run` orchestrates and executes here, with the stand-in terragrunt."""
-    from tests.actions.e2e import DEV_UNITS, STANDIN_BIN, ZERO, World
+    from tests.actions.e2e import DEV_UNITS, STANDIN_BIN, World
 
     world = World.make(tmp_path / "world", {})
+    # The change: every unit added to a repository that already had its accounts.yml (so no account is created).
+    blob = world.live.git("rev-parse", "HEAD:accounts.yml")
+    tree = subprocess.run(
+        ["git", "-C", str(world.live.path), "mktree"], input=f"100644 blob {blob}\taccounts.yml\n", text=True,
+        capture_output=True, check=True,
+    ).stdout.strip()  # fmt: skip
+    base = world.live.git("commit-tree", tree, "-m", "accounts only")
     state = tmp_path / "state"
     state.mkdir()
     done, outputs, summary = run_step(
         tmp_path,
         command="run",
         repo=str(world.live.path),
-        base=ZERO,
+        base=base,
         head=world.live.head(),
         event="push",
         PATH=f"{STANDIN_BIN}{os.pathsep}{os.environ['PATH']}",

@@ -43,6 +43,7 @@ def test_applies_of_a_commit_not_on_main_are_refused_and_nothing_runs(world: Wor
     plans = world.pipelines_run(dispatch_inputs(world.orchestrate(base, head, "pull_request")["jobs"], pr="7"))
     assert plans.conclusion == "success", plans.text()
     assert sorted(results(plans)) == sorted(f"plan:{u}" for u in DEV_UNITS)
+    assert all("credentials: assumed the plan role of account 'non-prod'" in r["log"] for r in results(plans).values())
 
 
 def test_a_failing_unit_fails_the_run_and_every_result_is_still_published(world: World) -> None:
@@ -50,7 +51,7 @@ def test_a_failing_unit_fails_the_run_and_every_result_is_still_published(world:
         json.dumps({"command": "apply", "mode": "fail", "message": "AccessDenied: not allowed"})
     )
     head = world.live.commit("a unit that fails to apply")
-    run = world.pipelines_run(dispatch_inputs(world.orchestrate(ZERO, head, "push")["jobs"]))
+    run = world.pipelines_run(dispatch_inputs(world.unit_jobs(ZERO, head, "push")))
     assert run.conclusion == "failure"
     assert run.jobs["gwpipelines / status"].result == "failure"
     status = {i: r["status"] for i, r in results(run).items()}
@@ -59,7 +60,7 @@ def test_a_failing_unit_fails_the_run_and_every_result_is_still_published(world:
 
 
 def test_a_dispatch_for_another_live_repository_runs_nothing(world: World) -> None:
-    jobs = world.orchestrate(ZERO, world.live.head(), "push")["jobs"]
+    jobs = world.unit_jobs(ZERO, world.live.head(), "push")
     world.runner.repos["evil/infrastructure-live"] = world.live.path
     run = world.pipelines_run(dispatch_inputs(jobs, live_repo="evil/infrastructure-live"))
     assert run.conclusion == "failure"
@@ -69,7 +70,7 @@ def test_a_dispatch_for_another_live_repository_runs_nothing(world: World) -> No
 
 
 def test_plans_and_applies_are_never_mixed_in_one_run(world: World) -> None:
-    jobs = world.orchestrate(ZERO, world.live.head(), "push")["jobs"]
+    jobs = world.unit_jobs(ZERO, world.live.head(), "push")
     jobs[0] = {**jobs[0], "action": "plan", "id": "plan:" + str(jobs[0]["unit"])}
     run = world.pipelines_run(dispatch_inputs(jobs))
     assert run.conclusion == "failure"

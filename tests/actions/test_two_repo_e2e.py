@@ -101,7 +101,7 @@ def flow(tmp_path: Path, aws_env: dict[str, str], github_server: Any) -> TwoRepo
     initial = world.pipelines_run(
         {
             "correlation_id": "setup",
-            "jobs": json.dumps(world.orchestrate(ZERO, world.live.head(), "push")["jobs"]),
+            "jobs": json.dumps(world.unit_jobs(ZERO, world.live.head(), "push")),
             "live_repo": LIVE_REPO,
             "pr": "",
         }
@@ -136,6 +136,7 @@ def test_pull_request_then_push_to_main(flow: TwoRepos) -> None:
     assert f"{DEV}/bastion" in comment.body and "destroy" in comment.body
     assert server.issues(LIVE_REPO) == []
     assert world.applied() == DEV_UNITS  # plans change nothing
+    assert all("assumed the plan role" in j["log"] for _, r in flow.pipeline_runs for j in results(r).values())
 
     # Running the same event again updates the one comment; it never adds another.
     again = flow.live_run("pull_request", event, head, f"refs/pull/{PR}/merge")
@@ -160,6 +161,8 @@ def test_pull_request_then_push_to_main(flow: TwoRepos) -> None:
     assert all_results[f"destroy:{DEV}/bastion"]["status"] == "succeeded"
     assert all_results[f"apply:{DEV}/mysql"]["status"] == "failed"
     assert world.applied() == [u for u in DEV_UNITS if "bastion" not in u]
+    ran = [j for _, r in flow.pipeline_runs for j in results(r).values() if j["status"] != "skipped"]
+    assert ran and all("assumed the apply role" in j["log"] for j in ran)
     [issue] = server.issues(LIVE_REPO)
     assert f"{DEV}/mysql" in issue.title + issue.body
 

@@ -13,7 +13,7 @@ import click
 import jinja2
 
 from gwpipelines import __version__
-from gwpipelines.commands._options import emit_json, format_option
+from gwpipelines.commands._options import emit_json, format_option, repo_option
 from gwpipelines.errors import UserError
 
 DEFAULT_GWPIPELINES_REPO = "gwpipelines/gwpipelines"
@@ -115,7 +115,8 @@ def write(directory: Path, files: dict[str, str], *, force: bool) -> list[str]:
 
 @click.command("init")
 @click.argument("kind", type=click.Choice(["live", "pipelines"]))
-@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path), required=False)
+@repo_option
 @click.option("--org", help="The GitHub organisation (owner) of both repositories.")
 @click.option("--live-repo", default="infrastructure-live", show_default=True, help="NAME or OWNER/NAME.")
 @click.option("--pipelines-repo", default="infrastructure-pipelines", show_default=True, help="NAME or OWNER/NAME.")
@@ -141,7 +142,8 @@ def write(directory: Path, files: dict[str, str], *, force: bool) -> list[str]:
 @format_option("text", "json")
 def command(
     kind: str,
-    directory: Path,
+    directory: Path | None,
+    repo: str,
     org: str | None,
     live_repo: str,
     pipelines_repo: str,
@@ -158,7 +160,8 @@ def command(
     force: bool,
     fmt: str,
 ) -> None:
-    """Write the gwpipelines files of the live or the pipelines repository into DIR."""
+    """Write the gwpipelines files of the live or the pipelines repository into DIR (default: --repo)."""
+    directory = directory if directory is not None else Path(repo)
     parsed = parse_accounts(accounts)
     if kind == "pipelines" and not parsed:
         raise UserError("init pipelines needs --accounts NAME=ID[,NAME=ID...]: the AWS accounts the roles are in")
