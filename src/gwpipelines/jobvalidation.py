@@ -129,9 +129,9 @@ def _one(item: Any, index: int, source: str) -> Job:
             msg = "unknown field; a job has id, unit, action, ref, account, change_types, wave, needs"
         elif err["type"] == "string_pattern_mismatch" and field == "ref":
             msg = f"must be a full 40-character lowercase hex commit sha, got {str(err.get('input'))[:60]!r}"
-        elif field == "action" or field.startswith("change_types"):
+        elif err["type"] == "is_instance_of" and field.split(".")[0] in ("action", "change_types"):
             allowed = Action if field == "action" else ChangeType
-            msg = f"must be one of {', '.join(a.value for a in allowed)}, got {str(err.get('input'))[:60]!r}"
+            msg = f"unknown value {str(err.get('input'))[:60]!r}; one of {', '.join(str(a) for a in allowed)}"
         elif err["type"] == "string_pattern_mismatch":
             msg = f"invalid value {str(err.get('input'))[:60]!r}"
         if not field and ":" in msg:

@@ -208,6 +208,8 @@ def test_results_json_shape(dev_live: GitRepo, tmp_path: Path, standin: Standin)
         str(tmp_path / "t"),
         "--job",
         json.dumps(job(f"{DEV}/vpc", "plan", dev_live.head())),
+        "--format",
+        "text",
     )
     assert text.code == 0 and f"succeeded plan:{DEV}/vpc  +2 ~0 -0 ±0" in text.out
 

@@ -17,7 +17,7 @@ from typing import Any
 
 import click
 
-from gwpipelines.commands._options import emit_json
+from gwpipelines.commands._options import emit_json, format_option, repo_option
 from gwpipelines.dispatch_input import APPLYING, parse
 from gwpipelines.dispatcher import Dispatcher, DispatchOptions, Granularity, Progress, Target
 from gwpipelines.errors import RunFailed, UserError
@@ -52,8 +52,12 @@ _SHA = re.compile(r"^[0-9a-f]{7,40}$")
 @click.option("--new-comment-per-push", is_flag=True, help="One comment per head commit instead of one sticky comment.")
 @click.option("--max-comments", type=click.IntRange(min=1), default=3, show_default=True, help="When output is split.")
 @click.option("--throttle/--no-throttle", default=True, show_default=True, help="Space API requests out (PyGithub).")
-@click.option("--format", "fmt", type=click.Choice(["json", "text"]), default="json", show_default=True)
+# The contract line prints the runs JSON: json is the default, text the opt-in (as for `execute`).
+@format_option("json", "text", default="json")
+# Accepted as by every command; the dispatcher works from the jobs alone and reads no checkout.
+@repo_option
 def command(
+    repo: str,
     source: str | None,
     jobs_file: str | None,
     live_repo: str,

@@ -14,7 +14,8 @@ from gwpipelines.errors import UserError
 
 @click.command("execute")
 @repo_option
-@format_option("text", "json")
+# The contract line prints the results JSON: json is the default, text the opt-in (as for `dispatch`).
+@format_option("json", "text", default="json")
 @click.option("--job", "job_json", default=None, help="One job object (the orchestrate shape) as JSON.")
 @click.option("--jobs-file", default=None, help="A JSON file of jobs (a list, or orchestrate's output); - for stdin.")
 @config_option

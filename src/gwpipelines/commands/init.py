@@ -13,7 +13,7 @@ import click
 import jinja2
 
 from gwpipelines import __version__
-from gwpipelines.commands._options import emit_json, format_option
+from gwpipelines.commands._options import emit_json, format_option, repo_option
 from gwpipelines.errors import UserError
 
 DEFAULT_GWPIPELINES_REPO = "gwpipelines/gwpipelines"
@@ -115,11 +115,16 @@ def write(directory: Path, files: dict[str, str], *, force: bool) -> list[str]:
 
 @click.command("init")
 @click.argument("kind", type=click.Choice(["live", "pipelines"]))
-@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path), required=False)
+@repo_option
 @click.option("--org", help="The GitHub organisation (owner) of both repositories.")
 @click.option("--live-repo", default="infrastructure-live", show_default=True, help="NAME or OWNER/NAME.")
 @click.option("--pipelines-repo", default="infrastructure-pipelines", show_default=True, help="NAME or OWNER/NAME.")
 @click.option("--accounts", multiple=True, help="pipelines: NAME=ID[,NAME=ID...], the AWS accounts to deploy to.")
+@click.option(
+    "--management-account",
+    help="pipelines: the --accounts entry of the organization's management account; enables the account factory.",
+)
 @click.option("--region", default="us-east-1", show_default=True, help="pipelines: the AWS region for STS.")
 @click.option("--plan-role", default="gwpipelines-plan", show_default=True, help="pipelines: the plan role's name.")
 @click.option("--apply-role", default="gwpipelines-apply", show_default=True, help="pipelines: the apply role's name.")
@@ -137,11 +142,13 @@ def write(directory: Path, files: dict[str, str], *, force: bool) -> list[str]:
 @format_option("text", "json")
 def command(
     kind: str,
-    directory: Path,
+    directory: Path | None,
+    repo: str,
     org: str | None,
     live_repo: str,
     pipelines_repo: str,
     accounts: tuple[str, ...],
+    management_account: str | None,
     region: str,
     plan_role: str,
     apply_role: str,
@@ -153,13 +160,16 @@ def command(
     force: bool,
     fmt: str,
 ) -> None:
-    """Write the gwpipelines files of the live or the pipelines repository into DIR."""
+    """Write the gwpipelines files of the live or the pipelines repository into DIR (default: --repo)."""
+    directory = directory if directory is not None else Path(repo)
     parsed = parse_accounts(accounts)
     if kind == "pipelines" and not parsed:
         raise UserError("init pipelines needs --accounts NAME=ID[,NAME=ID...]: the AWS accounts the roles are in")
     for flag, value in (("--gwpipelines-ref", gwpipelines_ref), ("--default-branch", default_branch)):
         if not _REF.match(value) or ".." in value:
             raise UserError(f"{flag} {value!r} is not a valid git ref")
+    if management_account and management_account not in {a.name for a in parsed}:
+        raise UserError(f"--management-account {management_account!r} is not one of the --accounts names")
     for flag, value in (("--terragrunt-version", terragrunt_version), ("--opentofu-version", opentofu_version)):
         if not re.match(r"^\d+\.\d+\.\d+$", value):
             raise UserError(f"{flag} {value!r} is not a version like 1.2.3")
@@ -173,6 +183,7 @@ def command(
         "gwpipelines_ref": gwpipelines_ref,
         "default_branch": default_branch,
         "accounts": parsed,
+        "management_account": management_account or "",
         "region": region,
         "plan_role": plan_role,
         "apply_role": apply_role,

@@ -11,7 +11,8 @@ from typing import Any
 
 import click
 
-from gwpipelines import orchestrator
+from gwpipelines import config as pipeline_config
+from gwpipelines import git, jobvalidation, orchestrator
 from gwpipelines.commands._options import format_option, repo_option
 from gwpipelines.commands._results import config_option, emit, results_dir_option, run_jobs
 from gwpipelines.errors import UserError
@@ -43,11 +44,14 @@ def command(
     """Plan (pull_request) or apply (push) a change here and now."""
     if pr is not None and live_repo is None:
         raise UserError("--pr: give --live-repo OWNER/NAME too (the repository to comment on)")
+    # A bad pipelines.yml is bad input: one line on stderr, before any progress is printed.
+    cfg = pipeline_config.load(Path(config_path) if config_path else None)
     result = orchestrator.orchestrate(Path(repo), base, head, event)
+    root = orchestrator.repository_root(Path(repo))
+    _check_merged(root, result, cfg.core.default_branch)
     click.echo(f"gwpipelines: {len(result.changes)} change(s), {len(result.jobs)} job(s)", err=True)
     for warning in result.warnings:
         click.echo(f"gwpipelines: warning: {warning}", err=True)
-    root = orchestrator.repository_root(Path(repo))
     reporter = _reporter(result, live_repo, pr) if live_repo else None
     results = run_jobs(root, list(result.jobs), config_path, results_dir, pr, live_repo)
     extra: dict[str, Any] = {}
@@ -77,3 +81,18 @@ def _report(reporter: Any, results: list[JobResult]) -> dict[str, Any]:
     for error in report.errors:
         click.echo(f"gwpipelines: warning: reporting: {error}", err=True)
     return {"comment_url": report.comment_url, "issue_urls": report.issue_urls}
+
+
+def _check_merged(root: Path, result: Orchestration, branch: str) -> None:
+    """The refusal a local `run --event push` meets most (an unmerged commit), as one line before any progress;
+    the executor still checks every job itself."""
+    refs = sorted({j.ref for j in result.jobs if j.action in jobvalidation.MUTATING})
+    if not refs:
+        return
+    tip = jobvalidation.default_branch_sha(root, branch)
+    for ref in refs:
+        if not git.is_ancestor(root, ref, tip):
+            raise UserError(
+                f"--event push: commit {ref[:12]} is not on the default branch '{branch}'; only merged commits are "
+                "applied (use --event pull_request to plan it)"
+            )

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import click
 
-from gwpipelines.commands._options import emit_json, format_option
+from gwpipelines.commands._options import emit_json, format_option, repo_option
 from gwpipelines.errors import UserError
 from gwpipelines.trust_policy import TrustSettings, policy, subject_customization
 
@@ -29,7 +29,10 @@ from gwpipelines.trust_policy import TrustSettings, policy, subject_customizatio
     help="Pin the apply role to the workflow file through the customized `sub` (see `trust-policy subject`).",
 )
 @format_option("json", "text", default="json")
+# Accepted as by every command; a trust policy depends on the options only.
+@repo_option
 def command(
+    repo: str,
     kind: str,
     account_id: str | None,
     pipelines_repo: str | None,
