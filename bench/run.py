@@ -9,8 +9,11 @@ For each size, a generated repository (bench/generate.py, kept in bench/.out/ be
 * the floor, in the same run: `git ls-tree -r` of the head, `git diff --name-status -M -z base head`, and reading
   every `.hcl` blob of the head once through one `git cat-file --batch`.
 
-Each figure is the best of `--repeat` runs. `--profile` prints a cProfile of the in-process cold and warm runs
-at the largest size. Not part of the test suite: it takes minutes.
+Each figure is the best of `--repeat` runs. Wall times are printed with the CPU time (user + sys) the runs and
+the floor's git processes used: on a machine other work shares, wall time mostly measures waiting for a core,
+and CPU time is the steadier figure. At 2,000 units or more orchestrate evaluates with two processes
+(GWPIPELINES_PARALLEL=off for one); the CPU figure counts both. `--profile` prints a cProfile of the in-process
+cold and warm runs at the largest size. Not part of the test suite: it takes minutes.
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ import functools
 import gc
 import json
 import posixpath
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Container, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -220,8 +220,8 @@ def plan_jobs(changes: list[Change], event: Event, base_sha: str, head_sha: str,
     needs: dict[str, set[str]] = {}
     head_graph = {u.path: u.dependencies for u in head.analysis.units.values()}
     for u in forward:
-        needs[ids[u]] = {ids[d] for d in _nearest(u, head_graph, ids.keys())}
-    base_dependents = _reverse({u.path: u.dependencies for u in base.analysis.units.values()})
+        needs[ids[u]] = {ids[d] for d in _nearest(u, head_graph, ids)}
+    base_dependents = _reverse(base.analysis.units.values()) if deleted else {}
     for u in deleted:
         stop = del_ids.keys() | ids.keys()
         needs[del_ids[u]] = {del_ids.get(d) or ids[d] for d in _nearest(u, base_dependents, stop)}
@@ -264,17 +264,20 @@ def _ordered(types: list[ChangeType]) -> tuple[ChangeType, ...]:
     return tuple(sorted(set(types), key=_TYPE_ORDER.__getitem__))
 
 
-def _reverse(graph: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
+def _reverse(units: Iterable[terragrunt.Unit]) -> dict[str, list[str]]:
+    """unit -> the units that depend on it (in no particular order: _nearest returns a set)."""
     rev: dict[str, list[str]] = {}
-    for u, deps in graph.items():
-        for d in deps:
-            rev.setdefault(d, []).append(u)
-    return {k: tuple(sorted(v)) for k, v in rev.items()}
+    for u in units:
+        for d in u.dependencies:
+            if d in rev:
+                rev[d].append(u.path)
+            else:
+                rev[d] = [u.path]
+    return rev
 
 
-def _nearest(start: str, graph: dict[str, tuple[str, ...]], jobs: Iterable[str]) -> set[str]:
-    """The job units reachable from `start` through units that have no job (which are walked through)."""
-    targets = set(jobs)
+def _nearest(start: str, graph: Mapping[str, Sequence[str]], targets: Container[str]) -> set[str]:
+    """The job units (`targets`) reachable from `start` through units that have no job (walked through)."""
     found: set[str] = set()
     seen = {start}
     stack = list(graph.get(start, ()))
