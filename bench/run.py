@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -70,10 +71,13 @@ class Figures:
     files: int
     hcl_files: int
     floor: float
+    floor_cpu: float
     cold: float
     warm: float
     cold_rss_mb: float
     warm_rss_mb: float
+    cold_cpu: float  # user + sys seconds of the process and the git processes it ran
+    warm_cpu: float
     inproc_cold: float
     inproc_warm: float
     inproc_rss_mb: float
@@ -94,8 +98,9 @@ def repo_for(n: int, seed: int) -> tuple[Path, str, str]:
     return dest, base, head
 
 
-def timed_child(argv: list[str], env: dict[str, str], cwd: Path | None = None) -> tuple[float, float, bytes]:
-    """Wall time (s), peak RSS (MB) and stdout of one child process."""
+def timed_child(argv: list[str], env: dict[str, str], cwd: Path | None = None) -> tuple[float, float, bytes, float]:
+    """Wall time (s), peak RSS (MB), stdout and CPU time (user + sys, its git children included) of one child
+    process. On a loaded machine the CPU time is the steadier figure: wall time there mostly measures waiting."""
     with tempfile.TemporaryFile() as out:
         start = time.perf_counter()
         proc = subprocess.Popen(argv, env=env, cwd=cwd, stdout=out, stderr=subprocess.PIPE)
@@ -106,11 +111,13 @@ def timed_child(argv: list[str], env: dict[str, str], cwd: Path | None = None) -
         if proc.returncode != 0:
             raise SystemExit(f"{' '.join(argv[:4])}... exited {proc.returncode}: {err.decode()[-2000:]}")
         out.seek(0)
-        return elapsed, usage.ru_maxrss / 1024, out.read()
+        return elapsed, usage.ru_maxrss / 1024, out.read(), usage.ru_utime + usage.ru_stime
 
 
-def floor(repo: Path, base: str, head: str) -> tuple[float, int, int]:
-    """The least any orchestrator must do: list the tree, diff, read every .hcl once. (seconds, files, .hcl)."""
+def floor(repo: Path, base: str, head: str) -> tuple[float, int, int, float]:
+    """The least any orchestrator must do: list the tree, diff, read every .hcl once. (seconds, files, .hcl,
+    CPU seconds of the git processes)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     listing = subprocess.run(["git", "ls-tree", "-r", "-z", head], cwd=repo, capture_output=True, check=True)
     subprocess.run(["git", "diff", "--name-status", "-M", "-z", base, head], cwd=repo, capture_output=True, check=True)
@@ -119,7 +126,10 @@ def floor(repo: Path, base: str, head: str) -> tuple[float, int, int]:
     subprocess.run(
         ["git", "cat-file", "--batch"], cwd=repo, input=b"\n".join(blobs) + b"\n", capture_output=True, check=True
     )
-    return time.perf_counter() - start, len(entries), len(blobs)
+    elapsed = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+    return elapsed, len(entries), len(blobs), cpu
 
 
 def measure(n: int, seed: int, repeat: int) -> Figures:
@@ -127,22 +137,22 @@ def measure(n: int, seed: int, repeat: int) -> Figures:
     floors = [floor(repo, base, head) for _ in range(max(3, repeat))]
     argv = [*CLI, "orchestrate", "--repo", str(repo), "--base", base, "--head", head]
     argv += ["--event", "pull_request", "--format", "json"]
-    cold: list[tuple[float, float]] = []
-    warm: list[tuple[float, float]] = []
+    cold: list[tuple[float, float, float]] = []
+    warm: list[tuple[float, float, float]] = []
     inproc: list[dict[str, float]] = []
     outputs: set[bytes] = set()
     for _ in range(repeat):
         with tempfile.TemporaryDirectory(prefix="gwp-cache-") as cache_dir:
             env = {**os.environ, "GWPIPELINES_CACHE_DIR": cache_dir}
-            t, rss, out = timed_child(argv, env)
-            cold.append((t, rss))
+            t, rss, out, cpu = timed_child(argv, env)
+            cold.append((t, rss, cpu))
             outputs.add(out)
-            t, rss, out = timed_child(argv, env)
-            warm.append((t, rss))
+            t, rss, out, cpu = timed_child(argv, env)
+            warm.append((t, rss, cpu))
             outputs.add(out)
         with tempfile.TemporaryDirectory(prefix="gwp-cache-") as cache_dir:
             env = {**os.environ, "GWPIPELINES_CACHE_DIR": cache_dir}
-            _, rss, out = timed_child([PYTHON, "-c", IN_PROCESS, str(repo), base, head, "0"], env)
+            _, rss, out, _ = timed_child([PYTHON, "-c", IN_PROCESS, str(repo), base, head, "0"], env)
             inproc.append({**json.loads(out.decode().splitlines()[-1]), "rss_mb": rss})
     if len(outputs) != 1:
         raise SystemExit(f"N={n}: cold and warm runs gave different JSON")
@@ -151,10 +161,13 @@ def measure(n: int, seed: int, repeat: int) -> Figures:
         files=floors[0][1],
         hcl_files=floors[0][2],
         floor=min(f[0] for f in floors),
+        floor_cpu=min(f[3] for f in floors),
         cold=min(c[0] for c in cold),
         warm=min(w[0] for w in warm),
         cold_rss_mb=max(c[1] for c in cold),
         warm_rss_mb=max(w[1] for w in warm),
+        cold_cpu=min(c[2] for c in cold),
+        warm_cpu=min(w[2] for w in warm),
         inproc_cold=min(r["cold"] for r in inproc),
         inproc_warm=min(r["warm"] for r in inproc),
         inproc_rss_mb=max(r["rss_mb"] for r in inproc),
@@ -181,6 +194,7 @@ def report(figs: list[Figures]) -> str:
         rows += [
             (str(f.n), "repo: files / .hcl files", f"{f.files} / {f.hcl_files}", "", ""),
             (str(f.n), "floor (ls-tree + diff + cat-file .hcl)", f"{f.floor:.3f} s", "", ""),
+            (str(f.n), "floor: CPU (user+sys)", f"{f.floor_cpu:.3f} s", "", ""),
             (
                 str(f.n),
                 "cold, fresh process",
@@ -195,10 +209,13 @@ def report(figs: list[Figures]) -> str:
                 "<= 0.3 s" if at_10k else "",
                 _ok(f.warm, TARGET_WARM) if at_10k else "",
             ),
+            (str(f.n), "cold, fresh process: CPU (user+sys, with git)", f"{f.cold_cpu:.3f} s", "", ""),
+            (str(f.n), "warm, fresh process: CPU (user+sys, with git)", f"{f.warm_cpu:.3f} s", "", ""),
             (str(f.n), "cold, in-process", f"{f.inproc_cold:.3f} s", "", ""),
             (str(f.n), "warm, in-process", f"{f.inproc_warm:.3f} s", "", ""),
             (str(f.n), "cold / floor", f"{f.cold / f.floor:.1f}x", "<= 3x", _ok(f.cold / f.floor, TARGET_RATIO)),
             (str(f.n), "warm / floor", f"{f.warm / f.floor:.1f}x", "<= 3x", _ok(f.warm / f.floor, TARGET_RATIO)),
+            (str(f.n), "cold CPU / floor CPU", f"{f.cold_cpu / max(f.floor_cpu, 1e-3):.1f}x", "", ""),
             (
                 str(f.n),
                 "peak RSS cold / warm",

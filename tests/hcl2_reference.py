@@ -65,6 +65,9 @@ def scan(text: str, path: str) -> hcl.FileFacts:
             dep_paths += paths.items if isinstance(paths, hcl.TupleExpr) else [paths]
         elif btype == "terraform":
             source = own.get("source", source)
+            for ntype, _, nested in _split(body)[0]:
+                if ntype == "extra_arguments":
+                    reads += _var_files({name: _expr(v) for name, v in _own_attributes(nested)})
         elif btype == "locals":
             local_defs += list(own.items())
     return hcl.FileFacts(
@@ -215,6 +218,20 @@ def _reads(expr: hcl.Expr) -> list[hcl.Read]:
         for e in hcl.walk(expr)
         if isinstance(e, hcl.Call) and e.name in hcl.READ_FUNCTIONS and e.args
     ]
+
+
+def _var_files(attrs: dict[str, hcl.Expr]) -> list[hcl.Read]:
+    """An extra_arguments block's var files, written out independently of hcl.var_file_reads."""
+    out = [hcl.Read(name, (attrs[name],), 0) for name in ("required_var_files", "optional_var_files") if name in attrs]
+    arguments = attrs.get("arguments")
+    items = list(arguments.items) if isinstance(arguments, hcl.TupleExpr) else []
+    for arg, following in zip(items, [*items[1:], None], strict=True):
+        text = str(arg)  # canonical HCL: a literal or template is '"-var-file=..."'
+        if text.startswith('"-var-file='):
+            out.append(hcl.Read("-var-file", (hcl.parse_expression('"' + text[len('"-var-file=') :]),), 0))
+        elif text == '"-var-file"' and following is not None:
+            out.append(hcl.Read("-var-file", (following,), 0))
+    return out
 
 
 def _literal_str(e: hcl.Expr | None, default: str) -> str:

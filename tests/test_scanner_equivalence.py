@@ -71,6 +71,8 @@ terraform {
     commands           = ["plan", "apply"]
     required_var_files = [find_in_parent_folders("common.tfvars")]
     optional_var_files = [read_tfvars_file("extra.tfvars")]
+    arguments          = ["-var-file=${get_terragrunt_dir()}/x.tfvars", "-var-file=plain.tfvars", "-lock=false",
+      "-var-file", "${get_repo_root()}/split.tfvars"]
   }
 }
 
@@ -209,3 +211,13 @@ def test_orchestrate_json_is_the_same_with_the_reference_on_the_demo_change(
     assert ref["changes"], "the demo change must produce changes"
     for answer in fast:
         assert answer == ref
+
+
+def test_folder_sharing_changes_no_unit_of_a_generated_repo(generated: tuple[Path, str, str]) -> None:
+    """Units of a folder share what they include (terragrunt.Evaluator.share_by_folder): same analysis without."""
+    from gwpipelines import tree
+    from tests.orchestrator.test_folder_sharing import assert_same, both_ways
+
+    repo, base, head = generated
+    for commit in (base, head):
+        assert_same(*both_ways(tree.at_commit(repo, commit)))

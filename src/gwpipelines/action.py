@@ -27,6 +27,8 @@ import yaml
 from gwpipelines.errors import UserError
 
 COMMANDS = ("orchestrate", "dispatch", "execute", "run")
+# GitHub keeps at most 1 MB of outputs per job: a bigger value is left empty, with a warning, and the file holds it.
+OUTPUT_LIMIT = 900_000
 STATUS_BY_EXIT = {0: "success", 1: "failure"}
 
 
@@ -98,6 +100,7 @@ def calls_for(inputs: Inputs, workdir: Path) -> list[Call]:
     config = ["--config", inputs.config] if inputs.config else []
     if c == "execute":
         argv = ["execute", "--repo", inputs.repo, "--jobs-file", str(jobs_file(inputs, workdir)), *config]
+        argv += ["--pr", inputs.pr] if inputs.pr else []
     else:
         argv = ["run", "--repo", inputs.repo, *_required(inputs, "base", "head", "event"), *config]
     return [Call((*argv, "--format", "json"), workdir / "results.json")]
@@ -219,10 +222,10 @@ def report(inputs: Inputs, calls: Sequence[Call], code: int) -> tuple[dict[str, 
         jobs_path.write_text(_compact(jobs))
         matrix = _load(calls[1].output) if len(calls) > 1 else None
         outputs |= {
-            "jobs": _compact(jobs),
+            "jobs": _bounded("jobs", _compact(jobs)),
             "jobs-file": str(jobs_path),
             "has-jobs": "true" if jobs else "false",
-            "matrix": _compact(matrix if isinstance(matrix, dict) else {"include": []}),
+            "matrix": _bounded("matrix", _compact(matrix if isinstance(matrix, dict) else {"include": []})),
         }
         return outputs, title + _jobs_table(data if isinstance(data, dict) else {})
     if inputs.command == "dispatch":
@@ -231,6 +234,14 @@ def report(inputs: Inputs, calls: Sequence[Call], code: int) -> tuple[dict[str, 
         return outputs, title + _runs_table(data if isinstance(data, dict) else {})
     outputs["results-file"] = str(calls[0].output)
     return outputs, title + _results_table(data if isinstance(data, dict) else {})
+
+
+def _bounded(name: str, value: str) -> str:
+    if len(value) <= OUTPUT_LIMIT:
+        return value
+    print(f"::warning::gwpipelines: output `{name}` is {len(value)} characters, over GitHub's limit; it is left empty: "
+          "use the `jobs-file` output instead", flush=True)  # fmt: skip
+    return ""
 
 
 def _cell(value: Any) -> str:

@@ -53,6 +53,7 @@ def has(cache_dir: Path | None, tree_id: str, kind: str) -> bool:
 def load(cache_dir: Path | None, tree_id: str, kind: str) -> Any | None:
     if cache_dir is None:
         return None
+    enabled = gc.isenabled()
     gc.disable()  # unpickling builds many small objects: collecting on the way only slows it down
     try:
         with _path(cache_dir, tree_id, kind).open("rb") as f:
@@ -60,7 +61,8 @@ def load(cache_dir: Path | None, tree_id: str, kind: str) -> Any | None:
     except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, ValueError):
         return None
     finally:
-        gc.enable()
+        if enabled:
+            gc.enable()
 
 
 def store(cache_dir: Path | None, tree_id: str, kind: str, value: Any) -> None:

@@ -5,7 +5,7 @@
       default_branch: main
       execution_defaults: {max_attempts: 2, parallelism: 4, timeout_seconds: 3600, retry_delay_seconds: 10}
       steps: [terragrunt, policy]        # extension instances a unit job runs, in this order
-    authentication:                      # gwpipelines.credentials.AuthenticationConfig
+    authentication:                      # gwpipelines.credentials.AuthenticationConfig; absent: no role assumed
       region: us-east-1
       accounts:
         non-prod: {account_id: "111122223333", plan_role: gwpipelines-plan, apply_role: gwpipelines-apply}
@@ -25,7 +25,6 @@ with their path; the schema (`gwpipelines config schema`) is built from the inst
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +33,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
+from gwpipelines.credentials import AuthenticationConfig
 from gwpipelines.errors import ParseError, UserError
 from gwpipelines.extensions import loader
 from gwpipelines.extensions.base import Extension, ExtensionConfig
@@ -73,19 +73,9 @@ def section(extension: str) -> str:
     return extension.replace("-", "_")
 
 
-def _authentication_model() -> Any:
-    """`gwpipelines.credentials.AuthenticationConfig` (owned by the credentials module), imported late so that
-    commands which never assume a role do not pay for boto3."""
-    try:
-        module = importlib.import_module("gwpipelines.credentials")
-    except ModuleNotFoundError:  # a build without the credentials module: the section is kept as plain data
-        return dict[str, Any]
-    return module.AuthenticationConfig
-
-
 def model(extensions: Mapping[str, type[Extension]]) -> type[BaseModel]:
     """The pipelines.yml model for these installed extensions: one list-of-instances section per extension."""
-    fields: dict[str, Any] = {"authentication": (_authentication_model() | None, None)}
+    fields: dict[str, Any] = {"authentication": (AuthenticationConfig | None, None)}
     for name, cls in sorted(extensions.items()):
         instances: Any = tuple[cls.Config, ...]  # type: ignore[name-defined]  # a runtime type, built per extension
         fields[section(name)] = (instances, Field(default=(), description=f"'{name}' instances"))
@@ -109,7 +99,7 @@ class Instance:
 @dataclass(frozen=True)
 class PipelineConfig:
     core: CoreConfig
-    authentication: Any  # AuthenticationConfig | None
+    authentication: AuthenticationConfig | None
     instances: tuple[Instance, ...]
 
     def steps_for(self, action: str) -> tuple[Instance, ...]:
@@ -193,7 +183,8 @@ def _resolve(parsed: BaseModel, exts: Mapping[str, type[Extension]], where: str)
         for dep in inst.config.depends_on:
             if dep not in names:
                 raise UserError(f"{where}: {section(inst.extension)}.{inst.name}.depends_on: no instance '{dep}'")
-    return PipelineConfig(core, getattr(parsed, "authentication", None), tuple(instances))
+    authentication: AuthenticationConfig | None = getattr(parsed, "authentication", None)
+    return PipelineConfig(core, authentication, tuple(instances))
 
 
 def _with_defaults(cfg: ExtensionConfig, defaults: ExecutionDefaults) -> ExtensionConfig:

@@ -24,7 +24,8 @@ class EventContext:
     """What an event asks gwpipelines to do, in the orchestrator's terms.
 
     `base` is None only for a push that creates a branch (`new_branch`): the payload's `before` is forty zeros and
-    names no commit; `new_branch_base` says what to diff against.
+    names no commit; `new_branch_base` says what to diff against. `fork` marks a pull request whose head lives in
+    another repository (or in one since deleted): its code must never run with credentials.
     """
 
     event: Event
@@ -37,6 +38,7 @@ class EventContext:
     pr: int | None = None
     action: str | None = None
     new_branch: bool = False
+    fork: bool = False
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -50,6 +52,7 @@ class EventContext:
             "pr": self.pr,
             "action": self.action,
             "new_branch": self.new_branch,
+            "fork": self.fork,
         }
 
 
@@ -113,7 +116,13 @@ def _pull_request(payload: Mapping[str, Any], source: str) -> EventContext:
         branch=str(_field(payload, "pull_request.head.ref", source)),
         pr=int(_field(payload, "number", source)),
         action=str(payload.get("action")) if payload.get("action") is not None else None,
+        fork=_head_repository(payload) != repo,
     )
+
+
+def _head_repository(payload: Mapping[str, Any]) -> str | None:
+    head_repo = payload.get("pull_request", {}).get("head", {}).get("repo")
+    return str(head_repo["full_name"]) if isinstance(head_repo, Mapping) and "full_name" in head_repo else None
 
 
 def _push(payload: Mapping[str, Any], source: str) -> EventContext:

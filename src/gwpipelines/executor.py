@@ -8,22 +8,23 @@ per-job log, the result files and the Actions job summary.
 
 from __future__ import annotations
 
-import importlib
 import os
 import re
 import shutil
+import signal
 import tempfile
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from gwpipelines import git, scheduler
-from gwpipelines.config import ACCOUNT_ACTIONS, Instance, PipelineConfig
+from gwpipelines import credentials, git, scheduler
+from gwpipelines.config import Instance, PipelineConfig
 from gwpipelines.errors import GitError
+from gwpipelines.extensions import _process
 from gwpipelines.extensions.base import ExtensionError, Outcome, Step
 from gwpipelines.models import Job
 from gwpipelines.results import JobResult, PlanSummary, Status
@@ -52,7 +53,7 @@ class Context:
     results_dir: Path
     environ: Mapping[str, str]
     pr: int | None = None
-    sleep: Any = time.sleep
+    sleep: Callable[[float], None] = time.sleep
 
 
 @dataclass
@@ -65,8 +66,7 @@ class _Log:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __call__(self, text: str) -> None:
-        for secret in self.secrets:
-            text = text.replace(secret, "***")
+        text = credentials.mask(text, self.secrets)
         with self.lock:
             self.lines.append(text)
             with self.path.open("a", encoding="utf-8", errors="replace") as f:
@@ -99,14 +99,38 @@ def execute(jobs: list[Job], config: PipelineConfig, ctx: Context) -> list[JobRe
             return result
 
         tasks = [scheduler.Task(j.id, j.needs) for j in jobs]
-        done = scheduler.run(
-            tasks, work, lambda r: r.status is Status.SUCCEEDED, config.core.execution_defaults.parallelism
-        )
+        _process.allow_runs()
+        with _sigterm_as_interrupt():
+            done = scheduler.run(
+                tasks,
+                work,
+                lambda r: r.status is Status.SUCCEEDED,
+                config.core.execution_defaults.parallelism,
+                on_interrupt=_process.stop_all,
+            )
     results = [_result(j, done[j.id]) for j in jobs]
     for r in results:
         write_result_file(ctx.results_dir, r, details.get(r.id, {}))
     write_step_summary(ctx.environ, results)
     return results
+
+
+@contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """The runner cancels a workflow with SIGINT then SIGTERM: both become KeyboardInterrupt, so the tools (in their
+    own sessions) are stopped and the worktrees removed instead of being left running and locked."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _result(job: Job, done: scheduler.Done[JobResult]) -> JobResult:
@@ -151,11 +175,6 @@ def run_job(job: Job, checkout: Path, config: PipelineConfig, ctx: Context) -> t
             job.id, job.unit, str(job.action), status, summary, outputs, log.tail(), time.monotonic() - start, failure
         )
 
-    try:
-        env = job_environment(job, config, ctx, log)
-    except Exception as e:  # credentials: a GwError with a clear message, or anything boto3/HTTP raised
-        log(f"credentials: {e}")
-        return finish(Status.FAILED, PlanSummary(), {}, f"could not assume the role for '{job.account}': {e}"), detail
     instances = config.steps_for(str(job.action))
     if not instances:
         why = f"no configured extension runs {job.action}"
@@ -163,7 +182,14 @@ def run_job(job: Job, checkout: Path, config: PipelineConfig, ctx: Context) -> t
             why += "; install the account-factory extension and configure the account_factory section"
         log(why)
         return finish(Status.FAILED, PlanSummary(), {}, why), detail
-    runs = _run_instances(job, checkout, instances, env, config, ctx, log)
+    envs: dict[str | None, dict[str, str]] = {}
+    for account in dict.fromkeys(i.cls.role_account(i.config, job.account) for i in instances):
+        try:
+            envs[account] = job_environment(job, account, config, ctx, log)
+        except Exception as e:  # credentials: a GwError with a clear message, or anything boto3/HTTP raised
+            log(f"credentials: {e}")
+            return finish(Status.FAILED, PlanSummary(), {}, f"could not assume the role for '{account}': {e}"), detail
+    runs = _run_instances(job, checkout, instances, envs, config, ctx, log)
     detail["instances"] = [
         {"name": r.name, "ok": r.outcome.ok, "attempts": r.attempts, "message": r.outcome.message} for r in runs
     ]
@@ -188,7 +214,7 @@ def _run_instances(
     job: Job,
     checkout: Path,
     instances: tuple[Instance, ...],
-    env: dict[str, str],
+    envs: Mapping[str | None, dict[str, str]],
     config: PipelineConfig,
     ctx: Context,
     log: _Log,
@@ -202,6 +228,8 @@ def _run_instances(
     def work(task: scheduler.Task) -> _InstanceRun:
         inst = by_name[task.id]
         inputs = {d: finished[d].outputs for d in inst.config.depends_on if d in finished}
+        others = private_env(config, but=inst)
+        env = {k: v for k, v in envs[inst.cls.role_account(inst.config, job.account)].items() if k not in others}
         step = Step(
             str(job.action), job.unit, job.account, checkout, env, log, inst.config.timeout_seconds, inputs=inputs
         )
@@ -262,42 +290,37 @@ def run_instance(inst: Instance, job: Job, step: Step) -> tuple[Outcome, dict[st
     return outcome, outputs
 
 
-def job_environment(job: Job, config: PipelineConfig, ctx: Context, log: _Log) -> dict[str, str]:
-    """The environment an extension runs with: the executor's minus its own secrets, plus the account's assumed
-    role when there is an account and an `authentication` section."""
+def private_env(config: PipelineConfig, but: Instance) -> frozenset[str]:
+    """The variables other configured instances keep to themselves (see Extension.private_env)."""
+    names: set[str] = set()
+    for inst in config.instances:
+        if inst is not but:
+            names |= inst.cls.private_env(inst.config) - but.cls.private_env(but.config)
+    return frozenset(names)
+
+
+def job_environment(job: Job, account: str | None, config: PipelineConfig, ctx: Context, log: _Log) -> dict[str, str]:
+    """The environment an extension runs with: the executor's minus its own secrets, plus the assumed role of
+    `account` when there is one and pipelines.yml has an `authentication` section."""
     env = {k: v for k, v in ctx.environ.items() if k not in WITHHELD_ENV}
-    if job.account is None or config.authentication is None:
-        why = "the job has no account" if job.account is None else "pipelines.yml has no authentication section"
+    if account is None or config.authentication is None:
+        why = "the job has no account" if account is None else "pipelines.yml has no authentication section"
         log(f"credentials: no role assumed ({why}); the tools use this environment's own AWS credentials")
         return env
-    credentials = importlib.import_module("gwpipelines.credentials")
     action = str(job.action)
     name = credentials.session_name(
         actor=ctx.environ.get("GITHUB_ACTOR", "local"), ref=ctx.environ.get("GITHUB_REF", ""), pr=ctx.pr, job_id=job.id
     )
-    account = role_account(job, config)
     assumed: dict[str, str] = credentials.assume_role_env(
         action=action, account=account, auth=config.authentication, session_name=name, environ=ctx.environ
     )
-    log.secrets.extend(v for k, v in assumed.items() if k in AWS_CREDENTIAL_ENV and v)
+    log.secrets.extend(credentials.secrets_of(assumed))
     for k in AWS_CREDENTIAL_ENV:
         env.pop(k, None)
     env.update(assumed)
     role = "apply" if action in ("apply", "destroy", "account-create") else "plan"
     log(f"credentials: assumed the {role} role of account '{account}' (session {name})")
     return env
-
-
-def role_account(job: Job, config: PipelineConfig) -> str:
-    """Whose role a job assumes: its own account's, except for account jobs, which act through AWS Organizations in
-    the management account that the account factory names (the new account has no roles yet)."""
-    assert job.account is not None
-    if str(job.action) in ACCOUNT_ACTIONS:
-        for inst in config.steps_for(str(job.action)):
-            management = getattr(inst.config, "management_account", None)
-            if management:
-                return str(management)
-    return job.account
 
 
 def safe_name(job_id: str) -> str:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import subprocess
+import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,10 +39,26 @@ def is_shallow(repo: Path) -> bool:
     return run(repo, "rev-parse", "--is-shallow-repository").strip() == b"true"
 
 
-def resolve(repo: Path, ref: str) -> str:
-    """The commit sha of `ref`, or a GitError saying how to make it available."""
+def check_ref(ref: str) -> None:
     if not ref or ref.startswith("-") or any(c in ref for c in "\n\r\0 "):
         raise GitError(f"invalid ref {ref!r}: give a branch, tag or commit sha")
+
+
+def try_rev_parse(repo: Path, *args: str) -> list[str] | None:
+    """The lines `git rev-parse ARGS` prints, or None if it fails (the caller then asks step by step, for an
+    error message that says which step failed): one process for what would otherwise take several."""
+    try:
+        out = subprocess.run(["git", "-C", str(repo), "rev-parse", *args], capture_output=True, check=False)
+    except FileNotFoundError:
+        raise GitError("git is not installed or not on PATH; install git and try again") from None
+    if out.returncode != 0:
+        return None
+    return out.stdout.decode("utf-8", errors="surrogateescape").split("\n")[:-1]
+
+
+def resolve(repo: Path, ref: str) -> str:
+    """The commit sha of `ref`, or a GitError saying how to make it available."""
+    check_ref(ref)
     out = subprocess.run(
         ["git", "-C", str(repo), "rev-parse", "--verify", "--quiet", "--end-of-options", f"{ref}^{{commit}}"],
         capture_output=True,
@@ -84,33 +102,38 @@ def is_ancestor(repo: Path, ancestor: str, descendant: str) -> bool:
 
 @dataclass(frozen=True)
 class DiffEntry:
-    """One line of `git diff --name-status -M`: status A/M/D/R/T (C is read as A), old and new path."""
+    """One change of `git diff --raw -M`: status A/M/D/R (C is read as A; T and U as M), old and new path, and the
+    new side's blob id when git gave one (what validation caches by)."""
 
     status: str
     old: str | None
     new: str | None
+    new_oid: str | None = None
 
 
 def diff(repo: Path, base: str, head: str) -> list[DiffEntry]:
-    raw = run(repo, "diff", "--name-status", "-M", "-z", "--no-ext-diff", base, head, "--")
+    raw = run(repo, "diff", "--raw", "--no-abbrev", "-M", "-z", "--no-ext-diff", base, head, "--")
     fields = raw.decode("utf-8", errors="surrogateescape").split("\0")
     entries: list[DiffEntry] = []
     i = 0
     while i < len(fields) and fields[i]:
-        status = fields[i][0]
+        # ":<old mode> <new mode> <old oid> <new oid> <status>[score]", then one path (two for R and C)
+        meta = fields[i].split(" ")
+        oid: str | None = meta[3] if len(meta) > 4 and meta[3].strip("0") else None
+        status = meta[-1][:1]
         if status in "RC":
             old, new = fields[i + 1], fields[i + 2]
             i += 3
-            entries.append(DiffEntry("R", old, new) if status == "R" else DiffEntry("A", None, new))
+            entries.append(DiffEntry("R", old, new, oid) if status == "R" else DiffEntry("A", None, new, oid))
             continue
         path = fields[i + 1]
         i += 2
         if status == "D":
             entries.append(DiffEntry("D", path, None))
         elif status == "A":
-            entries.append(DiffEntry("A", None, path))
+            entries.append(DiffEntry("A", None, path, oid))
         else:  # M, T (type change), U: the path exists on both sides
-            entries.append(DiffEntry("M", path, path))
+            entries.append(DiffEntry("M", path, path, oid))
     return entries
 
 
@@ -144,3 +167,44 @@ def cat_blobs(repo: Path, oids: list[str]) -> dict[str, bytes]:
         out[oid] = raw[nl + 1 : nl + 1 + size]
         pos = nl + 1 + size + 1
     return out
+
+
+def stream_blobs(repo: Path, oids: list[str]) -> Iterator[tuple[str, bytes]]:
+    """The contents of many blobs, each as soon as `git cat-file --batch` has written it: the caller works on
+    one while git reads the next, on the other core."""
+    if not oids:
+        return
+    try:
+        proc = subprocess.Popen(
+            ["git", "-C", str(repo), "cat-file", "--batch"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+        )
+    except FileNotFoundError:
+        raise GitError("git is not installed or not on PATH; install git and try again") from None
+    assert proc.stdin is not None and proc.stdout is not None
+    stdin, stdout = proc.stdin, proc.stdout
+
+    def feed() -> None:  # a thread of its own: git's output would fill its pipe while we still wrote
+        try:
+            stdin.write(("\n".join(oids) + "\n").encode())
+            stdin.close()
+        except (BrokenPipeError, ValueError):
+            pass
+
+    writer = threading.Thread(target=feed, daemon=True)
+    writer.start()
+    try:
+        for oid in oids:
+            header = stdout.readline().split(b" ")
+            if len(header) < 3 or header[1] == b"missing":
+                raise GitError(f"object {oid} is missing from the repository; fetch the full history (fetch-depth: 0)")
+            data = stdout.read(int(header[2]))
+            stdout.read(1)  # the newline after each blob
+            yield oid, data
+    finally:
+        proc.kill()
+        writer.join()
+        proc.wait()
+        stdout.close()

@@ -15,6 +15,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from gwpipelines import git
+from gwpipelines.config import PipelineConfig
 from gwpipelines.errors import GitError, UserError
 from gwpipelines.models import Action, ChangeType, Job
 
@@ -161,23 +162,45 @@ def _check_needs(jobs: list[Job], source: str) -> None:
 
 
 def check_repo(repo: Path, jobs: list[Job], default_branch: str) -> None:
-    """The checks that need the live repo: the commit exists, the unit is a unit at that commit reached through no
-    symlink, and mutating jobs come from the default branch."""
+    """The checks that need the live repo: the commit exists on one of its branches, the unit is a directory at that
+    commit reached through no symlink, and mutating jobs come from the default branch."""
     branch_sha: str | None = None
+    on_branch: set[str] = set()
     for job in jobs:
         label = f"job {job.id}"
         if not _has_commit(repo, job.ref):
             raise JobRefused(f"{label}: ref: commit {job.ref} is not in the live repository's checkout (fetch it)")
+        if job.ref not in on_branch:
+            if not _on_a_branch(repo, job.ref):
+                raise JobRefused(
+                    f"{label}: ref: commit {job.ref[:12]} is on no branch of the live repository (a fork's pull "
+                    "request?); gwpipelines never runs code from outside the repository with its credentials"
+                )
+            on_branch.add(job.ref)
         if job.unit is not None:
             _check_unit_path(repo, job, label)
         if job.action in MUTATING:
             if branch_sha is None:
                 branch_sha = default_branch_sha(repo, default_branch)
             if not git.is_ancestor(repo, job.ref, branch_sha):
+                shallow = " (this checkout is shallow: check out with fetch-depth: 0)" if git.is_shallow(repo) else ""
                 raise JobRefused(
                     f"{label}: ref: {job.action} refused: commit {job.ref[:12]} is not on the default branch "
-                    f"'{default_branch}'; only merged commits are applied (plan it instead)"
+                    f"'{default_branch}'{shallow}; only merged commits are applied (plan it instead)"
                 )
+            if job.action is Action.DESTROY:
+                _check_deleted(repo, job, branch_sha, default_branch, label)
+
+
+def _check_deleted(repo: Path, job: Job, branch_sha: str, default_branch: str, label: str) -> None:
+    """A destroy is only for a unit deleted on the default branch: one still there is never destroyed."""
+    unit = job.unit or "."
+    config = "terragrunt.hcl" if unit == "." else f"{unit}/terragrunt.hcl"
+    if _tree_entries(repo, branch_sha, [config]):
+        raise JobRefused(
+            f"{label}: action: destroy refused: unit '{unit}' still exists on '{default_branch}'; only units "
+            "deleted there are destroyed"
+        )
 
 
 def default_branch_sha(repo: Path, branch: str) -> str:
@@ -191,6 +214,14 @@ def default_branch_sha(repo: Path, branch: str) -> str:
         f"core.default_branch: branch '{branch}' is not in the live repository's checkout; fetch it "
         "(actions/checkout with fetch-depth: 0) so that applies can be checked against it"
     )
+
+
+def _on_a_branch(repo: Path, sha: str) -> bool:
+    """Reachable from a local or remote-tracking branch: a fork's pull-request head is only under refs/pull/."""
+    out = git.run(
+        repo, "for-each-ref", "--count=1", "--contains", sha, "--format=%(refname)", "refs/heads", "refs/remotes"
+    )
+    return bool(out.strip())
 
 
 def _has_commit(repo: Path, sha: str) -> bool:
@@ -229,3 +260,33 @@ def _tree_entries(repo: Path, ref: str, paths: list[str]) -> dict[str, str]:
                 if name == path:
                     out[path] = meta.split(" ")[0]
     return out
+
+
+def check_live_repo(live_repo: str | None, config: PipelineConfig) -> None:
+    """The dispatched live repo must be the one pipelines.yml names: the pipelines repo's roles are for it only."""
+    expected = config.core.live_repo
+    if live_repo is None:
+        return
+    if expected is None:
+        raise JobRefused("core.live_repo: not set in pipelines.yml; set it to the live repository's OWNER/NAME")
+    if live_repo.lower() != expected.lower():
+        raise JobRefused(
+            f"--live-repo: {live_repo} is not the live repository of pipelines.yml (core.live_repo: {expected}); "
+            "refusing to run its code"
+        )
+
+
+def check_accounts(jobs: list[Job], config: PipelineConfig) -> None:
+    """With an `authentication` section, every account a job would assume a role in must be configured there:
+    refused up front, rather than each job failing at its turn."""
+    auth = config.authentication
+    if auth is None:
+        return
+    for job in jobs:
+        for inst in config.steps_for(str(job.action)):
+            account = inst.cls.role_account(inst.config, job.account)
+            if account is not None and account not in auth.accounts:
+                raise JobRefused(
+                    f"job {job.id}: account: '{account}' has no roles in pipelines.yml; add "
+                    f"authentication.accounts.{account} with account_id, plan_role and apply_role"
+                )

@@ -7,10 +7,13 @@ every rule here errs towards including a unit.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
+import gc
+import json
 import posixpath
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -41,7 +44,9 @@ class Side:
     """One commit's view: its units and their reads, and its accounts.yml."""
 
     analysis: Analysis
-    accounts: dict[str, Account]
+    # account name -> its entry as canonical JSON: all the orchestrator compares, and a cached side then loads
+    # without importing pydantic (a tenth of a second, half a warm run).
+    accounts: dict[str, str]
 
     def account_of(self, unit: str) -> str | None:
         first = unit.split("/", 1)[0]
@@ -318,14 +323,54 @@ def load_side(
     scanner: Scanner = hcl.scan,
     facts_cache: dict[str, hcl.FileFacts] | None = None,
     reuse: tuple[Analysis, Iterable[str]] | None = None,
+    strict_accounts: bool = True,
 ) -> Side:
+    """One commit's side. With `strict_accounts=False`, accounts.yml is only read for its account names (what
+    an unchanged file is used for), without validating it: no pydantic import, a tenth of a second."""
     analysis = terragrunt.analyse(t, scanner, facts_cache, reuse)
-    accounts: dict[str, Account] = {}
+    accounts: dict[str, str] = {}
     if t.is_file(ACCOUNTS_FILE):
-        from gwpipelines import accounts as accounts_mod
-
-        accounts = accounts_mod.parse(t.read(ACCOUNTS_FILE))
+        text = t.read(ACCOUNTS_FILE)
+        light = None if strict_accounts else _account_entries(text)
+        accounts = light if light is not None else strict_accounts_of(text)
     return Side(analysis, accounts)
+
+
+def strict_accounts_of(text: str) -> dict[str, str]:
+    """accounts.yml parsed and validated in full (ParseError names file, line, account and field)."""
+    from gwpipelines import accounts as accounts_mod
+
+    return {name: _canonical(a) for name, a in accounts_mod.parse(text).items()}
+
+
+def _canonical(account: Account) -> str:
+    """Two entries are equal exactly when their canonical JSON is (the model compares its field values)."""
+    return json.dumps(account.model_dump(mode="json"), sort_keys=True)
+
+
+def _account_entries(text: str) -> dict[str, str] | None:
+    """accounts.yml's entries as written (keys as the strict parser sees them: every scalar a string), or None
+    when it is not a YAML mapping (the strict parser then says what is wrong)."""
+    import yaml
+
+    try:
+        data = yaml.load(text, Loader=getattr(yaml, "CBaseLoader", yaml.BaseLoader))
+    except yaml.YAMLError:
+        return None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        return None
+    return {str(k): json.dumps(v, sort_keys=True) for k, v in data.items()}
+
+
+def _validated_accounts(root: Path, commit: str, side: Side) -> Side:
+    """The side with accounts.yml validated and its entries in canonical form: it changed, so its entries are
+    compared (AccountAdded/Changed/Deleted), and a change must not land an invalid file."""
+    if not side.accounts:
+        return side  # absent, or no entries: the strict parse says the same
+    text = git.cat_blobs(root, [f"{commit}:{ACCOUNTS_FILE}"])[f"{commit}:{ACCOUNTS_FILE}"]
+    return Side(side.analysis, strict_accounts_of(text.decode("utf-8", errors="replace")))
 
 
 def repository_root(repo: Path) -> Path:
@@ -333,6 +378,20 @@ def repository_root(repo: Path) -> Path:
     if top.resolve() != repo.resolve():
         raise GitError(f"{repo} is inside the repository {top}; pass --repo {top} (the repository root)")
     return top
+
+
+def _resolve(repo: Path, refs: list[str]) -> tuple[Path, list[str], dict[str, str]]:
+    """(repository root, the commit of each ref, their tree ids) in one git process; when that fails, step by
+    step, so that the error names what is wrong (not a repository, not its root, an unknown ref)."""
+    for ref in refs:
+        git.check_ref(ref)
+    peeled = [f"{ref}^{{{kind}}}" for ref in refs for kind in ("commit", "tree")]
+    got = git.try_rev_parse(repo, "--show-toplevel", "--end-of-options", *peeled)
+    if got is not None and len(got) == 1 + len(peeled) and Path(got[0]).resolve() == repo.resolve():
+        shas = got[1::2]
+        return Path(got[0]), shas, dict(zip(shas, got[2::2], strict=True))
+    root = repository_root(repo)
+    return root, [git.resolve(root, ref) for ref in refs], {}
 
 
 def orchestrate(
@@ -344,31 +403,63 @@ def orchestrate(
     scanner: Scanner = hcl.scan,
     facts_cache: dict[str, hcl.FileFacts] | None = None,
 ) -> Orchestration:
-    event = Event(event)
-    root = repository_root(repo)
-    head_sha = git.resolve(root, head)
+    with _no_gc_pauses():
+        return _orchestrate(repo, base, head, Event(event), scanner, facts_cache)
+
+
+@contextlib.contextmanager
+def _no_gc_pauses() -> Iterator[None]:
+    """The cyclic collector off while a repository is analysed: the analysis builds millions of long-lived
+    acyclic objects (ASTs, facts, units), and each collection would walk all of them again for nothing."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _orchestrate(
+    repo: Path,
+    base: str,
+    head: str,
+    event: Event,
+    scanner: Scanner,
+    facts_cache: dict[str, hcl.FileFacts] | None,
+) -> Orchestration:
+    root, shas, trees = _resolve(repo, [head] if base == git.ZERO_SHA else [head, base])
+    head_sha = shas[0]
     if base == git.ZERO_SHA:  # the first push of a branch: everything is new
         diff_base = git.ZERO_SHA
-        diff = [git.DiffEntry("A", None, p) for p in sorted(git.ls_tree(root, head_sha))]
+        files = git.ls_tree(root, head_sha)
+        diff = [git.DiffEntry("A", None, p, files[p][1]) for p in sorted(files)]
     else:
-        base_sha = git.resolve(root, base)
+        base_sha = shas[1]
         # A pull request is compared with where it branched off, so main's newer commits are not its changes.
         diff_base = git.merge_base(root, base_sha, head_sha) if event is Event.PULL_REQUEST else base_sha
         diff = git.diff(root, diff_base, head_sha)
-    validate_changed(root, head_sha, diff)
     changed = [p for e in diff for p in (e.old, e.new) if p]
     sides = _Sides(root, scanner, facts_cache, changed)
+    # Our scanner's facts of a changed file are what the full parse gives: it need not scan that file again.
+    validate_changed(root, head_sha, diff, sides.cache_dir, sides.facts if scanner is hcl.scan else None)
     if diff_base == git.ZERO_SHA:
         head_side = sides.get(lambda: tree.at_commit(root, head_sha), None)
         base_side = sides.get(lambda: tree.Tree({}, lambda paths: {}), None)
     else:
-        head_tree_id, base_tree_id = git.tree_ids(root, head_sha, diff_base)
+        missing = [c for c in (head_sha, diff_base) if c not in trees]
+        trees.update(zip(missing, git.tree_ids(root, *missing), strict=True))
+        head_tree_id, base_tree_id = trees[head_sha], trees[diff_base]
         # Whichever side the cache has is loaded first, so the other can reuse its units.
         order = [(head_tree_id, head_sha), (base_tree_id, diff_base)]
         if not cache.has(sides.cache_dir, head_tree_id, "side"):
             order.reverse()
         got = {sha: sides.get(functools.partial(tree.at_commit, root, sha), tid) for tid, sha in order}
         head_side, base_side = got[head_sha], got[diff_base]
+    if ACCOUNTS_FILE in changed:
+        head_side = _validated_accounts(root, head_sha, head_side)
+        if diff_base != git.ZERO_SHA:
+            base_side = _validated_accounts(root, diff_base, base_side)
     changes, ignored, warnings = classify(base_side, head_side, diff)
     jobs = plan_jobs(changes, event, diff_base, head_sha, base_side, head_side)
     warnings = sorted(set(warnings) | _job_warnings(jobs, base_side, head_side))
@@ -390,7 +481,7 @@ class _Sides:
     def get(self, make_tree: Callable[[], tree.Tree], tree_id: str | None) -> Side:
         side = cache.load(self.cache_dir, tree_id, "side") if tree_id else None
         if not isinstance(side, Side):
-            side = load_side(make_tree(), self.scanner, self.facts, self._reuse())
+            side = load_side(make_tree(), self.scanner, self.facts, self._reuse(), strict_accounts=False)
             if tree_id:
                 # What reuse needs (per-config traces) is stored apart: a run that finds both sides cached
                 # does not load it.
@@ -414,13 +505,32 @@ class _Sides:
         return analysis, self.changed
 
 
-def validate_changed(repo: Path, head_sha: str, diff: list[git.DiffEntry]) -> None:
+def validate_changed(
+    repo: Path,
+    head_sha: str,
+    diff: list[git.DiffEntry],
+    cache_dir: Path | None = None,
+    facts: dict[str, hcl.FileFacts] | None = None,
+) -> None:
     """Parse every changed HCL file in full: the fast scanner skips what holds no facts, but a change must not
-    land a syntax error unnoticed (ParseError names the file and line)."""
-    changed = [e.new for e in diff if e.new and e.new.endswith(".hcl")]
-    blobs = git.cat_blobs(repo, [f"{head_sha}:{p}" for p in changed])
-    for path in changed:
-        hcl.parse(blobs[f"{head_sha}:{path}"].decode("utf-8", errors="replace"), path)
+    land a syntax error unnoticed (ParseError names the file and line). Blobs that parsed before (the cache keeps
+    their ids) are not parsed again; the facts of those parsed now go into `facts`, so the scanner skips them."""
+    changed = [(e.new, e.new_oid or f"{head_sha}:{e.new}") for e in diff if e.new and e.new.endswith(".hcl")]
+    if not changed:
+        return
+    loaded = cache.load(cache_dir, _ALL_TREES, "validated")
+    valid: set[str] = loaded if isinstance(loaded, set) else set()
+    todo = [(path, oid) for path, oid in changed if oid not in valid]
+    blobs = git.cat_blobs(repo, sorted({oid for _, oid in todo}))
+    for path, oid in todo:
+        body = hcl.parse(blobs[oid].decode("utf-8", errors="replace"), path)
+        if facts is not None and ":" not in oid:
+            facts[oid] = hcl.facts_of(body)
+    if todo and cache_dir is not None:
+        cache.store(cache_dir, _ALL_TREES, "validated", valid | {oid for _, oid in todo if ":" not in oid})
+
+
+_ALL_TREES = "blobs"  # the validated blob ids are kept in one cache entry, whatever the tree
 
 
 def _job_warnings(jobs: list[Job], base: Side, head: Side) -> set[str]:

@@ -74,39 +74,61 @@ def run(
     work: Callable[[Task], T],
     succeeded: Callable[[T], bool],
     parallelism: int,
+    on_interrupt: Callable[[], object] | None = None,
 ) -> dict[str, Done[T]]:
     """Run every task; returns each task's `Done`, in no particular order. `work` must not raise for an expected
     failure; an exception is recorded as a failure of that task (value None) so that the others still run."""
     ids = {t.id for t in tasks}
-    by_id = {t.id: t for t in tasks}
     waiting = {t.id: {n for n in t.needs if n in ids} for t in tasks}
-    prio = priorities(tasks)
     done: dict[str, Done[T]] = {}
     running: dict[Future[T], str] = {}
     with ThreadPoolExecutor(max_workers=max(1, parallelism)) as pool:
-        while len(done) < len(tasks):
-            _skip_blocked(waiting, done)
-            ready = sorted((t for t, w in waiting.items() if not w), key=lambda t: (-prio[t], t))
-            for task_id in ready[: max(0, parallelism - len(running))]:
-                del waiting[task_id]
-                running[pool.submit(work, by_id[task_id])] = task_id
-            if not running:
-                if len(done) < len(tasks):  # nothing can run: only possible with a cycle
-                    raise ValueError(f"tasks never became ready: {sorted(waiting)}")
-                break
-            finished, _ = wait(running, return_when=FIRST_COMPLETED)
-            for fut in finished:
-                task_id = running.pop(fut)
-                try:
-                    value: T | None = fut.result()
-                    ok = succeeded(value) if value is not None else False
-                except Exception:
-                    value, ok = None, False
-                done[task_id] = Done(value, ok)
-                for deps in waiting.values():
-                    if ok:
-                        deps.discard(task_id)
+        try:
+            _loop(tasks, work, succeeded, parallelism, pool, waiting, done, running)
+        except KeyboardInterrupt:
+            # Stop what runs before the pool waits for its threads; nothing new starts.
+            for fut in running:
+                fut.cancel()
+            if on_interrupt is not None:
+                on_interrupt()
+            raise
     return done
+
+
+def _loop(
+    tasks: Sequence[Task],
+    work: Callable[[Task], T],
+    succeeded: Callable[[T], bool],
+    parallelism: int,
+    pool: ThreadPoolExecutor,
+    waiting: dict[str, set[str]],
+    done: dict[str, Done[T]],
+    running: dict[Future[T], str],
+) -> None:
+    by_id = {t.id: t for t in tasks}
+    prio = priorities(tasks)
+    while len(done) < len(tasks):
+        _skip_blocked(waiting, done)
+        ready = sorted((t for t, w in waiting.items() if not w), key=lambda t: (-prio[t], t))
+        for task_id in ready[: max(0, parallelism - len(running))]:
+            del waiting[task_id]
+            running[pool.submit(work, by_id[task_id])] = task_id
+        if not running:
+            if len(done) == len(tasks):  # the last ones were skipped
+                break
+            raise ValueError(f"tasks never became ready: {sorted(waiting)}")  # only with a cycle
+        finished, _ = wait(running, return_when=FIRST_COMPLETED)
+        for fut in finished:
+            task_id = running.pop(fut)
+            try:
+                value: T | None = fut.result()
+                ok = succeeded(value) if value is not None else False
+            except Exception:
+                value, ok = None, False
+            done[task_id] = Done(value, ok)
+            for deps in waiting.values():
+                if ok:
+                    deps.discard(task_id)
 
 
 def _skip_blocked(waiting: dict[str, set[str]], done: dict[str, Done[T]]) -> None:

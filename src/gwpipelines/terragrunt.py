@@ -15,14 +15,19 @@ said to read whatever matches, with a warning.
 from __future__ import annotations
 
 import functools
+import os
+import pickle
 import posixpath
 import re
+import signal
 import sys
+import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from gwpipelines import hcl
+from gwpipelines.errors import ParseError
 from gwpipelines.tree import SKIPPED_DIRS, Tree, is_hidden
 
 CONFIG_NAME = "terragrunt.hcl"
@@ -103,7 +108,7 @@ class Unit:
 
 
 def unit_name(config_file: str) -> str:
-    return posixpath.dirname(config_file) or "."
+    return config_file[: max(config_file.rfind("/"), 0)] or "."  # config files are clean relative paths
 
 
 def unit_config(unit: str) -> str:
@@ -114,17 +119,38 @@ def _abs(rel_dir: str) -> str:
     return ROOT if rel_dir in ("", ".") else f"{ROOT}/{rel_dir}"
 
 
+_ROOT_SLASH = ROOT + "/"
+_ROOT_CUT = len(_ROOT_SLASH)
+
+
 def _rel(abs_path: str) -> str | None:
     """Repository-relative form of a normalised absolute path, None when it lies outside the repository."""
-    if abs_path == ROOT:
-        return ""
-    if abs_path.startswith(ROOT + "/"):
-        return abs_path[len(ROOT) + 1 :]
-    return None
+    if abs_path.startswith(_ROOT_SLASH):
+        return abs_path[_ROOT_CUT:]
+    return "" if abs_path == ROOT else None
 
 
 def _join(base_dir: str, path: str) -> str:
-    return posixpath.normpath(path if path.startswith("/") else f"{base_dir}/{path}")
+    """The normalised absolute path of `path` from `base_dir` (itself normalised and absolute). Most paths need
+    no normalising: normpath runs only where a `.` segment, `//` or a trailing slash may be."""
+    joined = path if path.startswith("/") else f"{base_dir}/{path}"
+    if "/." in joined or "//" in joined or joined.endswith("/"):
+        return posixpath.normpath(joined)
+    return joined
+
+
+def _dir_of(base: str | Scope) -> str:
+    return base if isinstance(base, str) else base.config_dir
+
+
+def _join_from(base: str | Scope, path: str) -> str:
+    """_join from a folder, or from a scope's config dir, which is read only when `path` is relative."""
+    return _join(ROOT, path) if path.startswith("/") else _join(_dir_of(base), path)
+
+
+def _parent(abs_path: str) -> str:
+    """posixpath.dirname of a normalised absolute path, without its generality."""
+    return abs_path[: abs_path.rfind("/")] or "/"
 
 
 def _display(abs_path: str) -> str:
@@ -140,9 +166,16 @@ def _relpath(target: str, start: str) -> str:
 # Scopes: one file being evaluated on behalf of one config (the including unit, or the read file itself).
 
 
-@dataclass
+class _DirReads:
+    """How many times evaluation has asked a scope for its config dir: a stretch of evaluation during which the
+    count did not move gave an answer that depends on the config dir's parent only (see Evaluator._collect_included)."""
+
+    count = 0
+
+
+@dataclass(slots=True)
 class Scope:
-    config_path: str  # Terragrunt's TerragruntConfigPath (absolute, virtual)
+    config_path: str  # Terragrunt's TerragruntConfigPath (absolute, virtual); evaluation reads `config_dir` instead
     file_path: str  # the file whose expressions these are
     facts: hcl.FileFacts
     original_include: str | None = None  # set when this is an included file
@@ -150,16 +183,35 @@ class Scope:
     include_scopes: dict[str, Scope] = field(default_factory=dict)
     local_values: dict[str, Value] = field(default_factory=dict)
     evaluating: set[str] = field(default_factory=set)
-    config_dir: str = field(init=False)
+    parent_dir: str = field(init=False)  # the config dir's parent, where find_in_parent_folders starts
     file_dir: str = field(init=False)
+    _config_dir: str = field(init=False, repr=False)
+    _same_dir: bool = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        self.config_dir = posixpath.dirname(self.config_path)
-        self.file_dir = posixpath.dirname(self.file_path)
+        self._config_dir = _parent(self.config_path)
+        self.parent_dir = _parent(self._config_dir)
+        self.file_dir = self._config_dir if self.file_path == self.config_path else _parent(self.file_path)
+        self._same_dir = self.file_dir == self._config_dir
+
+    @property
+    def config_dir(self) -> str:
+        _DirReads.count += 1
+        return self._config_dir
+
+    def bases(self) -> list[str | Scope]:
+        """Where Terraform's file functions resolve a relative path: the evaluated file's folder and, in an
+        included file elsewhere, the unit's too (the scope itself stands for its config dir, read only if used)."""
+        if self._same_dir:
+            _DirReads.count += 1  # a decision that another config dir would make differently
+            return [self.file_dir]
+        return [self.file_dir, self]
 
 
 class Evaluator:
     """Evaluates the units of one tree. Holds the per-file caches; one instance per tree."""
+
+    share_by_folder = True  # see _include_path and _collect_included; tests turn it off to compare
 
     def __init__(self, tree: Tree, scanner: Scanner = hcl.scan, facts_cache: dict[str, hcl.FileFacts] | None = None):
         self.tree = tree
@@ -169,6 +221,9 @@ class Evaluator:
         self._read_configs: dict[str, tuple[Scope, Reads, frozenset[str]]] = {}
         self._reading: set[str] = set()
         self._found: dict[tuple[str, str], tuple[str | None, tuple[str, ...]]] = {}  # by (dir, name)
+        self._modules: dict[str, tuple[str, ...]] = {}  # module folder -> it and the folders it calls
+        self._included: dict[tuple[str, str], tuple[Reads, frozenset[str]]] = {}  # see _collect_included
+        self._include_paths: dict[tuple[int, str], tuple[hcl.Expr, str, frozenset[str]]] = {}  # see _include_path
         # Every path the current unit's evaluation looked at (read, or probed for existence; "d/" for a whole
         # folder, "*" for all files): if none changed between two commits, the unit evaluates the same on both.
         self.trace: set[str] = set()
@@ -199,15 +254,24 @@ class Evaluator:
         """Read in one batch the configs to evaluate and every other .hcl file (the shared ones they include
         or read), leaving out those whose facts are cached already."""
         wanted = set(configs) | {p for p in self.tree.files if p.endswith(".hcl") and not p.endswith(CONFIG_NAME)}
-        self.tree.prefetch(p for p in wanted if self.tree.blob_id(p) not in self._blob_facts)
+        by_id = [p for p in wanted if self.tree.blob_id(p)]
+        self.tree.prefetch(p for p in wanted if not self.tree.blob_id(p))
+        # Files with a content id are scanned as git hands them over, while it reads the next ones. One that does
+        # not scan is left for facts() to report, in evaluation order, as before.
+        for path, text in self.tree.stream(p for p in by_id if self.tree.blob_id(p) not in self._blob_facts):
+            try:
+                self._blob_facts[self.tree.blob_id(path) or ""] = self.scanner(text, path)
+            except ParseError:
+                continue
 
     def config_candidates(self) -> list[str]:
         """Every terragrunt.hcl outside hidden and cache folders (units, or legacy root configs)."""
         out = []
         for path in self.tree.files:
-            if posixpath.basename(path) != CONFIG_NAME or is_hidden(path):
+            if not path.endswith(CONFIG_NAME) or posixpath.basename(path) != CONFIG_NAME:
                 continue
-            if any(part in SKIPPED_DIRS for part in path.split("/")):
+            # SKIPPED_DIRS are hidden folders too: a path without "/." has neither (the common case, cheaply).
+            if "/." in "/" + path and (is_hidden(path) or any(part in SKIPPED_DIRS for part in path.split("/"))):
                 continue
             out.append(path)
         return sorted(out)
@@ -244,8 +308,8 @@ class Evaluator:
             if inc.path is None:
                 reads.warnings.add(f"{_display(scope.file_path)}:{inc.line}: include '{inc.name}' has no path")
                 continue
-            value = self.eval(inc.path, scope)
-            targets = self._paths(value, scope.config_dir, reads, scope, f"include '{inc.name}'", inc.line)
+            value = self._include_path(inc.path, scope)
+            targets = self._paths(value, scope, reads, scope, f"include '{inc.name}'", inc.line)
             for target in targets:
                 rel = _rel(target)
                 if rel is None or not self._is_file(rel):
@@ -264,8 +328,50 @@ class Evaluator:
                     self._reading.add(target)
                     included |= self._process_includes(inc_scope, reads)
                     self._reading.discard(target)
-                self._collect(inc_scope, reads)
+                self._collect_included(inc_scope, reads)
         return included
+
+    def _include_path(self, expr: hcl.Expr, scope: Scope) -> Value:
+        """An include's path for one config. `find_in_parent_folders("root.hcl")` and the like give the same
+        answer (and probe the same paths) for every config of a folder: remembered by (expression, folder) when
+        the evaluation read no local and not the config dir itself (as in _collect_included)."""
+        if scope.local_values or self._reading or not self.share_by_folder:
+            return self.eval(expr, scope)
+        key = (id(expr), scope.parent_dir)
+        known = self._include_paths.get(key)
+        if known is not None and known[0] is expr:
+            self.trace |= known[2]
+            return known[1]
+        before = _DirReads.count
+        outer, self.trace = self.trace, set()
+        value = self.eval(expr, scope)
+        if _DirReads.count == before and not scope.local_values and isinstance(value, str):
+            self._include_paths[key] = (expr, value, frozenset(self.trace))
+        self.trace = outer | self.trace
+        return value
+
+    def _collect_included(self, scope: Scope, reads: Reads) -> None:
+        """`_collect` of an included file for one unit. Thousands of units include the same root.hcl and
+        _envcommon file; when its evaluation did not read the unit's config dir (only its parent, through
+        find_in_parent_folders), every unit of the same folder gets the same reads and trace: they are
+        remembered by (included file, folder). Only a fresh scope outside any read cycle qualifies."""
+        if scope.facts.includes or scope.local_values or self._reading or not self.share_by_folder:
+            self._collect(scope, reads)
+            return
+        key = (scope.file_path, scope.parent_dir)
+        known = self._included.get(key)
+        if known is not None:
+            reads.merge(known[0])
+            self.trace |= known[1]
+            return
+        before = _DirReads.count
+        outer, self.trace = self.trace, set()
+        sub = Reads()
+        self._collect(scope, sub)
+        if _DirReads.count == before:
+            self._included[key] = (sub, frozenset(self.trace))
+        self.trace = outer | self.trace
+        reads.merge(sub)
 
     def _collect(self, scope: Scope, reads: Reads) -> None:
         """Record every file the scope's file reads, and its local module source."""
@@ -288,7 +394,7 @@ class Evaluator:
                     target = _join(scope.config_dir, item)
                     rel = _rel(target)
                     if rel is not None and rel.endswith(".hcl") and self._is_file(rel):
-                        target = posixpath.dirname(target)
+                        target = _parent(target)
                     rel = _rel(target)
                     out.append((rel or ".") if rel is not None else _outside(scope.config_dir, item))
                 else:
@@ -304,7 +410,7 @@ class Evaluator:
             local = _local_source(value)
             if local is None:
                 return
-            target = _join(scope.config_dir, local)
+            target = _join_from(scope, local)
             rel = _rel(target)
             if rel is not None:
                 self._module_dir(rel, reads)
@@ -312,22 +418,40 @@ class Evaluator:
         text = _partial_text(value)
         if text is not None and _is_remote(text.split("\0", 1)[0]):
             return
-        self._paths(value, scope.config_dir, reads, scope, "terraform.source", 0)
+        self._paths(value, scope, reads, scope, "terraform.source", 0)
 
     def _module_dir(self, rel_dir: str, reads: Reads) -> None:
         """A local module folder, and the local modules its .tf files call, transitively."""
-        if rel_dir in reads.module_dirs:
-            return
-        reads.module_dirs.add(rel_dir)
-        prefix = rel_dir + "/" if rel_dir else ""
-        self.trace.add(prefix or "*")
-        tf_files = [p for p in self.tree.files if p.startswith(prefix) and p.endswith(".tf")]
+        for folder in self._module_closure(rel_dir):
+            reads.module_dirs.add(folder)
+            self.trace.add(folder + "/" if folder else "*")
+
+    def _module_closure(self, rel_dir: str) -> tuple[str, ...]:
+        """`rel_dir` and every local module folder its .tf files call, transitively; memoised, since thousands of
+        units use the same few modules."""
+        if rel_dir not in self._modules:
+            seen: dict[str, None] = {}
+            stack = [rel_dir]
+            while stack:
+                folder = stack.pop()
+                if folder in seen:
+                    continue
+                seen[folder] = None
+                stack.extend(reversed(self._module_calls(folder)))
+            self._modules[rel_dir] = tuple(seen)
+        return self._modules[rel_dir]
+
+    def _module_calls(self, rel_dir: str) -> list[str]:
+        """The local module folders that the .tf files below `rel_dir` call (`source = "./..."`)."""
+        tf_files = self.tree.files_below(rel_dir, ".tf")
         self.tree.prefetch(tf_files)
+        out = []
         for tf in tf_files:
             for src in _TF_MODULE_SOURCE.findall(self.tree.read(tf)):
                 target = _rel(_join(_abs(posixpath.dirname(tf)), src.split("//")[0]))
                 if target is not None:
-                    self._module_dir(target, reads)
+                    out.append(target)
+        return out
 
     # -- read functions -----------------------------------------------------------------------------------
 
@@ -337,13 +461,14 @@ class Evaluator:
             pattern = self.eval(args[1], scope) if len(args) > 1 else UNKNOWN
             value = _concat([*_pieces(value), "/", *_pieces(pattern)])
         if fn == "read_terragrunt_config":
-            for target in self._paths(value, scope.config_dir, reads, scope, fn, line):
+            for target in self._paths(value, scope, reads, scope, fn, line):
                 self._read_config(target, reads)
             return
+        bases: list[str | Scope]
         if fn in ("read_tfvars_file", "sops_decrypt_file", "mark_as_read", "mark_glob_as_read"):
-            bases = [scope.config_dir]
+            bases = [scope]
         else:  # Terraform's functions: relative to the evaluated file; in an included file, the unit too
-            bases = [scope.file_dir] if scope.file_dir == scope.config_dir else [scope.file_dir, scope.config_dir]
+            bases = scope.bases()
         is_glob = fn in ("fileset", "mark_glob_as_read")
         if is_glob:
             value = _glob_value(value)
@@ -378,18 +503,21 @@ class Evaluator:
         return scope
 
     def _paths(
-        self, value: Value, base_dir: str, reads: Reads, scope: Scope, what: str, line: int, warn: bool = True
+        self, value: Value, base_dir: str | Scope, reads: Reads, scope: Scope, what: str, line: int, warn: bool = True
     ) -> list[str]:
-        """Record `value` as a path read relative to `base_dir`; return the concrete absolute paths."""
+        """Record `value` as a path read relative to `base_dir` (a scope: its config dir); return the concrete
+        absolute paths."""
         if isinstance(value, str):
-            target = _join(base_dir, value)
+            target = _join_from(base_dir, value)
             rel = _rel(target)
             if rel is not None:
                 reads.files.add(rel)
             return [target]
         if isinstance(value, list):
             return [p for item in value for p in self._paths(item, base_dir, reads, scope, what, line, warn)]
-        pattern = _pattern(value, base_dir)
+        head = value.parts[0] if isinstance(value, Partial) else None
+        relative = isinstance(head, str) and not head.startswith("/")
+        pattern = _pattern(value, _dir_of(base_dir) if relative else ROOT)
         reads.patterns.add(pattern)
         if warn:
             reads.warnings.add(
@@ -407,14 +535,15 @@ class Evaluator:
     # -- expressions --------------------------------------------------------------------------------------
 
     def eval(self, e: hcl.Expr, scope: Scope) -> Value:
-        if isinstance(e, hcl.Lit):
-            return e.value
-        if isinstance(e, hcl.Template):
-            return self._template(e, scope)
-        if isinstance(e, hcl.Ref):
-            return self._ref(e, scope)
-        if isinstance(e, hcl.Call):
-            return self._call(e, scope)
+        kind = type(e)  # the node classes are final: `is` on the type is the cheapest test
+        if kind is hcl.Lit:
+            return e.value  # type: ignore[attr-defined]
+        if kind is hcl.Call:
+            return self._call(e, scope)  # type: ignore[arg-type]
+        if kind is hcl.Template:
+            return self._template(e, scope)  # type: ignore[arg-type]
+        if kind is hcl.Ref:
+            return self._ref(e, scope)  # type: ignore[arg-type]
         if isinstance(e, hcl.TupleExpr):
             return [self.eval(i, scope) for i in e.items]
         if isinstance(e, hcl.ObjectExpr):
@@ -496,7 +625,7 @@ class Evaluator:
         if c.name == "read_terragrunt_config" and c.args:
             target = self.eval(c.args[0], scope)
             if isinstance(target, str):
-                return ConfigValue(_join(scope.config_dir, target))
+                return ConfigValue(_join_from(scope, target))
         return UNKNOWN
 
     # -- Terragrunt's path functions ----------------------------------------------------------------------
@@ -506,7 +635,7 @@ class Evaluator:
         if not isinstance(name, str):
             return UNKNOWN if not isinstance(name, Partial) else _concat((None, "/", *name.parts))
         name = name or CONFIG_NAME
-        found, probes = self._search_from(posixpath.dirname(scope.config_dir), name)
+        found, probes = self._search_from(scope.parent_dir, name)
         self.trace.update(probes)
         if found is not None:
             return found
@@ -526,7 +655,7 @@ class Evaluator:
             elif rel is not None and self.tree.exists(rel):
                 self._found[key] = (candidate, (rel,))
             else:
-                parent = posixpath.dirname(directory)
+                parent = _parent(directory)
                 found, probes = (None, ()) if parent == directory else self._search_from(parent, name)
                 self._found[key] = (found, (rel, *probes) if rel is not None else probes)
         return self._found[key]
@@ -544,17 +673,17 @@ def _include_for(scope: Scope, args: list[Value]) -> str | None:
 
 def _fn_get_parent_terragrunt_dir(ev: Evaluator, scope: Scope, args: list[Value]) -> Value:
     inc = _include_for(scope, args)
-    return posixpath.dirname(inc) if inc else scope.config_dir
+    return _parent(inc) if inc else scope.config_dir
 
 
 def _fn_path_relative_to_include(ev: Evaluator, scope: Scope, args: list[Value]) -> Value:
     inc = _include_for(scope, args)
-    return _relpath(scope.config_dir, posixpath.dirname(inc)) if inc else "."
+    return _relpath(scope.config_dir, _parent(inc)) if inc else "."
 
 
 def _fn_path_relative_from_include(ev: Evaluator, scope: Scope, args: list[Value]) -> Value:
     inc = _include_for(scope, args)
-    return _relpath(posixpath.dirname(inc), scope.config_dir) if inc else "."
+    return _relpath(_parent(inc), scope.config_dir) if inc else "."
 
 
 def _str_fn(f: Callable[..., Value]) -> Callable[[Evaluator, Scope, list[Value]], Value]:
@@ -780,10 +909,8 @@ def analyse(
             traces[cfg], includes[cfg] = old_trace, previous.includes[cfg]
         else:
             todo.append(cfg)
-    ev.prefetch(todo)
-    for cfg in todo:
-        unit, inc = ev.unit(cfg)
-        evaluated[cfg], traces[cfg], includes[cfg] = unit, _interned(ev.trace), _interned(inc)
+    for cfg, unit, trace, inc in _evaluate_all(ev, todo):
+        evaluated[cfg], traces[cfg], includes[cfg] = unit, trace, inc
     included = set().union(*includes.values()) if includes else set()
     units = {u.path: u for cfg, u in evaluated.items() if cfg not in included}
     warnings = sorted({w for u in units.values() for w in u.warnings})
@@ -795,6 +922,72 @@ def analyse(
         traces=traces,
         includes=includes,
     )
+
+
+# A big tree is evaluated by two processes when the machine has two cores: the second half of the configs in a
+# fork. Below this many configs a fork costs more than it saves. GWPIPELINES_PARALLEL=off turns it off.
+PARALLEL_MIN_CONFIGS = 2000
+
+_Evaluated = tuple[str, Unit, frozenset[str], frozenset[str]]  # config, unit, trace, included files
+
+
+def _evaluate_all(ev: Evaluator, todo: list[str]) -> list[_Evaluated]:
+    if len(todo) >= PARALLEL_MIN_CONFIGS and _may_fork():
+        return _evaluate_in_two(ev, todo)
+    return _evaluate(ev, todo)
+
+
+def _evaluate(ev: Evaluator, todo: list[str]) -> list[_Evaluated]:
+    ev.prefetch(todo)
+    out = []
+    for cfg in todo:
+        unit, inc = ev.unit(cfg)
+        out.append((cfg, unit, _interned(ev.trace), _interned(inc)))
+    return out
+
+
+def _may_fork() -> bool:
+    if os.environ.get("GWPIPELINES_PARALLEL", "").lower() in ("off", "0", "false", "no"):
+        return False
+    affinity = getattr(os, "sched_getaffinity", None)
+    cores = len(affinity(0)) if affinity else (os.cpu_count() or 1)
+    # Forking a process that runs other threads (a test server, say) could copy a lock one of them holds.
+    return hasattr(os, "fork") and cores >= 2 and threading.active_count() == 1
+
+
+def _evaluate_in_two(ev: Evaluator, todo: list[str]) -> list[_Evaluated]:
+    """The first half here, the second in a forked child that pickles its answers back: the same answers, in
+    the same order, as one process gives. If the child fails (an unparseable file, say), its half is evaluated
+    here again, so that the error raised is the one a single process raises."""
+    half = len(todo) // 2
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: evaluate, answer, and leave without running any of the parent's exit handlers
+        try:
+            os.close(read_end)
+            try:
+                answer: list[_Evaluated] | None = _evaluate(ev, todo[half:])
+            except Exception:
+                answer = None
+            with os.fdopen(write_end, "wb") as pipe:
+                pickle.dump(answer, pipe, protocol=pickle.HIGHEST_PROTOCOL)
+        finally:
+            os._exit(0)
+    os.close(write_end)
+    with os.fdopen(read_end, "rb") as pipe:
+        try:
+            mine = _evaluate(ev, todo[:half])
+            try:
+                theirs = pickle.load(pipe)
+            except (EOFError, pickle.UnpicklingError):
+                theirs = None
+        finally:
+            if os.waitpid(pid, os.WNOHANG) == (0, 0):  # still running: this half failed
+                os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
+    if theirs is None:
+        return mine + _evaluate(ev, todo[half:])
+    return mine + [(cfg, unit, _interned(trace), _interned(inc)) for cfg, unit, trace, inc in theirs]
 
 
 def _touched(changed: Iterable[str]) -> Callable[[frozenset[str]], bool]:

@@ -6,9 +6,9 @@ working-directory view. Paths are POSIX and relative to the repository root.
 
 from __future__ import annotations
 
+import bisect
 import os
-import posixpath
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from gwpipelines import git
@@ -24,12 +24,33 @@ def is_hidden(path: str) -> bool:
 class Tree:
     """Files by path; contents read lazily (and at most once) through `loader`."""
 
-    def __init__(self, files: dict[str, str | None], loader: Callable[[list[str]], dict[str, str]]) -> None:
+    def __init__(
+        self,
+        files: dict[str, str | None],
+        loader: Callable[[list[str]], dict[str, str]],
+        streamer: Callable[[list[str]], Iterator[tuple[str, str]]] | None = None,
+    ) -> None:
         # files: path -> content id (git blob id, or None when there is none, e.g. a working directory)
         self.files = files
         self._loader = loader
+        self._streamer = streamer
         self._text: dict[str, str] = {}
         self.dirs = _dirs_of(files)
+        self._sorted_by_suffix: dict[str, list[str]] = {}
+
+    def files_below(self, folder: str, suffix: str = "") -> list[str]:
+        """The files ending in `suffix` anywhere below `folder` ("" for the whole tree), in path order: a
+        bisection in a sorted index built once per suffix, not a pass over every file per question."""
+        index = self._sorted_by_suffix.get(suffix)
+        if index is None:
+            index = self._sorted_by_suffix[suffix] = sorted(p for p in self.files if p.endswith(suffix))
+        prefix = folder + "/" if folder else ""
+        out = []
+        for i in range(bisect.bisect_left(index, prefix), len(index)):
+            if not index[i].startswith(prefix):
+                break
+            out.append(index[i])
+        return out
 
     def exists(self, path: str) -> bool:
         return path in self.files or path in self.dirs or path == ""
@@ -45,6 +66,19 @@ class Tree:
             self.prefetch([path])
         return self._text[path]
 
+    def stream(self, paths: Iterable[str]) -> Iterator[tuple[str, str]]:
+        """(path, text) for each of `paths` (one path per distinct content id), as they arrive; not kept."""
+        if self._streamer is None:
+            wanted = [p for p in paths if p in self.files]
+            yield from self._loader(wanted).items()
+            return
+        by_id: dict[str, str] = {}
+        for p in paths:
+            oid = self.files.get(p)
+            if oid:
+                by_id.setdefault(oid, p)
+        yield from self._streamer(sorted(by_id.values(), key=lambda p: self.files[p] or ""))
+
     def prefetch(self, paths: Iterable[str]) -> None:
         missing = [p for p in paths if p not in self._text and p in self.files]
         if missing:
@@ -54,10 +88,10 @@ class Tree:
 def _dirs_of(files: Iterable[str]) -> set[str]:
     dirs: set[str] = set()
     for f in files:
-        d = posixpath.dirname(f)
+        d = f[: max(f.rfind("/"), 0)]  # posixpath.dirname of a clean relative path, at a tenth of the cost
         while d and d not in dirs:
             dirs.add(d)
-            d = posixpath.dirname(d)
+            d = d[: max(d.rfind("/"), 0)]
     return dirs
 
 
@@ -74,7 +108,12 @@ def at_commit(repo: Path, commit: str) -> Tree:
         blobs = git.cat_blobs(repo, [o for o in oids if o])
         return {p: _decode(blobs[files[p]]) for p in paths if files[p] in blobs}
 
-    return Tree(dict(files), load)
+    def stream(paths: list[str]) -> Iterator[tuple[str, str]]:
+        path_of = {files[p]: p for p in paths}
+        for oid, data in git.stream_blobs(repo, list(path_of)):
+            yield path_of[oid], _decode(data)
+
+    return Tree(dict(files), load, stream)
 
 
 def in_directory(root: Path) -> Tree:

@@ -13,6 +13,7 @@ import pytest
 
 from gwpipelines.action import Inputs, calls_for, check_live_repo, set_outputs
 from gwpipelines.errors import UserError
+from tests.actions.runner import read_outputs
 from tests.actions.workflows import ACTION, load
 from tests.cli import run
 from tests.conftest import LIVE_TEMPLATE
@@ -20,23 +21,6 @@ from tests.gitrepo import GitRepo
 from tests.webhooks import examples
 
 SHA = "0123456789abcdef0123456789abcdef01234567"
-
-
-def read_outputs(path: Path) -> dict[str, str]:
-    """Parses `$GITHUB_OUTPUT` as the runner does: `name<<DELIM` ... `DELIM`, or `name=value`."""
-    outputs, lines = {}, path.read_text().splitlines()
-    i = 0
-    while i < len(lines):
-        name, sep, rest = lines[i].partition("<<")
-        if sep:
-            end = lines.index(rest, i + 1)
-            outputs[name] = "\n".join(lines[i + 1 : end])
-            i = end + 1
-        else:
-            key, _, value = lines[i].partition("=")
-            outputs[key] = value
-            i += 1
-    return outputs
 
 
 def run_step(tmp_path: Path, **inputs: str) -> tuple[subprocess.CompletedProcess[str], dict[str, str], str]:
@@ -154,11 +138,11 @@ def test_inputs_map_to_the_documented_flags(tmp_path: Path) -> None:
     )  # fmt: skip
     push = Inputs(command="dispatch", jobs='[{"id": "a"}]', live_repo="acme/live", pipelines_repo="acme/p", sha=SHA)
     assert calls_for(push, tmp_path)[0].argv[-4:] == ("--sha", SHA, "--format", "json")
-    execute = Inputs(command="execute", repo="live", jobs="[]", config="pipelines/pipelines.yml")
+    execute = Inputs(command="execute", repo="live", jobs="[]", config="pipelines/pipelines.yml", pr="12")
     call = calls_for(execute, tmp_path)[0]
     assert call.argv == (
         "execute", "--repo", "live", "--jobs-file", str(tmp_path / "jobs-input.json"),
-        "--config", "pipelines/pipelines.yml", "--format", "json",
+        "--config", "pipelines/pipelines.yml", "--pr", "12", "--format", "json",
     )  # fmt: skip
     assert call.output == tmp_path / "results.json"
     local = Inputs(command="run", base="a", head="b", event="push")
@@ -213,3 +197,43 @@ def test_action_yml_passes_every_input_to_the_step_and_nothing_else() -> None:
         if name.startswith("GWP_"):
             input_name = name.removeprefix("GWP_").lower().replace("_", "-")
             assert value == "${{ inputs." + input_name + " }}"
+
+
+def test_run_plans_or_applies_in_this_repository(tmp_path: Path) -> None:
+    """Single-repo mode: `command: run` orchestrates and executes here, with the stand-in terragrunt."""
+    from tests.actions.e2e import DEV_UNITS, STANDIN_BIN, World
+
+    world = World.make(tmp_path / "world", {})
+    # The change: every unit added to a repository that already had its accounts.yml (so no account is created).
+    blob = world.live.git("rev-parse", "HEAD:accounts.yml")
+    tree = subprocess.run(
+        ["git", "-C", str(world.live.path), "mktree"], input=f"100644 blob {blob}\taccounts.yml\n", text=True,
+        capture_output=True, check=True,
+    ).stdout.strip()  # fmt: skip
+    base = world.live.git("commit-tree", tree, "-m", "accounts only")
+    state = tmp_path / "state"
+    state.mkdir()
+    done, outputs, summary = run_step(
+        tmp_path,
+        command="run",
+        repo=str(world.live.path),
+        base=base,
+        head=world.live.head(),
+        event="push",
+        PATH=f"{STANDIN_BIN}{os.pathsep}{os.environ['PATH']}",
+        GWPIPELINES_STANDIN_PYTHON=sys.executable,
+        STANDIN_STATE_DIR=str(state),
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert outputs["status"] == "success"
+    applied = json.loads(Path(outputs["results-file"]).read_text())["results"]
+    assert sorted(r["unit"] for r in applied if r["status"] == "succeeded") == DEV_UNITS
+    assert all(f"| {u} | apply | succeeded |" in summary for u in DEV_UNITS)
+
+
+def test_outputs_too_big_for_github_are_left_to_the_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from gwpipelines import action
+
+    monkeypatch.setattr(action, "OUTPUT_LIMIT", 10)
+    assert action._bounded("jobs", "[1]") == "[1]"
+    assert action._bounded("jobs", "[" + "1," * 20 + "1]") == ""

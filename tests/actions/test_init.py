@@ -13,7 +13,12 @@ from tests.actions.workflows import LIVE_TEMPLATE, PIPELINES_TEMPLATE, load
 from tests.cli import run
 
 ACME = ["--org", "acme"]
-ACME_ACCOUNTS = ["--accounts", "non-prod=111122223333,prod=444455556666"]
+ACME_ACCOUNTS = [
+    "--accounts",
+    "management=999988887777,non-prod=111122223333,prod=444455556666",
+    "--management-account",
+    "management",
+]
 
 
 def test_init_live_writes_a_workflow_calling_gwpipelines_with_the_users_names(tmp_path: Path) -> None:
@@ -55,11 +60,16 @@ def test_init_pipelines_writes_a_config_with_the_accounts(tmp_path: Path) -> Non
 
 
 def test_the_pipelines_config_is_valid_for_the_executor(tmp_path: Path) -> None:
-    config = PIPELINES_TEMPLATE / "pipelines.yml"
-    if run("config", "--help").code != 0:
-        pytest.skip("`gwpipelines config` is not on this branch yet")
-    result = run("config", "validate", str(config))
+    """The template (with the account factory) and a plain init (without) both pass `gwpipelines config validate`."""
+    result = run("config", "validate", str(PIPELINES_TEMPLATE / "pipelines.yml"))
     assert result.code == 0, result.err + result.out
+    config = yaml.safe_load((PIPELINES_TEMPLATE / "pipelines.yml").read_text())
+    assert config["account_factory"][0]["template"] == "pipelines/account-baseline"
+    assert (PIPELINES_TEMPLATE / "account-baseline").is_dir()
+    assert run("init", "pipelines", str(tmp_path), *ACME, "--accounts", "dev=123456789012").code == 0
+    plain = run("config", "validate", str(tmp_path / "pipelines.yml"))
+    assert plain.code == 0, plain.err
+    assert "account_factory" not in yaml.safe_load((tmp_path / "pipelines.yml").read_text())
 
 
 def test_init_refuses_to_overwrite_and_writes_nothing(tmp_path: Path) -> None:
@@ -86,6 +96,10 @@ def test_init_refuses_to_overwrite_and_writes_nothing(tmp_path: Path) -> None:
         (["live"], "--live-repo 'infrastructure-live' has no owner: pass --org ORG"),
         (["live", "--org", "ac me"], "is not a GitHub OWNER/NAME"),
         (["live", "--org", "acme", "--gwpipelines-ref", "v1..2"], "--gwpipelines-ref 'v1..2' is not a valid git ref"),
+        (
+            ["pipelines", "--org", "acme", "--accounts", "dev=123456789012", "--management-account", "mgmt"],
+            "--management-account 'mgmt' is not one of the --accounts names",
+        ),
     ],
 )
 def test_bad_options_are_exit_2_naming_the_option(tmp_path: Path, args: list[str], message: str) -> None:

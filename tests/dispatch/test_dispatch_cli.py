@@ -224,3 +224,20 @@ def test_push_applies_only_the_pushed_commit(env: GitHubServer, tmp_path: Path) 
     result = dispatch(tmp_path, jobs, "--sha", "b" * 40)  # type: ignore[arg-type]
     assert result.code == 2 and "applies a commit other than --sha" in result.err
     assert env.posts == []
+
+
+def test_huge_plan_posts_one_valid_comment(env: GitHubServer, tmp_path: Path) -> None:
+    setup(env, pr=PR)
+    big = "".join(f'  + resource "aws_s3_object" "o{k}" {{ key = "{k:060d}" }}\n' for k in range(260))
+    Pipelines(env, log=lambda job: big + "Plan: 260 to add, 0 to change, 0 to destroy.\n")
+    jobs = [
+        {"id": f"plan:u{i:02d}", "unit": f"acct/us-east-1/dev/u{i:02d}", "action": "plan", "ref": "a" * 40,
+         "account": "acct", "change_types": ["ModuleChanged"], "wave": 0, "needs": []}
+        for i in range(50)
+    ]  # fmt: skip
+    assert len(big) * 50 > 1_000_000
+    result = dispatch(tmp_path, jobs, "--pr", str(PR))  # type: ignore[arg-type]
+    assert result.code == 0, result.err
+    (comment,) = env.comments(LIVE, PR)  # the server refuses bodies over 65,536 characters, as GitHub does
+    assert len(comment.body) <= 65_536
+    assert comment.body.count("Plan: 260 to add, 0 to change, 0 to destroy.") == 50

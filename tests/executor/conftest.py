@@ -96,16 +96,24 @@ def git_out(repo: Path, *args: str) -> str:
 
 @pytest.fixture
 def dev_live(tmp_path: Path) -> GitRepo:
-    """The template with only the non-prod account's dev environment: five units, the real DAG (app needs vpc,
-    mysql, redis; mysql and redis need vpc; bastion needs vpc)."""
+    """The template with only the non-prod account's dev environment, in two commits on main: the shared files
+    (accounts.yml, root.hcl, env.hcl, ...), then the five units with the real DAG (app needs vpc, mysql, redis; mysql,
+    redis and bastion need vpc). A push of HEAD~1..HEAD applies all five as new units of account non-prod."""
     import shutil
 
     src = tmp_path / "template"
     shutil.copytree(LIVE_TEMPLATE, src)
     shutil.rmtree(src / "prod")
     shutil.rmtree(src / "non-prod" / "us-east-1" / "qa")
-    (src / "accounts.yml").unlink()  # account jobs belong to the account factory's tests
-    return GitRepo.from_tree(src, tmp_path / "live", message="Initial import: dev only")
+    units = src / "non-prod" / "us-east-1" / "dev"
+    held = tmp_path / "held"
+    shutil.copytree(units, held)
+    for unit in [p for p in units.iterdir() if p.is_dir()]:
+        shutil.rmtree(unit)
+    repo = GitRepo.from_tree(src, tmp_path / "live", message="Initial import: shared files")
+    shutil.copytree(held, repo.path / "non-prod" / "us-east-1" / "dev", dirs_exist_ok=True)
+    repo.commit("dev: vpc, mysql, redis, bastion, app")
+    return repo
 
 
 def results_by_id(res: Result) -> dict[str, dict[str, Any]]:

@@ -18,7 +18,7 @@ from tests.executor.conftest import (
 )
 from tests.gitrepo import GitRepo
 
-ZERO = "0" * 40
+PREVIOUS = "HEAD~1"  # dev_live: the commit before the units were added
 DEV = "non-prod/us-east-1/dev"
 DEV_UNITS = [f"{DEV}/{c}" for c in ("app", "bastion", "mysql", "redis", "vpc")]
 
@@ -46,7 +46,7 @@ def run_push(repo: GitRepo, tmp_path: Path, base: str, name: str, *extra: str): 
 
 
 def test_first_push_applies_every_unit_in_dependency_order(dev_live: GitRepo, tmp_path: Path, standin: Standin):
-    res = run_push(dev_live, tmp_path, ZERO, "results")
+    res = run_push(dev_live, tmp_path, PREVIOUS, "results")
     assert res.code == 0, res.err
     results = results_by_id(res)
     assert sorted(results) == sorted(f"apply:{u}" for u in DEV_UNITS)
@@ -70,7 +70,7 @@ def test_first_push_applies_every_unit_in_dependency_order(dev_live: GitRepo, tm
 
 def test_a_unit_failing_mid_apply_skips_its_dependents_only(dev_live: GitRepo, tmp_path: Path, standin: Standin):
     standin.faults({f"{DEV}/mysql": {"command": "apply", "mode": "fail", "message": "AccessDenied: not allowed"}})
-    res = run_push(dev_live, tmp_path, ZERO, "results")
+    res = run_push(dev_live, tmp_path, PREVIOUS, "results")
     assert res.code == 1
     assert "1 job(s) failed: apply:non-prod/us-east-1/dev/mysql" in res.err
     results = results_by_id(res)
@@ -90,7 +90,7 @@ def test_a_unit_failing_mid_apply_skips_its_dependents_only(dev_live: GitRepo, t
 
 
 def test_pull_request_plans_then_merge_applies(dev_live: GitRepo, tmp_path: Path, standin: Standin) -> None:
-    assert run_push(dev_live, tmp_path, ZERO, "initial").code == 0
+    assert run_push(dev_live, tmp_path, PREVIOUS, "initial").code == 0
     base = dev_live.head()
     dev_live.git("checkout", "-q", "-b", "change")
     dev_live.write(f"{DEV}/env.hcl", dev_live.read(f"{DEV}/env.hcl").replace("db.t4g.micro", "db.t4g.small"))
@@ -212,3 +212,36 @@ def test_results_json_shape(dev_live: GitRepo, tmp_path: Path, standin: Standin)
         "text",
     )
     assert text.code == 0 and f"succeeded plan:{DEV}/vpc  +2 ~0 -0 ±0" in text.out
+
+
+def test_a_cancelled_run_stops_its_tools_and_cleans_up(dev_live: GitRepo, tmp_path: Path, standin: Standin) -> None:
+    """The runner cancels with SIGTERM: the tool (in its own session) is stopped, the worktrees removed."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    standin.faults({"*": {"command": "plan", "mode": "hang", "seconds": 120}})
+    one = json.dumps(job(f"{DEV}/vpc", "plan", dev_live.head()))
+    argv = [sys.executable, "-m", "gwpipelines", "execute", "--repo", str(dev_live.path), "--job", one]
+    proc = subprocess.Popen(
+        [*argv, "--results-dir", str(tmp_path / "r")], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    pid_file = standin.state_dir / DEV / "vpc" / ".hang-pid"
+    deadline = time.monotonic() + 60
+    while not pid_file.exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert pid_file.exists(), proc.stderr.read() if proc.poll() is not None else "the tool never started"
+    tool = int(pid_file.read_text())
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130, err
+    time.sleep(0.2)
+    try:
+        os.kill(tool, 0)
+        alive = True
+    except ProcessLookupError:
+        alive = False
+    assert not alive, "the tool outlived the cancelled run"
+    assert dev_live.git("worktree", "list").count("\n") == 0  # only the main working tree is left

@@ -214,3 +214,26 @@ def test_an_extension_that_crashes_fails_only_its_job(tmp_path: Path) -> None:
     lines: list[str] = []
     outcome, outputs = run_instance(inst, j, Step("plan", "u", None, tmp_path, {}, lines.append, 5))
     assert not outcome.ok and "extension 'crashy' crashed: KeyError" in outcome.message and outputs == {}
+
+
+def test_another_extensions_private_token_is_withheld(dev_live: GitRepo, tmp_path: Path, standin: Standin) -> None:
+    """The account factory's live-repo token is for it alone: a unit's steps never see it (nor GITHUB_TOKEN)."""
+    standin.monkeypatch.setenv("GWPIPELINES_ACCOUNT_FACTORY_TOKEN", "factory-secret")
+    standin.monkeypatch.setenv("GITHUB_TOKEN", "live-secret")
+    script = (
+        "import json, os; print(json.dumps({k: k in os.environ for k in "
+        "('GWPIPELINES_ACCOUNT_FACTORY_TOKEN', 'GITHUB_TOKEN', 'STANDIN_STATE_DIR')}))"
+    )
+    cfg = write_config(
+        tmp_path / "pipelines.yml",
+        "core:\n  steps: [env]\ncommand:\n  - name: env\n    outputs_from_stdout: true\n"
+        f"    argv: [{json.dumps(sys.executable)}, -c, {json.dumps(script)}]\n",
+    )
+    one = json.dumps(job(f"{DEV}/vpc", "plan", dev_live.head()))
+    res = execute(dev_live.path, tmp_path / "r", "--config", str(cfg), "--job", one)
+    assert res.code == 0, res.err
+    assert res.json()["results"][0]["outputs"] == {
+        "GWPIPELINES_ACCOUNT_FACTORY_TOKEN": False,
+        "GITHUB_TOKEN": False,
+        "STANDIN_STATE_DIR": True,
+    }

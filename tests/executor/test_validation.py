@@ -145,3 +145,33 @@ def test_jobs_file_takes_orchestrate_output(live: GitRepo, tmp_path: Path, stand
     assert [r["id"] for r in res.json()["results"]] == [f"plan:{VPC}"]
     both = execute(live.path, tmp_path / "r2", "--jobs-file", str(path), "--job", "{}")
     assert both.code == 2 and "exactly one" in both.err
+
+
+def test_destroy_only_for_units_deleted_on_the_default_branch(live: GitRepo, tmp_path: Path, standin: Standin) -> None:
+    """Safety first: a destroy job (even at a commit on main) for a unit that still exists on main is refused."""
+    line = refused(live, tmp_path, job(VPC, "destroy", live.head()), "action")
+    assert f"unit '{VPC}' still exists on 'main'" in line
+
+
+def test_live_repo_must_match_the_config(live: GitRepo, tmp_path: Path, standin: Standin) -> None:
+    config = tmp_path / "pipelines.yml"
+    config.write_text("core:\n  live_repo: acme/infrastructure-live\n")
+    one = json.dumps(job(VPC, "plan", live.head()))
+    other = execute(live.path, tmp_path / "r", "--job", one, "--config", str(config), "--live-repo", "evil/fork")
+    assert other.code == 2 and "--live-repo: evil/fork is not the live repository of pipelines.yml" in other.err
+    same = execute(
+        live.path, tmp_path / "r", "--job", one, "--config", str(config), "--live-repo", "Acme/Infrastructure-Live"
+    )
+    assert same.code == 0, same.err
+
+
+def test_a_commit_on_no_branch_is_refused(live: GitRepo, tmp_path: Path, standin: Standin) -> None:
+    """A fork's pull-request head is fetched as refs/pull/N/head only: it is on no branch of the live repo."""
+    live.git("checkout", "-q", "-b", "fork-pr")
+    live.append(f"{VPC}/terragrunt.hcl", "# from a fork\n")
+    sha = live.commit("fork change")
+    live.git("update-ref", "refs/pull/7/head", sha)
+    live.git("checkout", "-q", "main")
+    live.git("branch", "-q", "-D", "fork-pr")
+    line = refused(live, tmp_path, job(VPC, "plan", sha), "ref")
+    assert "is on no branch of the live repository" in line

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import io
+import operator
 import re
 import zipfile
 from collections.abc import Callable
@@ -44,6 +45,7 @@ class Call:
     body: Any
     actor: str
     url: str  # the request URL without its query, for Link headers
+    api_version: str = "2022-11-28"  # X-GitHub-Api-Version; GitHub's default when the client sends none
 
     @property
     def repo(self) -> Repo:
@@ -240,7 +242,8 @@ def create_dispatch(call: Call) -> Reply:
         raise ApiError(422, f"Unexpected inputs provided: {sorted(set(inputs) - workflow.inputs)}")
     if sum(len(str(k)) + len(str(v)) for k, v in inputs.items()) > MAX_INPUTS_CHARACTERS:
         raise ApiError(422, f"inputs are too large: at most {MAX_INPUTS_CHARACTERS} characters")
-    details = bool(call.body.get("return_run_details"))
+    # Under API version 2026-03-10 github.com always answers with the run's details; before, only when asked.
+    details = bool(call.body.get("return_run_details")) or call.api_version >= "2026-03-10"
     dispatch = Dispatch(repo.full_name, workflow.file_name, ref, dict(inputs), details, call.actor)
     script = call.server.on_dispatch(dispatch) if call.server.on_dispatch else RunScript()
     run = Run(
@@ -273,32 +276,33 @@ def _visible_runs(repo: Repo) -> list[Run]:
     return [run for run in reversed(repo.runs) if run.script.appears]
 
 
+def _moment(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00") if "T" in text else f"{text}T00:00:00+00:00")
+
+
+_COMPARISONS: tuple[tuple[str, Callable[[datetime, datetime], bool]], ...] = (
+    (">=", operator.ge),
+    ("<=", operator.le),
+    (">", operator.gt),
+    ("<", operator.lt),
+)
+
+
 def _created_filter(expression: str) -> Callable[[str], bool]:
-    """GitHub's date search syntax: `>=D`, `<=D`, `>D`, `<D`, `D..D`, or a date/time prefix."""
-
-    def parse(text: str) -> datetime:
-        return (
-            datetime.fromisoformat(text.replace("Z", "+00:00"))
-            if "T" in text
-            else datetime.fromisoformat(f"{text}T00:00:00+00:00")
-        )
-
-    def value(created: str) -> datetime:
-        return parse(created)
-
+    """GitHub's date search syntax: `>=D`, `<=D`, `>D`, `<D`, `D..D` (`*` open-ended), or a date/time prefix."""
     if ".." in expression:
         low, high = expression.split("..", 1)
-        return lambda c: (low in ("*", "") or value(c) >= parse(low)) and (high in ("*", "") or value(c) <= parse(high))
-    for op, test in (
-        (">=", lambda a, b: a >= b),
-        ("<=", lambda a, b: a <= b),
-        (">", lambda a, b: a > b),
-        ("<", lambda a, b: a < b),
-    ):
-        if expression.startswith(op):
-            bound = parse(expression[len(op) :])
-            return lambda c, t=test, b=bound: bool(t(value(c), b))
-    return lambda c: c.startswith(expression)
+
+        def within(created: str) -> bool:
+            moment = _moment(created)
+            return (low in ("*", "") or moment >= _moment(low)) and (high in ("*", "") or moment <= _moment(high))
+
+        return within
+    for prefix, compare in _COMPARISONS:
+        if expression.startswith(prefix):
+            bound = _moment(expression[len(prefix) :])
+            return lambda created: compare(_moment(created), bound)
+    return lambda created: created.startswith(expression)
 
 
 def _list_runs(call: Call, runs: list[Run]) -> Reply:

@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from werkzeug.serving import BaseWSGIServer, make_server
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
 from tests.github_server import openapi
@@ -38,6 +38,13 @@ from tests.github_server.model import (
 
 DOCS = "https://docs.github.com/rest"
 INITIAL_AUTHOR = {"name": "Test Server", "email": "server@example.invalid", "date": "2026-01-01T00:00:00Z"}
+
+
+class _QuietHandler(WSGIRequestHandler):
+    """No access log: a failing test shows the server's violations, not every request line."""
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        pass
 
 
 @dataclass(frozen=True)
@@ -65,6 +72,7 @@ class GitHubServer:
         self.dispatches: list[Dispatch] = []
         self.violations: list[str] = []
         self.requests: list[tuple[str, str]] = []
+        self.operations: list[tuple[str, str, str]] = []  # (method, path, operationId) of every API request routed
         self.tokens: dict[str, str] = {}  # token -> login; empty: any token is accepted as BOT_LOGIN
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
@@ -75,7 +83,7 @@ class GitHubServer:
 
     def start(self) -> GitHubServer:
         openapi.openapi()  # load the description before the first request, not inside a client's timeout
-        self._server = make_server("127.0.0.1", 0, self._wsgi, threaded=True)
+        self._server = make_server("127.0.0.1", 0, self._wsgi, threaded=True, request_handler=_QuietHandler)
         self.url = f"http://127.0.0.1:{self._server.server_port}"
         self.bodies = Bodies(self.url)
         server = self._server
@@ -224,7 +232,7 @@ class GitHubServer:
     def _wsgi(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
         request = Request(environ)
         response = self._respond(request)
-        return response(environ, start_response)  # type: ignore[no-any-return]
+        return response(environ, start_response)
 
     def _respond(self, request: Request) -> Response:
         path, method = request.path, request.method
@@ -257,6 +265,7 @@ class GitHubServer:
             self._violation(f"{method} {path}: no such operation in GitHub's description (or not implemented here)")
             return self._json(404, {"message": "Not Found", "documentation_url": DOCS})
         route, params = found
+        self.operations.append((method, path, route.operation_id))
         query = {key: request.args.get(key, "") for key in request.args}
         headers = {key: value for key, value in request.headers.items()}
         raw = request.get_data()
@@ -272,10 +281,11 @@ class GitHubServer:
         if actor is None and method != "GET":
             return self._json(401, {"message": "Requires authentication", "documentation_url": DOCS})
         body = json.loads(raw) if raw else {}
-        reply = self._handle(route, params, query, body, actor or BOT_LOGIN, request.base_url)
+        version = request.headers.get("X-GitHub-Api-Version", "2022-11-28")
+        reply = self._handle(route, params, query, body, actor or BOT_LOGIN, request.base_url, version)
         if method != "GET":
             self.posts.append(Received(method, path, route.operation_id, body, actor or "", reply.status))
-        response_headers = self._headers(reply)
+        response_headers = self._headers(reply) | {"X-GitHub-Api-Version-Selected": version}
         payload = b"" if reply.body is None else json.dumps(reply.body).encode()
         if str(reply.status) in route.declared_statuses:
             errors = openapi.response_errors(
@@ -289,7 +299,14 @@ class GitHubServer:
         return Response(payload, status=reply.status, headers=response_headers)
 
     def _handle(
-        self, route: openapi.Route, params: dict[str, str], query: dict[str, str], body: Any, actor: str, url: str
+        self,
+        route: openapi.Route,
+        params: dict[str, str],
+        query: dict[str, str],
+        body: Any,
+        actor: str,
+        url: str,
+        version: str,
     ) -> Reply:
         handler = HANDLERS.get(route.operation_id)
         if handler is None:
@@ -297,7 +314,7 @@ class GitHubServer:
             return Reply(404, {"message": "Not Found", "documentation_url": DOCS})
         try:
             with self._lock:
-                return handler(Call(self, params, query, body, actor, url))
+                return handler(Call(self, params, query, body, actor, url, version))
         except ApiError as error:
             answer: dict[str, Any] = {"message": error.message, "documentation_url": DOCS}
             if error.errors:
@@ -311,7 +328,6 @@ class GitHubServer:
             "X-RateLimit-Used": "1",
             "X-RateLimit-Reset": str(int(time.time()) + 3600),
             "X-RateLimit-Resource": "core",
-            "X-GitHub-Api-Version-Selected": "2022-11-28",
             "Date": now(),
         }
         if reply.body is not None:

@@ -131,3 +131,34 @@ def test_runs_list_is_paginated_with_link_headers(server: GitHubServer) -> None:
     assert titles == [f"gwpipelines c{n}" for n in reversed(range(5))]
     pages = [path for method, path in server.requests if path.endswith("/runs")]
     assert len(pages) == 3
+
+
+def test_api_version_2026_03_10_always_answers_with_run_details(server: GitHubServer) -> None:
+    answer = requests.post(
+        f"{server.url}/repos/{PIPELINES}/actions/workflows/pipelines.yml/dispatches",
+        json={"ref": "main", "inputs": INPUTS},
+        headers={"Authorization": "token t", "X-GitHub-Api-Version": "2026-03-10"},
+        timeout=5,
+    )
+    assert answer.status_code == 200
+    assert answer.json()["workflow_run_id"] == server.runs(PIPELINES)[0].id
+    assert answer.headers["X-GitHub-Api-Version-Selected"] == "2026-03-10"
+
+
+def test_runs_filter_by_created_in_githubs_date_syntax(server: GitHubServer) -> None:
+    server.dispatch_answer = 204
+    workflow = server.client().get_repo(PIPELINES).get_workflow("pipelines.yml")
+    workflow.create_dispatch("main", INPUTS, throw=True)
+    created = server.runs(PIPELINES)[0].created_at
+    day = created[:10]
+    for expression, count in [
+        (f">={created}", 1),
+        (f">{created}", 0),
+        (f"<={created}", 1),
+        (f"<{day}", 0),
+        (f"{day}..*", 1),
+        (f"*..{day}", 0),
+        (day, 1),
+        ("2001-01-01", 0),
+    ]:
+        assert workflow.get_runs(created=expression).totalCount == count, expression

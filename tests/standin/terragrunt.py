@@ -68,15 +68,26 @@ def state_dir() -> Path:
 
 # ---------------------------------------------------------------------------------------------------- configuration
 def parse_hcl(path: Path) -> dict[str, Any]:
-    import hcl2  # the independent python-hcl2 parser, not gwpipelines' own
+    """python-hcl2 (an independent parser, not gwpipelines' own), cached by content like Terragrunt's own parse
+    cache: importing the parser costs more than the rest of a run."""
+    text = path.read_text()
+    cached = state_dir() / ".hcl-cache" / (hashlib.sha256(text.encode()).hexdigest() + ".json")
+    if cached.is_file():
+        return dict(json.loads(cached.read_text()))
+    import hcl2
 
     opts = hcl2.SerializationOptions(
         strip_string_quotes=True, explicit_blocks=False, with_comments=False, preserve_heredocs=False
     )
     try:
-        return dict(hcl2.loads(path.read_text(), serialization_options=opts))
+        data = dict(hcl2.loads(text, serialization_options=opts))
     except Exception as e:
         raise Fail(f"Error: {path}: failed to parse HCL: {e}") from None
+    cached.parent.mkdir(parents=True, exist_ok=True)
+    tmp = cached.with_suffix(f".{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(data))
+    tmp.replace(cached)
+    return data
 
 
 class Unit:
@@ -281,6 +292,9 @@ def apply_fault(unit: Unit, command: str) -> None:
                 'download/linux/amd64": dial tcp: lookup registry.opentofu.org: i/o timeout'
             )
     elif mode == "hang":
+        pid_file = state_dir() / unit.key / ".hang-pid"
+        pid_file.parent.mkdir(parents=True, exist_ok=True)
+        pid_file.write_text(str(os.getpid()))
         log(unit.key, "Acquiring state lock. This may take a few moments...")
         time.sleep(float(fault.get("seconds", 3600)))
     elif mode == "huge":

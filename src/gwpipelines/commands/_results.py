@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -36,19 +37,32 @@ def results_dir_option(f: click.decorators.FC) -> click.decorators.FC:
 
 
 def run_jobs(
-    repo: Path, jobs: list[Job], config_path: str | None, results_dir: str | None, fmt: str, pr: int | None = None
-) -> None:
-    """Validate against the repo, run, print; exit 1 (RunFailed) after printing when a job failed."""
+    repo: Path,
+    jobs: list[Job],
+    config_path: str | None,
+    results_dir: str | None,
+    pr: int | None = None,
+    live_repo: str | None = None,
+) -> list[JobResult]:
+    """Validate against the repo and the config (refusals exit 2 before anything runs), then run every job."""
     cfg = pipeline_config.load(Path(config_path) if config_path else None)
+    jobvalidation.check_live_repo(live_repo, cfg)
     jobvalidation.check_repo(repo, jobs, cfg.core.default_branch)
+    jobvalidation.check_accounts(jobs, cfg)
     out_dir = Path(results_dir) if results_dir else executor.default_results_dir()
     ctx = executor.Context(repo=repo, results_dir=out_dir, environ=dict(os.environ), pr=pr)
     click.echo(f"gwpipelines: running {len(jobs)} job(s); results and logs in {out_dir}", err=True)
-    results = executor.execute(jobs, cfg, ctx) if jobs else []
+    return executor.execute(jobs, cfg, ctx) if jobs else []
+
+
+def emit(results: list[JobResult], fmt: str, extra: dict[str, Any] | None = None) -> None:
+    """Print the results (`{"results": [...]}`, the execute contract), then exit 1 when a job failed."""
     if fmt == "json":
-        emit_json({"results": [r.to_json() for r in results]})
+        emit_json({"results": [r.to_json() for r in results], **(extra or {})})
     else:
         click.echo(render_text(results))
+        for key, value in (extra or {}).items():
+            click.echo(f"{key}: {value}")
     failed = [r.id for r in results if r.status is Status.FAILED]
     if failed:
         raise RunFailed(f"{len(failed)} job(s) failed: {', '.join(failed)}")

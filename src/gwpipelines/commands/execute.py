@@ -8,7 +8,7 @@ import click
 
 from gwpipelines import git, jobvalidation
 from gwpipelines.commands._options import format_option, repo_option
-from gwpipelines.commands._results import config_option, results_dir_option, run_jobs, stdin_text
+from gwpipelines.commands._results import config_option, emit, results_dir_option, run_jobs, stdin_text
 from gwpipelines.errors import UserError
 
 
@@ -21,6 +21,7 @@ from gwpipelines.errors import UserError
 @config_option
 @results_dir_option
 @click.option("--pr", type=click.IntRange(min=1), default=None, help="The pull request the jobs are for.")
+@click.option("--live-repo", default=None, help="OWNER/NAME the jobs came from; must match core.live_repo.")
 def command(
     repo: str,
     fmt: str,
@@ -29,6 +30,7 @@ def command(
     config_path: str | None,
     results_dir: str | None,
     pr: int | None,
+    live_repo: str | None,
 ) -> None:
     """Run jobs in a checkout of the live repo; print their results."""
     if (job_json is None) == (jobs_file is None):
@@ -45,4 +47,4 @@ def command(
             raise UserError(f"{jobs_file}: cannot read the jobs file: {e.strerror}") from None
     jobs = jobvalidation.parse(text, source)
     root = git.toplevel(Path(repo))
-    run_jobs(root, jobs, config_path, results_dir, fmt, pr)
+    emit(run_jobs(root, jobs, config_path, results_dir, pr, live_repo), fmt)

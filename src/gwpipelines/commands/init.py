@@ -121,6 +121,10 @@ def write(directory: Path, files: dict[str, str], *, force: bool) -> list[str]:
 @click.option("--live-repo", default="infrastructure-live", show_default=True, help="NAME or OWNER/NAME.")
 @click.option("--pipelines-repo", default="infrastructure-pipelines", show_default=True, help="NAME or OWNER/NAME.")
 @click.option("--accounts", multiple=True, help="pipelines: NAME=ID[,NAME=ID...], the AWS accounts to deploy to.")
+@click.option(
+    "--management-account",
+    help="pipelines: the --accounts entry of the organization's management account; enables the account factory.",
+)
 @click.option("--region", default="us-east-1", show_default=True, help="pipelines: the AWS region for STS.")
 @click.option("--plan-role", default="gwpipelines-plan", show_default=True, help="pipelines: the plan role's name.")
 @click.option("--apply-role", default="gwpipelines-apply", show_default=True, help="pipelines: the apply role's name.")
@@ -144,6 +148,7 @@ def command(
     live_repo: str,
     pipelines_repo: str,
     accounts: tuple[str, ...],
+    management_account: str | None,
     region: str,
     plan_role: str,
     apply_role: str,
@@ -163,6 +168,8 @@ def command(
     for flag, value in (("--gwpipelines-ref", gwpipelines_ref), ("--default-branch", default_branch)):
         if not _REF.match(value) or ".." in value:
             raise UserError(f"{flag} {value!r} is not a valid git ref")
+    if management_account and management_account not in {a.name for a in parsed}:
+        raise UserError(f"--management-account {management_account!r} is not one of the --accounts names")
     for flag, value in (("--terragrunt-version", terragrunt_version), ("--opentofu-version", opentofu_version)):
         if not re.match(r"^\d+\.\d+\.\d+$", value):
             raise UserError(f"{flag} {value!r} is not a version like 1.2.3")
@@ -176,6 +183,7 @@ def command(
         "gwpipelines_ref": gwpipelines_ref,
         "default_branch": default_branch,
         "accounts": parsed,
+        "management_account": management_account or "",
         "region": region,
         "plan_role": plan_role,
         "apply_role": apply_role,

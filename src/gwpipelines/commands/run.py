@@ -1,18 +1,23 @@
 """`gwpipelines run --base REF --head REF --event E`: orchestrate and execute in one process (single-repo mode, and
-local runs with one's own credentials)."""
+local runs with one's own credentials). With `--live-repo` (and `GITHUB_TOKEN`), the results are reported as the
+dispatcher reports them: the sticky comment on `--pr`, or on a push the issues for failed applies and the comment
+on the merged pull request."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
+from typing import Any
 
 import click
 
 from gwpipelines import config as pipeline_config
 from gwpipelines import git, jobvalidation, orchestrator
 from gwpipelines.commands._options import format_option, repo_option
-from gwpipelines.commands._results import config_option, results_dir_option, run_jobs
+from gwpipelines.commands._results import config_option, emit, results_dir_option, run_jobs
 from gwpipelines.errors import UserError
 from gwpipelines.models import Orchestration
+from gwpipelines.results import JobResult
 
 
 @click.command("run")
@@ -23,10 +28,22 @@ from gwpipelines.models import Orchestration
 @click.option("--event", type=click.Choice(["pull_request", "push"]), required=True, help="pull_request plans.")
 @config_option
 @results_dir_option
+@click.option("--live-repo", default=None, metavar="OWNER/NAME", help="Report to this repo (needs GITHUB_TOKEN).")
+@click.option("--pr", type=click.IntRange(min=1), default=None, help="The pull request to comment on.")
 def command(
-    repo: str, fmt: str, base: str, head: str, event: str, config_path: str | None, results_dir: str | None
+    repo: str,
+    fmt: str,
+    base: str,
+    head: str,
+    event: str,
+    config_path: str | None,
+    results_dir: str | None,
+    live_repo: str | None,
+    pr: int | None,
 ) -> None:
     """Plan (pull_request) or apply (push) a change here and now."""
+    if pr is not None and live_repo is None:
+        raise UserError("--pr: give --live-repo OWNER/NAME too (the repository to comment on)")
     # A bad pipelines.yml is bad input: one line on stderr, before any progress is printed.
     cfg = pipeline_config.load(Path(config_path) if config_path else None)
     result = orchestrator.orchestrate(Path(repo), base, head, event)
@@ -35,7 +52,35 @@ def command(
     click.echo(f"gwpipelines: {len(result.changes)} change(s), {len(result.jobs)} job(s)", err=True)
     for warning in result.warnings:
         click.echo(f"gwpipelines: warning: {warning}", err=True)
-    run_jobs(root, list(result.jobs), config_path, results_dir, fmt)
+    reporter = _reporter(result, live_repo, pr) if live_repo else None
+    results = run_jobs(root, list(result.jobs), config_path, results_dir, pr, live_repo)
+    extra: dict[str, Any] = {}
+    if reporter is not None:
+        extra = _report(reporter, results)
+    emit(results, fmt, extra)
+
+
+def _reporter(o: Orchestration, live_repo: str, pr: int | None) -> Any:
+    """The dispatcher's reporter, in process; imported here so that local runs never load the GitHub client."""
+    from gwpipelines.github_client import DEFAULT_API_URL, GitHub, token_auth
+    from gwpipelines.reporting import Reporter
+
+    token = os.environ.get("GITHUB_TOKEN", "").strip()
+    if not token:
+        raise UserError(f"--live-repo: GITHUB_TOKEN is not set; set it to a token with pull-requests: write and "
+                        f"issues: write on {live_repo}")  # fmt: skip
+    api_url = os.environ.get("GITHUB_API_URL") or DEFAULT_API_URL
+    client = GitHub(token_auth(token), api_url=api_url, token_env="GITHUB_TOKEN", throttle=False)
+    return Reporter(client, live_repo, o, pr=pr, sha=o.head, log=lambda m: click.echo(f"gwpipelines: {m}", err=True))
+
+
+def _report(reporter: Any, results: list[JobResult]) -> dict[str, Any]:
+    from gwpipelines.dispatcher import Progress
+
+    report = reporter.final(Progress(results={r.id: r for r in results}))
+    for error in report.errors:
+        click.echo(f"gwpipelines: warning: reporting: {error}", err=True)
+    return {"comment_url": report.comment_url, "issue_urls": report.issue_urls}
 
 
 def _check_merged(root: Path, result: Orchestration, branch: str) -> None:

@@ -8,12 +8,24 @@ import os
 import re
 import signal
 import subprocess
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07]*\x07")
+# The tools running now, so that a cancelled run can stop them (they run in their own sessions).
+_RUNNING: set[subprocess.Popen[bytes]] = set()
+_LOCK = threading.Lock()
+_CANCELLED = threading.Event()
+
+
+def allow_runs() -> None:
+    """A new run starts: tools may be started again (after an earlier cancelled run in this process)."""
+    _CANCELLED.clear()
+
+
 # What one process may leave in memory; the rest is counted, not kept (a runaway log must not fill RAM).
 MAX_CAPTURE = 8 * 1024 * 1024
 
@@ -46,6 +58,9 @@ def run(
 ) -> Completed:
     """Run `argv` in `cwd`; stderr (and stdout unless `log_stdout` is False, e.g. for JSON) goes to `log` too."""
     log("$ " + " ".join(argv))
+    if _CANCELLED.is_set():
+        log("[gwpipelines: not started: the run was cancelled]")
+        return Completed(tuple(argv), -1, "", "cancelled")
     try:
         proc = subprocess.Popen(
             list(argv),
@@ -66,12 +81,17 @@ def run(
         return Completed(tuple(argv), 126, "", message)
     timed_out = False
     start = time.monotonic()
+    with _LOCK:
+        _RUNNING.add(proc)
     try:
         out, err = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
         timed_out = True
         _kill_group(proc)
         out, err = proc.communicate()
+    finally:
+        with _LOCK:
+            _RUNNING.discard(proc)
     stdout, stderr = decode(out[:MAX_CAPTURE]), decode(err[:MAX_CAPTURE])
     for text, dropped in ((stdout, len(out) - MAX_CAPTURE), (stderr, len(err) - MAX_CAPTURE)):
         if text is stdout and not log_stdout:
@@ -84,6 +104,19 @@ def run(
         log(f"[gwpipelines: {argv[0]} timed out after {time.monotonic() - start:.0f}s and was stopped]")
         return Completed(tuple(argv), -1, stdout, stderr, timed_out=True)
     return Completed(tuple(argv), proc.returncode, stdout, stderr)
+
+
+def stop_all() -> int:
+    """On cancellation (Ctrl-C, or the runner's SIGTERM when a workflow is cancelled): ask every running tool to
+    stop (SIGTERM: OpenTofu then ends its operation and releases the state lock), so that none outlives the run in
+    its own session. Returns how many were asked."""
+    _CANCELLED.set()
+    with _LOCK:
+        running = list(_RUNNING)
+    for proc in running:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGTERM)
+    return len(running)
 
 
 def _kill_group(proc: subprocess.Popen[bytes]) -> None:

@@ -67,6 +67,18 @@ class AccountFactoryExtension(Extension):
     Config: ClassVar[type[ExtensionConfig]] = AccountFactoryConfig
     actions: ClassVar[frozenset[str]] = frozenset({PLAN, CREATE})
 
+    @classmethod
+    def role_account(cls, config: ExtensionConfig, job_account: str | None) -> str | None:
+        """Account jobs act through AWS Organizations in the management account: the new account has no roles yet."""
+        assert isinstance(config, AccountFactoryConfig)
+        return config.management_account
+
+    @classmethod
+    def private_env(cls, config: ExtensionConfig) -> frozenset[str]:
+        """The live repo token is for the baseline pull request only, never for Terragrunt runs."""
+        assert isinstance(config, AccountFactoryConfig)
+        return frozenset({config.github_token_env})
+
     def __init__(self, name: str, config: ExtensionConfig, unit: str | None) -> None:
         super().__init__(name, config, unit)
         assert isinstance(config, AccountFactoryConfig)

@@ -94,6 +94,20 @@ class Extension(abc.ABC):
         self.config = config
         self.unit = unit
 
+    @classmethod
+    def role_account(cls, config: ExtensionConfig, job_account: str | None) -> str | None:
+        """The account whose role the executor assumes for this instance (the plan or apply role, by the job's
+        action; `authentication.accounts` in pipelines.yml): the job's own account by default. An extension that
+        works through another account (the account factory, through the organization's management account)
+        returns that one; None runs with the executor's own environment."""
+        return job_account
+
+    @classmethod
+    def private_env(cls, config: ExtensionConfig) -> frozenset[str]:
+        """Environment variables only this extension may see (a token it alone needs): the executor removes them
+        from the environment of every other extension instance, so that code run for a unit cannot read them."""
+        return frozenset()
+
     def initialize(self, step: Step) -> None:  # noqa: B027 - optional hook
         """Prepare the run; raise `ExtensionError` to fail the job with a clear message."""
 
