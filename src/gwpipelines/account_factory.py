@@ -57,7 +57,8 @@ class AccountPlan:
 
     def describe(self) -> str:
         r = self.request
-        where = f"organizational unit {r.organizational_unit} ({self.ou_id})" if r.organizational_unit else "the root"
+        where = f"organizational unit {r.organizational_unit}" if r.organizational_unit else "the root"
+        where += f" ({self.ou_id})" if self.ou_id and r.organizational_unit else ""
         if self.problems:
             return "cannot create account " + r.name + ": " + "; ".join(self.problems)
         if self.existing_id:
@@ -162,6 +163,19 @@ def plan(org: Organizations, request: AccountRequest) -> AccountPlan:
             problems.append(f"name {request.name} is already used by account {acct['Id']} ({acct['Email']})")
     in_progress = None if existing_id else _in_progress_request(org, request.name)
     return AccountPlan(request, ou_id, existing_id, in_progress, tuple(problems))
+
+
+def plan_existing(org: Organizations, request: AccountRequest, account_id: str) -> AccountPlan:
+    """An entry added with its id names an account that exists already: check it is in the organization with the
+    request's email; nothing will be created."""
+    try:
+        found = org.describe_account(AccountId=account_id)["Account"]
+    except org.exceptions.AccountNotFoundException:
+        return AccountPlan(request, None, problems=(f"account {account_id} is not in the organization",))
+    problems = []
+    if found["Email"].lower() != request.email.lower():
+        problems.append(f"account {account_id} has email {found['Email']}, not {request.email}")
+    return AccountPlan(request, None, existing_id=account_id, problems=tuple(problems))
 
 
 def create(

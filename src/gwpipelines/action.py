@@ -22,8 +22,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from gwpipelines.errors import UserError
 
 COMMANDS = ("orchestrate", "dispatch", "execute", "run")
@@ -101,8 +99,13 @@ def calls_for(inputs: Inputs, workdir: Path) -> list[Call]:
     if c == "execute":
         argv = ["execute", "--repo", inputs.repo, "--jobs-file", str(jobs_file(inputs, workdir)), *config]
         argv += ["--pr", inputs.pr] if inputs.pr else []
+        # The executor refuses jobs from another live repository than pipelines.yml's core.live_repo.
+        argv += ["--live-repo", inputs.live_repo] if inputs.live_repo else []
     else:
         argv = ["run", "--repo", inputs.repo, *_required(inputs, "base", "head", "event"), *config]
+        # Single-repo mode reports in process, like the dispatcher: the sticky comment (--pr) or issues (push).
+        argv += ["--live-repo", inputs.live_repo] if inputs.live_repo else []
+        argv += ["--pr", inputs.pr] if inputs.pr and inputs.live_repo else []
     return [Call((*argv, "--format", "json"), workdir / "results.json")]
 
 
@@ -135,26 +138,6 @@ def with_event(inputs: Inputs, event: Any) -> Inputs:
     if not isinstance(event, dict) or not all(isinstance(event.get(k), str) for k in ("base", "head", "event")):
         raise UserError("the workflow's event gave no base, head and event: pass the `base`, `head` and `event` inputs")
     return dataclasses.replace(inputs, base=event["base"], head=event["head"], event=event["event"])
-
-
-def check_live_repo(inputs: Inputs) -> None:
-    """The dispatched `live_repo` must be the one pipelines.yml names: otherwise whoever can dispatch could make the
-    privileged side run another repository's code with this repository's AWS roles."""
-    if inputs.command != "execute" or not inputs.live_repo or not inputs.config:
-        return
-    try:
-        config = yaml.safe_load(Path(inputs.config).read_text())
-    except (OSError, yaml.YAMLError) as e:
-        raise UserError(f"{inputs.config}: cannot read the pipelines config: {e}") from None
-    core = config.get("core") if isinstance(config, dict) else None
-    expected = core.get("live_repo") if isinstance(core, dict) else None
-    if not isinstance(expected, str) or not expected:
-        raise UserError(f"{inputs.config}: core.live_repo is not set; set it to the live repository's OWNER/NAME")
-    if expected.lower() != inputs.live_repo.lower():
-        raise UserError(
-            f"live_repo {inputs.live_repo!r} is not the live repository configured in {inputs.config} "
-            f"(core.live_repo: {expected!r}); refusing to run its code"
-        )
 
 
 # -- the Actions runner ------------------------------------------------------------------------------------------------
@@ -316,7 +299,6 @@ def main(environ: Mapping[str, str] | None = None) -> int:
         calls = calls_for(inputs, workdir)
         if inputs.jobs and not inputs.jobs_file and inputs.command in ("dispatch", "execute"):
             jobs_file(inputs, workdir).write_text(inputs.jobs)
-        check_live_repo(inputs)
     except UserError as e:
         print(f"::error::gwpipelines: {_one_line(str(e))}", flush=True)
         set_outputs({"status": "error"}, environ)

@@ -9,7 +9,9 @@ from pathlib import Path
 
 import jinja2
 
+from gwpipelines import trust_policy
 from gwpipelines.errors import UserError
+from gwpipelines.trust_policy import TrustSettings
 
 TEMPLATE_SUFFIX = ".j2"
 _NOT_RENDERED = {"README.md"}  # the template's own documentation, at its top level
@@ -28,6 +30,9 @@ class BaselineValues:
     organizational_unit: str | None = None
     tags: dict[str, str] = field(default_factory=dict)
     account_alias: str = ""
+    # The pipelines workflow the apply role trusts, pinned through the OIDC subject unless `pin_workflow` is off.
+    pipelines_workflow: str = ".github/workflows/pipelines.yml"
+    pin_workflow: bool = True
 
 
 def render(template_dir: Path, values: BaselineValues) -> dict[str, str]:
@@ -37,6 +42,16 @@ def render(template_dir: Path, values: BaselineValues) -> dict[str, str]:
     env = jinja2.Environment(undefined=jinja2.StrictUndefined, keep_trailing_newline=True, autoescape=False)
     context = asdict(values)
     context["account_alias"] = values.account_alias or values.account_name
+    trust = TrustSettings(
+        account_id=values.account_id,
+        pipelines_repo=values.pipelines_repo,
+        default_branch=values.default_branch,
+        workflow_path=values.pipelines_workflow,
+        pin_job_workflow_ref=values.pin_workflow,
+    )
+    # The roles trust exactly what `gwpipelines trust-policy` prints for any other account.
+    context["plan_trust_policy"] = trust_policy.render("plan", trust)
+    context["apply_trust_policy"] = trust_policy.render("apply", trust)
     files: dict[str, str] = {}
     for path in sorted(p for p in template_dir.rglob("*") if p.is_file()):
         rel = path.relative_to(template_dir).as_posix()

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from gwpipelines import credentials, git, scheduler
-from gwpipelines.config import Instance, PipelineConfig
+from gwpipelines.config import ACCOUNT_ACTIONS, Instance, PipelineConfig
 from gwpipelines.errors import GitError
 from gwpipelines.extensions import _process
 from gwpipelines.extensions.base import ExtensionError, Outcome, Step
@@ -303,6 +303,8 @@ def job_environment(job: Job, account: str | None, config: PipelineConfig, ctx: 
     """The environment an extension runs with: the executor's minus its own secrets, plus the assumed role of
     `account` when there is one and pipelines.yml has an `authentication` section."""
     env = {k: v for k, v in ctx.environ.items() if k not in WITHHELD_ENV}
+    if str(job.action) in ACCOUNT_ACTIONS and config.core.live_repo:
+        env["GWPIPELINES_LIVE_REPO"] = config.core.live_repo  # where the account factory opens the baseline PR
     if account is None or config.authentication is None:
         why = "the job has no account" if account is None else "pipelines.yml has no authentication section"
         log(f"credentials: no role assumed ({why}); the tools use this environment's own AWS credentials")

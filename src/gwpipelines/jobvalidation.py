@@ -131,7 +131,7 @@ def _one(item: Any, index: int, source: str) -> Job:
             msg = f"must be a full 40-character lowercase hex commit sha, got {str(err.get('input'))[:60]!r}"
         elif err["type"] == "is_instance_of" and field.split(".")[0] in ("action", "change_types"):
             allowed = Action if field == "action" else ChangeType
-            msg = f"unknown value {str(err.get('input'))[:60]!r}; one of {', '.join(str(a) for a in allowed)}"
+            msg = f"Input should be one of {', '.join(str(a) for a in allowed)}; got {str(err.get('input'))[:60]!r}"
         elif err["type"] == "string_pattern_mismatch":
             msg = f"invalid value {str(err.get('input'))[:60]!r}"
         if not field and ":" in msg:

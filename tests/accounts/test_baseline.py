@@ -1,14 +1,21 @@
 from __future__ import annotations
 
+import json
+import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from gwpipelines import accounts, baseline
 from gwpipelines.errors import UserError
+from gwpipelines.trust_policy import SUBJECT_CLAIM_KEYS, TrustSettings, policy
 from tests.cli import run
 from tests.conftest import LIVE_TEMPLATE, ROOT
+from tests.credentials.test_trust_policy import verified_claims
 from tests.gitrepo import GitRepo
+from tests.servers.iam_trust import allows
+from tests.servers.oidc import GithubContext, OidcServer
 
 TEMPLATE = ROOT / "infrastructure-pipelines-template" / "account-baseline"
 VALUES = baseline.BaselineValues(
@@ -20,6 +27,7 @@ VALUES = baseline.BaselineValues(
     apply_role="gwpipelines-apply",
     account_alias="acme-sandbox",
 )
+SETTINGS = TrustSettings(account_id=VALUES.account_id, pipelines_repo=VALUES.pipelines_repo)
 UNITS = [
     "sandbox/_global/github-oidc-provider",
     "sandbox/_global/iam-account",
@@ -43,13 +51,36 @@ def test_render_fills_the_account_and_keeps_the_live_layout() -> None:
     assert 'aws_account_id = "777788889999"' in files["sandbox/account.hcl"]
     assert 'account_name   = "sandbox"' in files["sandbox/account.hcl"]
     assert 'aws_region = "eu-west-1"' in files["sandbox/eu-west-1/region.hcl"]
-    apply_role = files["sandbox/_global/pipelines-apply-role/terragrunt.hcl"]
-    assert 'subjects = ["acme/infrastructure-pipelines:ref:refs/heads/main"]' in apply_role
-    assert 'name     = "gwpipelines-apply"' in apply_role
-    assert (
-        'subjects = ["acme/infrastructure-pipelines:*"]' in files["sandbox/_global/pipelines-plan-role/terragrunt.hcl"]
-    )
+    for kind in ("plan", "apply"):
+        role = files[f"sandbox/_global/pipelines-{kind}-role/terragrunt.hcl"]
+        assert f'role_name            = "gwpipelines-{kind}"' in role
+        assert trust_of(role) == policy(kind, SETTINGS)  # what `gwpipelines trust-policy` prints for the account
     assert not any("{{" in text or "{%" in text for text in files.values())
+
+
+def trust_of(unit_text: str) -> Any:
+    """The trust policy in a rendered role unit's `custom_role_trust_policy` heredoc."""
+    found = re.search(r"custom_role_trust_policy\s*=\s*<<-EOT\n(.*?)\n\s*EOT\n", unit_text, re.S)
+    assert found, unit_text
+    return json.loads(found.group(1))
+
+
+@pytest.mark.parametrize(
+    ("kind", "context", "allowed"),
+    [
+        ("apply", GithubContext(sub_claim_keys=list(SUBJECT_CLAIM_KEYS)), True),
+        ("apply", GithubContext(event_name="pull_request", ref="refs/pull/7/merge"), False),
+        ("apply", GithubContext(repository="acme/infrastructure-live", sub_claim_keys=list(SUBJECT_CLAIM_KEYS)), False),
+        ("plan", GithubContext(event_name="pull_request", ref="refs/pull/7/merge"), True),
+        ("plan", GithubContext(repository="acme/infrastructure-live"), False),
+    ],
+)
+def test_the_new_accounts_roles_trust_only_the_pipelines_repo(
+    oidc_server: OidcServer, kind: str, context: GithubContext, allowed: bool
+) -> None:
+    role = baseline.render(TEMPLATE, VALUES)[f"sandbox/_global/pipelines-{kind}-role/terragrunt.hcl"]
+    claims = verified_claims(oidc_server, context)
+    assert allows(trust_of(role), claims=claims, provider_arn=SETTINGS.provider_arn) is allowed
 
 
 def test_rendered_baseline_passes_units_graph_and_orchestrate(tmp_path: Path) -> None:

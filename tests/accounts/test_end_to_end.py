@@ -6,30 +6,36 @@ running the same merge event again changes nothing."""
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from gwpipelines.trust_policy import SUBJECT_CLAIM_KEYS, TrustSettings, render
 from tests.accounts.conftest import Org
 from tests.accounts.test_baseline_pr import LIVE, REQUESTED, live_files
+from tests.aws_fixtures import aws_client
 from tests.cli import Result, run
 from tests.conftest import LIVE_TEMPLATE, ROOT
 from tests.gitrepo import GitRepo
+from tests.servers.oidc import GithubContext, OidcServer
+from tests.servers.sts_gate import StsGate
 
 BRANCH = "gwpipelines/account-sandbox"
+ON_MAIN = GithubContext(sub_claim_keys=list(SUBJECT_CLAIM_KEYS))
+ON_PR = GithubContext(event_name="pull_request", ref="refs/pull/7/merge", sub_claim_keys=list(SUBJECT_CLAIM_KEYS))
 CONFIG = """
 core:
   live_repo: acme/infrastructure-live
-  execution_defaults: {{max_attempts: 1, retry_delay_seconds: 0, timeout_seconds: 60}}
+  execution_defaults: {max_attempts: 1, retry_delay_seconds: 0, timeout_seconds: 60}
 authentication:
   accounts:
-    management: {{account_id: "123456789012", plan_role: org-plan, apply_role: org-apply}}
+    management: {account_id: "123456789012", plan_role: org-plan, apply_role: org-apply}
 account_factory:
   - name: account-factory
-    live_repo: acme/infrastructure-live
     pipelines_repo: acme/infrastructure-pipelines
-    template: {template}
+    template: account-baseline
     github_throttle: false
     poll_seconds: 0.01
 """
@@ -37,10 +43,22 @@ account_factory:
 
 @pytest.fixture
 def environment(
-    aws_env: dict[str, str], org: Org, github_server: Any, monkeypatch: pytest.MonkeyPatch
+    aws_env: dict[str, str], org: Org, sts_gate: StsGate, github_server: Any, monkeypatch: pytest.MonkeyPatch
 ) -> dict[str, str]:
+    """The management account's roles exist in (moto's) IAM with the shipped trust policies, and STS checks the
+    OIDC token against them (the gate), as AWS does."""
+    iam = aws_client("iam", aws_env)
+    iam.create_open_id_connect_provider(
+        Url="https://token.actions.githubusercontent.com",
+        ClientIDList=["sts.amazonaws.com"],
+        ThumbprintList=["6938fd4d98bab03faadb97b34396831e3780aea1"],
+    )
+    trust = TrustSettings(account_id="123456789012", pipelines_repo="acme/infrastructure-pipelines")
+    for kind in ("plan", "apply"):
+        iam.create_role(RoleName=f"org-{kind}", AssumeRolePolicyDocument=render(kind, trust))
     env = {
         **aws_env,
+        "AWS_ENDPOINT_URL_STS": sts_gate.url,
         "AWS_ENDPOINT_URL_ORGANIZATIONS": org.proxy.url,
         "GITHUB_API_URL": github_server.url,
         "GWPIPELINES_ACCOUNT_FACTORY_TOKEN": "live-repo-token",
@@ -71,18 +89,26 @@ def orchestrate(live: GitRepo, base: str, head: str, event: str) -> dict[str, An
     return data
 
 
-def test_pull_request_plan_then_merge_creates_one_account_and_one_baseline_pull(
-    tmp_path: Path, environment: dict[str, str], org: Org, github_server: Any
-) -> None:
-    config = tmp_path / "pipelines.yml"
-    config.write_text(CONFIG.format(template=ROOT / "infrastructure-pipelines-template" / "account-baseline"))
+def requested(tmp_path: Path) -> tuple[Path, GitRepo, str, str]:
+    """pipelines.yml, and a live repo whose branch `add-sandbox` requests the account: (config, live, main, head)."""
+    pipelines = tmp_path / "pipelines"  # the pipelines repo's checkout: pipelines.yml next to account-baseline/
+    shutil.copytree(ROOT / "infrastructure-pipelines-template" / "account-baseline", pipelines / "account-baseline")
+    config = pipelines / "pipelines.yml"
+    config.write_text(CONFIG)
     live = GitRepo.from_tree(LIVE_TEMPLATE, tmp_path / "live")
     main = live.head()
     live.git("checkout", "-q", "-b", "add-sandbox")
     live.write("accounts.yml", REQUESTED)
-    head = live.commit("request the sandbox account")
+    return config, live, main, live.commit("request the sandbox account")
+
+
+def test_pull_request_plan_then_merge_creates_one_account_and_one_baseline_pull(
+    tmp_path: Path, environment: dict[str, str], org: Org, github_server: Any, oidc_server: OidcServer
+) -> None:
+    config, live, main, head = requested(tmp_path)
 
     # The pull request: one account-plan job, which shows what will be created and creates nothing.
+    oidc_server.context = ON_PR  # the pipelines run dispatched for the pull request
     pr = orchestrate(live, main, head, "pull_request")
     assert [(j["action"], j["account"]) for j in pr["jobs"]] == [("account-plan", "sandbox")]
     planned = execute(live, config, pr["jobs"], tmp_path / "pr", "--pr", "7")
@@ -99,6 +125,7 @@ def test_pull_request_plan_then_merge_creates_one_account_and_one_baseline_pull(
     live.git("merge", "-q", "--no-ff", "-m", "Merge pull request #7 from acme/add-sandbox", "add-sandbox")
     merged = live.head()
     github_server.add_pull(LIVE, 7, head, main, "add-sandbox", merged_sha=merged)
+    oidc_server.context = ON_MAIN  # the pipelines workflow on its default branch
     push = orchestrate(live, main, merged, "push")
     assert [(j["action"], j["account"]) for j in push["jobs"]] == [("account-create", "sandbox")]
     created = execute(live, config, push["jobs"], tmp_path / "merge")
@@ -143,13 +170,7 @@ def test_pull_request_plan_then_merge_creates_one_account_and_one_baseline_pull(
 
 
 def test_account_create_is_refused_for_a_commit_not_on_main(tmp_path: Path, environment: dict[str, str], org: Org):
-    config = tmp_path / "pipelines.yml"
-    config.write_text(CONFIG.format(template=ROOT / "infrastructure-pipelines-template" / "account-baseline"))
-    live = GitRepo.from_tree(LIVE_TEMPLATE, tmp_path / "live")
-    main = live.head()
-    live.git("checkout", "-q", "-b", "add-sandbox")
-    live.write("accounts.yml", REQUESTED)
-    head = live.commit("request the sandbox account")
+    config, live, main, head = requested(tmp_path)
     job = dict(orchestrate(live, main, head, "pull_request")["jobs"][0], action="account-create")
     job["id"] = "account-create:sandbox"
     refused = execute(live, config, [job], tmp_path / "x")

@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from gwpipelines import accounts
 from gwpipelines.comment import render_comment
 from gwpipelines.extensions.account_factory import AccountFactoryConfig, AccountFactoryExtension
 from gwpipelines.extensions.base import ExtensionError, Outcome, Step
@@ -47,12 +49,16 @@ def baseline_pulls(github_server: Any) -> list[Any]:
     return [p for p in github_server.pulls(LIVE) if p.head_ref == "gwpipelines/account-sandbox"]
 
 
-def run(action: str, checkout: Path, env: dict[str, str], **settings: Any) -> tuple[Outcome, dict[str, Any], str]:
+def run(
+    action: str, checkout: Path, env: dict[str, str], timeout: int = 60, **settings: Any
+) -> tuple[Outcome, dict[str, Any], str]:
     """The extension through its whole lifecycle, as the executor drives it."""
-    config = AccountFactoryConfig(name="account-factory", github_throttle=False, poll_seconds=0.01, **settings)
+    config = AccountFactoryConfig(
+        **{"name": "account-factory", "github_throttle": False, "poll_seconds": 0.01, **settings}
+    )
     ext = AccountFactoryExtension("account-factory", config, None)
     lines: list[str] = []
-    step = Step(action, None, "sandbox", checkout, env, lines.append, 60)
+    step = Step(action, None, "sandbox", checkout, env, lines.append, timeout)
     try:
         ext.initialize(step)
         outcome = ext.execute(step)
@@ -104,8 +110,11 @@ def test_account_create_makes_one_account_and_one_baseline_pull_and_is_idempoten
     assert outputs["baseline_pr_number"] == pull.number and "#7" in (pull.body or "")
     files = github_server.files(LIVE, "gwpipelines/account-sandbox")
     assert f'aws_account_id = "{made["Id"]}"' in files["sandbox/account.hcl"].decode()
-    assert f"repo:{PIPELINES}" not in files["sandbox/_global/pipelines-apply-role/terragrunt.hcl"].decode()
-    assert f'"{PIPELINES}:ref:refs/heads/main"' in files["sandbox/_global/pipelines-apply-role/terragrunt.hcl"].decode()
+    apply_role = files["sandbox/_global/pipelines-apply-role/terragrunt.hcl"].decode()
+    assert f'"repo:{PIPELINES}:ref:refs/heads/main:job_workflow_ref:{PIPELINES}/.github/workflows/pipelines.yml@' in (
+        apply_role
+    )
+    assert f"arn:aws:iam::{made['Id']}:oidc-provider/token.actions.githubusercontent.com" in apply_role
     assert "baseline pull request opened" in log
 
     writes = len(github_server.posts)
@@ -130,3 +139,50 @@ def test_account_create_without_a_live_repo_token_says_what_to_set(org: Org, liv
     with pytest.raises(ExtensionError, match=r"a token in \$GWPIPELINES_ACCOUNT_FACTORY_TOKEN"):
         run("account-create", live.path, env)
     assert org.proxy.create_calls == []  # refused before anything was created
+
+
+def test_an_existing_account_added_with_its_id_is_checked_never_created(
+    org: Org, live: GitRepo, env: Any, github_server: Any
+) -> None:
+    made = org.direct.create_account(Email="aws+sandbox@acme.example.com", AccountName="sandbox")
+    account_id = made["CreateAccountStatus"]["AccountId"]
+    live.write("accounts.yml", accounts.with_id(REQUESTED, "sandbox", account_id))
+    live.commit("import the sandbox account")
+    outcome, outputs, _ = run("account-plan", live.path, env)
+    assert outcome.ok and outcome.summary.add == 0 and outputs["existing_account_id"] == account_id
+    created, _, _ = run("account-create", live.path, env)
+    assert created.ok and org.proxy.create_calls == [] and baseline_pulls(github_server) == []
+
+    live.write("accounts.yml", accounts.with_id(REQUESTED, "sandbox", "999999999999"))
+    live.commit("a wrong id")
+    wrong, _, _ = run("account-plan", live.path, env)
+    assert not wrong.ok and "account 999999999999 is not in the organization" in wrong.message
+
+
+def test_a_creation_slower_than_the_jobs_time_limit_fails_clearly(org: Org, live: GitRepo, env: Any) -> None:
+    org.proxy.in_progress_polls = 10**6
+    outcome, _, _ = run("account-create", live.path, env, timeout=1, poll_seconds=0.05)
+    assert not outcome.ok and "still IN_PROGRESS after 1s" in outcome.message and "run the job again" in outcome.message
+    assert len(org.proxy.create_calls) == 1
+
+
+def test_the_template_is_found_as_the_pipelines_workflow_lays_it_out(
+    org: Org, live: GitRepo, env: Any, github_server: Any, tmp_path: Path
+) -> None:
+    """The workflow checks the pipelines repo out under pipelines/ and names `pipelines/account-baseline`."""
+    workspace = tmp_path / "workspace"
+    shutil.copytree(ROOT / "infrastructure-pipelines-template" / "account-baseline", workspace / "pipelines" / "b")
+    env = {**env, "GITHUB_WORKSPACE": str(workspace), "GWPIPELINES_CONFIG_DIR": str(workspace / "pipelines")}
+    outcome, _, _ = run("account-create", live.path, env, template="pipelines/b")
+    assert outcome.ok, outcome.message
+    outcome, _, _ = run("account-create", live.path, env, template="b")  # beside pipelines.yml
+    assert outcome.ok, outcome.message
+    with pytest.raises(ExtensionError, match=r"account baseline template .*nowhere.* is missing"):
+        run("account-create", live.path, env, template="nowhere")
+
+
+def test_a_malformed_request_names_the_file_line_and_field(live: GitRepo, env: Any) -> None:
+    live.write("accounts.yml", REQUESTED.replace("organizational_unit: workloads/non-prod", "region: Mars"))
+    live.commit("bad region")
+    with pytest.raises(ExtensionError, match=r"accounts.yml:\d+: sandbox.region: must be an AWS region"):
+        run("account-plan", live.path, env)

@@ -11,8 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from gwpipelines.action import Inputs, calls_for, check_live_repo, set_outputs
-from gwpipelines.errors import UserError
+from gwpipelines.action import Inputs, calls_for, set_outputs
 from tests.actions.runner import read_outputs
 from tests.actions.workflows import ACTION, load
 from tests.cli import run
@@ -138,17 +137,21 @@ def test_inputs_map_to_the_documented_flags(tmp_path: Path) -> None:
     )  # fmt: skip
     push = Inputs(command="dispatch", jobs='[{"id": "a"}]', live_repo="acme/live", pipelines_repo="acme/p", sha=SHA)
     assert calls_for(push, tmp_path)[0].argv[-4:] == ("--sha", SHA, "--format", "json")
-    execute = Inputs(command="execute", repo="live", jobs="[]", config="pipelines/pipelines.yml", pr="12")
+    execute = Inputs(
+        command="execute", repo="live", jobs="[]", config="pipelines/pipelines.yml", pr="12", live_repo="acme/live"
+    )
     call = calls_for(execute, tmp_path)[0]
     assert call.argv == (
         "execute", "--repo", "live", "--jobs-file", str(tmp_path / "jobs-input.json"),
-        "--config", "pipelines/pipelines.yml", "--pr", "12", "--format", "json",
+        "--config", "pipelines/pipelines.yml", "--pr", "12", "--live-repo", "acme/live", "--format", "json",
     )  # fmt: skip
     assert call.output == tmp_path / "results.json"
     local = Inputs(command="run", base="a", head="b", event="push")
     assert calls_for(local, tmp_path)[0].argv == (
         "run", "--repo", ".", "--base", "a", "--head", "b", "--event", "push", "--format", "json",
     )  # fmt: skip
+    reported = Inputs(command="run", base="a", head="b", event="pull_request", live_repo="acme/live", pr="3")
+    assert calls_for(reported, tmp_path)[0].argv[-6:] == ("--live-repo", "acme/live", "--pr", "3", "--format", "json")
 
 
 def test_every_cli_flag_the_action_uses_exists() -> None:
@@ -166,18 +169,6 @@ def test_every_cli_flag_the_action_uses_exists() -> None:
                 assert flag in help_text.out, f"gwpipelines {command} has no {flag}"
     if missing:
         pytest.skip(f"not on this branch yet: {', '.join(missing)}")
-
-
-def test_the_dispatched_live_repo_must_be_the_configured_one(tmp_path: Path) -> None:
-    config = tmp_path / "pipelines.yml"
-    config.write_text("core:\n  live_repo: acme/infrastructure-live\n")
-    ok = Inputs(command="execute", jobs="[]", config=str(config), live_repo="ACME/infrastructure-live")
-    check_live_repo(ok)
-    with pytest.raises(UserError, match="'evil/infrastructure-live' is not the live repository configured"):
-        check_live_repo(Inputs(command="execute", jobs="[]", config=str(config), live_repo="evil/infrastructure-live"))
-    config.write_text("core: {}\n")
-    with pytest.raises(UserError, match=r"core\.live_repo is not set"):
-        check_live_repo(ok)
 
 
 def test_output_values_cannot_end_their_own_entry(tmp_path: Path) -> None:

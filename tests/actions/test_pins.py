@@ -93,3 +93,12 @@ def test_every_shipped_file_is_checked() -> None:
     assert len([p for p in files if p.parent.name == "workflows"]) == 4
     for path in shipped_files():
         assert load(path)
+
+
+def test_gwpipelines_calls_itself_at_the_release_it_ships_in() -> None:
+    """A reusable workflow cannot name the commit it runs from (in a way the linters accept yet), so it names the
+    release tag: that tag must be this version's, and `init` must default to it."""
+    from gwpipelines import __version__
+
+    own = [ref for path in shipped_files() for _, ref, _ in uses_lines(path) if ref.startswith(OWN_REPO)]
+    assert own and {ref.partition("@")[2] for ref in own} == {f"v{__version__}"}

@@ -64,7 +64,7 @@ def test_a_dispatch_for_another_live_repository_runs_nothing(world: World) -> No
     world.runner.repos["evil/infrastructure-live"] = world.live.path
     run = world.pipelines_run(dispatch_inputs(jobs, live_repo="evil/infrastructure-live"))
     assert run.conclusion == "failure"
-    assert "is not the live repository configured in pipelines/pipelines.yml" in run.text()
+    assert "--live-repo: evil/infrastructure-live is not the live repository of pipelines.yml" in run.text()
     assert world.applied() == []
     assert json.loads(run.artifacts["gwpipelines-results"]["results.json"]) == {"results": []}
 

@@ -128,3 +128,40 @@ def test_a_refused_token_fails_the_job_and_says_why(
     assert result["status"] == "failed" and result["failure"].startswith("could not assume the role for 'non-prod'")
     assert "403" in result["failure"] or "id-token" in result["failure"], result["failure"]
     assert not (standin.state_dir / DEV / "vpc").exists()  # the tool never ran
+
+
+def test_done_when_pull_request_plans_then_merge_applies_with_oidc_roles(
+    dev_live: GitRepo, tmp_path: Path, standin: Standin, aws: dict[str, str]
+) -> None:
+    """Issue 3's "done when", in one story on a repo from the live template: the units exist; a pull request
+    (bigger database, a removed bastion, a new queue) is planned with the plan role; once merged it is applied with
+    the apply role, in dependency order, the removed unit destroyed at the base commit."""
+    cfg = write_config(tmp_path / "pipelines.yml", config_text())
+    common = ["--repo", str(dev_live.path), "--config", str(cfg), "--format", "json"]
+    first = run(
+        "run", *common, "--base", "HEAD~1", "--head", "main", "--event", "push", "--results-dir", str(tmp_path / "0")
+    )
+    assert first.code == 0, first.err
+    base = dev_live.head()
+    dev_live.git("checkout", "-q", "-b", "change")
+    dev_live.write(f"{DEV}/env.hcl", dev_live.read(f"{DEV}/env.hcl").replace("db.t4g.micro", "db.t4g.small"))
+    dev_live.delete(f"{DEV}/bastion")
+    dev_live.write(f"{DEV}/sqs/terragrunt.hcl", 'include "root" {\n  path = find_in_parent_folders("root.hcl")\n}\n')
+    head = dev_live.commit("dev: bigger db, no bastion, a queue")
+    plan = run(
+        "run", *common, "--base", base, "--head", head, "--event", "pull_request", "--results-dir", str(tmp_path / "p")
+    )
+    assert plan.code == 0, plan.err
+    planned = results_by_id(plan)
+    assert all("/gwpipelines-plan/" in r["outputs"]["caller"] for r in planned.values())
+    assert planned[f"plan-destroy:{DEV}/bastion"]["summary"]["destroy"] == 2
+    dev_live.git("checkout", "-q", "main")
+    dev_live.git("merge", "-q", "--ff-only", "change")
+    apply = run(
+        "run", *common, "--base", base, "--head", "main", "--event", "push", "--results-dir", str(tmp_path / "a")
+    )
+    assert apply.code == 0, apply.err
+    applied = results_by_id(apply)
+    assert all("/gwpipelines-apply/" in r["outputs"]["caller"] for r in applied.values())
+    assert set(applied) >= {f"destroy:{DEV}/bastion", f"apply:{DEV}/sqs", f"apply:{DEV}/mysql", f"apply:{DEV}/app"}
+    assert standin.state(f"{DEV}/bastion")["resources"] == []  # type: ignore[index]

@@ -50,7 +50,10 @@ def run_jobs(
     jobvalidation.check_repo(repo, jobs, cfg.core.default_branch)
     jobvalidation.check_accounts(jobs, cfg)
     out_dir = Path(results_dir) if results_dir else executor.default_results_dir()
-    ctx = executor.Context(repo=repo, results_dir=out_dir, environ=dict(os.environ), pr=pr)
+    environ = dict(os.environ)
+    if config_path:  # files the config names (the account baseline template) are relative to it
+        environ["GWPIPELINES_CONFIG_DIR"] = str(Path(config_path).resolve().parent)
+    ctx = executor.Context(repo=repo, results_dir=out_dir, environ=environ, pr=pr)
     click.echo(f"gwpipelines: running {len(jobs)} job(s); results and logs in {out_dir}", err=True)
     return executor.execute(jobs, cfg, ctx) if jobs else []
 

@@ -10,17 +10,19 @@ request from the checkout of the live repo at the job's commit, and the live rep
 
 from __future__ import annotations
 
+import math
 import os
 import subprocess
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, ClassVar
 
+from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import Field
 
 from gwpipelines import account_factory as af
 from gwpipelines import accounts, baseline
-from gwpipelines.errors import GwError
+from gwpipelines.errors import GwError, UserError
 from gwpipelines.extensions.base import Extension, ExtensionConfig, ExtensionError, Outcome, Step
 from gwpipelines.results import PlanSummary
 
@@ -35,7 +37,9 @@ class AccountFactoryConfig(ExtensionConfig):
         "account-plan, apply role for account-create).",
     )
     live_repo: str | None = Field(
-        default=None, pattern=_REPO, description="OWNER/NAME of the live repo; default: $GWPIPELINES_LIVE_REPO."
+        default=None,
+        pattern=_REPO,
+        description="OWNER/NAME of the live repo; default: core.live_repo ($GWPIPELINES_LIVE_REPO).",
     )
     pipelines_repo: str | None = Field(
         default=None, pattern=_REPO, description="OWNER/NAME the new roles trust; default: $GITHUB_REPOSITORY."
@@ -43,9 +47,17 @@ class AccountFactoryConfig(ExtensionConfig):
     pipelines_branch: str = Field(
         default="main", description="The only ref of the pipelines repo the apply role trusts."
     )
+    pipelines_workflow: str = Field(
+        default=".github/workflows/pipelines.yml", description="The pipelines workflow file the apply role trusts."
+    )
+    pin_workflow: bool = Field(
+        default=True,
+        description="Pin the apply role to the workflow through the customized OIDC subject "
+        "(gwpipelines trust-policy subject).",
+    )
     template: str = Field(
         default="account-baseline",
-        description="The baseline template directory, relative to the pipelines repo checkout ($GITHUB_WORKSPACE).",
+        description="The baseline template directory: relative to pipelines.yml's folder, else to $GITHUB_WORKSPACE.",
     )
     default_region: str = Field(default="us-east-1", description="Home region of accounts that set no region.")
     plan_role: str = Field(default="gwpipelines-plan", description="Name of the new account's plan role.")
@@ -91,7 +103,10 @@ class AccountFactoryExtension(Extension):
         path = step.checkout / accounts.ACCOUNTS_FILE
         if not path.is_file():
             raise ExtensionError(f"{accounts.ACCOUNTS_FILE} is missing at the job's commit")
-        listed = accounts.parse(path.read_text())
+        try:
+            listed = accounts.parse(path.read_text())
+        except UserError as e:  # the request itself is malformed: say where, as the orchestrator would
+            raise ExtensionError(str(e)) from None
         if step.account not in listed:
             raise ExtensionError(f"{accounts.ACCOUNTS_FILE} has no account '{step.account}' at the job's commit")
         self.account = listed[step.account]
@@ -123,7 +138,7 @@ class AccountFactoryExtension(Extension):
         except GwError as e:
             step.log(f"account-factory: {e}")
             return Outcome(ok=False, message=str(e), transient=e.exit_code == 1)
-        except Exception as e:  # boto3/botocore: throttling and endpoint errors are worth another attempt
+        except (BotoCoreError, ClientError) as e:  # throttling and endpoint errors are worth another attempt
             step.log(f"account-factory: {type(e).__name__}: {e}")
             return Outcome(ok=False, message=f"AWS Organizations: {e}", transient=_is_transient(e))
 
@@ -131,7 +146,9 @@ class AccountFactoryExtension(Extension):
         return dict(self._outputs)
 
     def _plan(self, step: Step, org: Any) -> Outcome:
-        plan = af.plan(org, self.request)
+        # An entry added with its id is an existing account brought under management: checked, never created.
+        known = self.account.id
+        plan = af.plan_existing(org, self.request, known) if known else af.plan(org, self.request)
         self._outputs = {**plan.to_outputs(), "region": self._region()}
         step.log(plan.details(self._region()))
         creates = plan.ok and plan.existing_id is None and plan.in_progress_request_id is None
@@ -143,10 +160,10 @@ class AccountFactoryExtension(Extension):
         )
 
     def _create(self, step: Step, org: Any) -> Outcome:
-        backoff = af.Backoff(
-            self.settings.poll_seconds, 2.0, self.settings.poll_max_seconds, self.settings.creation_deadline_seconds
-        )
-        if self.account.id:
+        # The job's own time limit caps the wait too, so a slow creation ends as a clear failure, not a kill.
+        deadline = min(self.settings.creation_deadline_seconds, step.timeout_seconds or math.inf)
+        backoff = af.Backoff(self.settings.poll_seconds, 2.0, self.settings.poll_max_seconds, deadline)
+        if self.account.id:  # an existing account added to accounts.yml: checked by the plan, never created
             step.log(f"account {self.request.name} already has id {self.account.id} in accounts.yml: nothing to create")
             self._outputs = {"account_name": self.request.name, "account_id": self.account.id, "created": False}
             return Outcome(ok=True, message=f"account {self.request.name} ({self.account.id}) is already recorded")
@@ -182,6 +199,8 @@ class AccountFactoryExtension(Extension):
             organizational_unit=self.request.organizational_unit,
             tags=dict(self.request.tags),
             account_alias=self.settings.alias_prefix + made.name,
+            pipelines_workflow=self.settings.pipelines_workflow,
+            pin_workflow=self.settings.pin_workflow,
         )
         files = baseline.render(self._template(env), values)
         gh = baseline_pr.BaselinePulls(
@@ -201,7 +220,12 @@ class AccountFactoryExtension(Extension):
 
     def _template(self, env: Mapping[str, str]) -> Path:
         path = Path(self.settings.template)
-        return path if path.is_absolute() else Path(env.get("GITHUB_WORKSPACE") or os.getcwd()) / path
+        if path.is_absolute():
+            return path
+        # Next to pipelines.yml first; then the workflow's workspace (where the pipelines repo may sit in a subfolder).
+        bases = [env.get("GWPIPELINES_CONFIG_DIR"), env.get("GITHUB_WORKSPACE"), os.getcwd()]
+        candidates = [Path(base) / path for base in bases if base]
+        return next((c for c in candidates if c.is_dir()), candidates[0])
 
 
 def organizations_client(env: Any) -> Any:
@@ -231,8 +255,8 @@ def _request_pr(gh: Any, live_repo: str, checkout: Path) -> int | None:
     return int(pulls[0].number) if pulls else None
 
 
-def _is_transient(e: Exception) -> bool:
-    code = getattr(e, "response", {}).get("Error", {}).get("Code", "") if hasattr(e, "response") else ""
-    return code in {"TooManyRequestsException", "ConcurrentModificationException", "ServiceException"} or (
-        type(e).__name__ in {"EndpointConnectionError", "ConnectTimeoutError", "ReadTimeoutError"}
-    )
+def _is_transient(e: BotoCoreError | ClientError) -> bool:
+    if isinstance(e, ClientError):
+        code = e.response.get("Error", {}).get("Code", "")
+        return code in {"TooManyRequestsException", "ConcurrentModificationException", "ServiceException"}
+    return type(e).__name__ in {"EndpointConnectionError", "ConnectTimeoutError", "ReadTimeoutError"}
