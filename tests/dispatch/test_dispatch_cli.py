@@ -84,7 +84,7 @@ def test_demo_pull_request_dispatches_waves_in_order_and_leaves_one_comment(
     bodies = [p.body["body"] for p in env.posts if p.operation_id in ("issues/create-comment", "issues/update-comment")]
     assert "11 jobs: 11 pending." in bodies[0]
     assert any("| running |" in b and "| pending |" in b for b in bodies)
-    assert_golden("dispatch/demo_pull_request.md", normalise(body, env))
+    assert_golden("dispatch/demo_pull_request.md", normalise(body, env), {"head": o["head"]})
 
 
 def test_same_event_twice_leaves_one_comment(
@@ -137,10 +137,10 @@ def test_push_failure_opens_one_issue_and_comments_on_the_merged_pr(
     assert len(out["issue_urls"]) == 1 and out["issue_urls"][0].endswith(f"/issues/{issue.number}")
     assert issue.title == f"gwpipelines: apply of non-prod/us-east-1/qa/vpc failed at {merge[:12]}"
     assert "#step:" in issue.body and "AccessDenied" in issue.body
-    assert_golden("dispatch/push_issue.md", normalise(issue.body or "", env))
+    assert_golden("dispatch/push_issue.md", normalise(issue.body or "", env), {"merge": merge})
     merged_comments = [c for pr in (PR, PR + 1) for c in env.comments(LIVE, pr)]
     assert len(merged_comments) == 1
-    assert_golden("dispatch/push_merged_failed.md", normalise(merged_comments[0].body, env))
+    assert_golden("dispatch/push_merged_failed.md", normalise(merged_comments[0].body, env), {"merge": merge})
 
     # The same push again (a re-run): the issue is updated, not duplicated; the comment too.
     again = dispatch(tmp_path, o, "--sha", merge)
@@ -154,7 +154,7 @@ def test_push_failure_opens_one_issue_and_comments_on_the_merged_pr(
     assert fixed.code == 0, fixed.err
     assert env.issues(LIVE)[0].state == "closed" and fixed.json()["issue_urls"] == []
     body = next(c for pr in (PR, PR + 1) for c in env.comments(LIVE, pr)).body
-    assert_golden("dispatch/push_merged_applied.md", normalise(body, env))
+    assert_golden("dispatch/push_merged_applied.md", normalise(body, env), {"merge": merge})
 
 
 @pytest.mark.parametrize(
