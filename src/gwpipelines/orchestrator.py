@@ -406,8 +406,8 @@ def orchestrate(
     scanner: Scanner = hcl.scan,
     facts_cache: dict[str, hcl.FileFacts] | None = None,
 ) -> Orchestration:
-    with _no_gc_pauses():
-        return _orchestrate(repo, base, head, Event(event), scanner, facts_cache)
+    with _no_gc_pauses(), contextlib.ExitStack() as pending:
+        return _orchestrate(repo, base, head, Event(event), scanner, facts_cache, pending)
 
 
 @contextlib.contextmanager
@@ -430,6 +430,7 @@ def _orchestrate(
     event: Event,
     scanner: Scanner,
     facts_cache: dict[str, hcl.FileFacts] | None,
+    pending: contextlib.ExitStack,
 ) -> Orchestration:
     root, shas, trees = _resolve(repo, [head] if base == git.ZERO_SHA else [head, base])
     head_sha = shas[0]
@@ -444,6 +445,7 @@ def _orchestrate(
         diff = git.diff(root, diff_base, head_sha)
     changed = [p for e in diff for p in (e.old, e.new) if p]
     sides = _Sides(root, scanner, facts_cache, changed)
+    pending.callback(sides.wait)  # orchestrate returns once the cache entries written in the background are
     # Our scanner's facts of a changed file are what the full parse gives: it need not scan that file again.
     validate_changed(root, head_sha, diff, sides.cache_dir, sides.facts if scanner is hcl.scan else None)
     if diff_base == git.ZERO_SHA:
@@ -492,6 +494,7 @@ class _Sides:
         self.facts = facts if facts is not None else {}
         self.changed = changed
         self.done: list[tuple[Side, str | None]] = []
+        self.writers: list[Callable[[], None]] = []
 
     def get(self, make_tree: Callable[[], tree.Tree], tree_id: str | None) -> Side:
         side = cache.load(self.cache_dir, tree_id, "side") if tree_id else None
@@ -501,11 +504,23 @@ class _Sides:
                 # What reuse needs (per-config traces) is stored apart: a run that finds both sides cached
                 # does not load it.
                 a = side.analysis
-                cache.store(self.cache_dir, tree_id, "reuse", (a.evaluated, a.traces, a.includes))
                 slim = dataclasses.replace(a, evaluated={}, traces={}, includes={})
-                cache.store(self.cache_dir, tree_id, "side", Side(slim, side.accounts))
+                entries = [
+                    (tree_id, "reuse", (a.evaluated, a.traces, a.includes)),
+                    (tree_id, "side", Side(slim, side.accounts)),
+                ]
+                # A big analysis is written by a forked child while this process goes on (the other commit,
+                # the changes and jobs); orchestrate waits for it before it returns.
+                big = len(a.evaluated) >= terragrunt.PARALLEL_MIN_CONFIGS and terragrunt.may_fork()
+                self.writers.append(cache.store_all(self.cache_dir, entries, background=big))
         self.done.append((side, tree_id))
         return side
+
+    def wait(self) -> None:
+        """Until every cache entry is written."""
+        for writer in self.writers:
+            writer()
+        self.writers.clear()
 
     def _reuse(self) -> tuple[Analysis, list[str]] | None:
         if not self.done:

@@ -932,7 +932,7 @@ _Evaluated = tuple[str, Unit, frozenset[str], frozenset[str]]  # config, unit, t
 
 
 def _evaluate_all(ev: Evaluator, todo: list[str]) -> list[_Evaluated]:
-    if len(todo) >= PARALLEL_MIN_CONFIGS and _may_fork():
+    if len(todo) >= PARALLEL_MIN_CONFIGS and may_fork():
         return _evaluate_in_two(ev, todo)
     return _evaluate(ev, todo)
 
@@ -946,7 +946,7 @@ def _evaluate(ev: Evaluator, todo: list[str]) -> list[_Evaluated]:
     return out
 
 
-def _may_fork() -> bool:
+def may_fork() -> bool:
     if os.environ.get("GWPIPELINES_PARALLEL", "").lower() in ("off", "0", "false", "no"):
         return False
     affinity = getattr(os, "sched_getaffinity", None)

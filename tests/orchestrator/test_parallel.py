@@ -6,6 +6,7 @@ the analysis rightly refuses to fork a process with threads."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -21,7 +22,7 @@ from gwpipelines.errors import ParseError
 from tests.orchestrator.memtree import ROOT_INCLUDE, mem_tree
 
 template, repo, head = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3]
-assert terragrunt._may_fork(), "cannot fork here"
+assert terragrunt.may_fork(), "cannot fork here"
 forks = []
 real = terragrunt._evaluate_in_two
 def counted(ev, todo):
@@ -61,6 +62,56 @@ def test_two_processes_answer_as_one(tmp_path: Path) -> None:
     res = subprocess.run(
         [sys.executable, "-c", CHECKS, str(LIVE_TEMPLATE), str(repo.path), repo.head()],
         cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert res.returncode == 0 and res.stdout.strip() == "ok", res.stderr[-3000:]
+
+
+CACHE_CHECKS = r"""
+import json, os, sys
+from pathlib import Path
+from gwpipelines import cache, orchestrator, terragrunt
+
+repo, base, head, cache_dir = Path(sys.argv[1]), sys.argv[2], sys.argv[3], Path(sys.argv[4])
+terragrunt.PARALLEL_MIN_CONFIGS = 2
+forked = []
+real = cache.store_all
+def counted(cache_dir, entries, background=False):
+    forked.append(background)
+    return real(cache_dir, entries, background)
+cache.store_all = counted
+cold = orchestrator.orchestrate(repo, base, head, "pull_request").to_json()
+assert forked == [True, True], forked
+try:  # every writer was waited for: no child left, running or not
+    os.waitpid(-1, os.WNOHANG)
+    raise AssertionError("a cache writer was left behind")
+except ChildProcessError:
+    pass
+# orchestrate returned only once the children had written both commits' entries, whole
+names = sorted(p.name.split("-")[0] for p in cache_dir.glob("*.pickle"))
+assert names == ["reuse", "reuse", "side", "side", "validated"], names
+assert not list(cache_dir.glob("*.tmp"))
+def refuse(*args, **kwargs):
+    raise AssertionError("a warm run evaluated a unit")
+terragrunt._evaluate_all = refuse
+warm = orchestrator.orchestrate(repo, base, head, "pull_request").to_json()
+assert json.dumps(warm) == json.dumps(cold)
+print("ok")
+"""
+
+
+def test_big_analyses_are_cached_by_a_child_before_orchestrate_returns(tmp_path: Path) -> None:
+    repo = GitRepo.from_tree(LIVE_TEMPLATE, tmp_path / "live")
+    base = repo.head()
+    repo.append("_envcommon/mysql.hcl", "\n# tuned\n")
+    repo.append("non-prod/us-east-1/dev/app/terragrunt.hcl", "\n# touched\n")
+    head = repo.commit()
+    res = subprocess.run(
+        [sys.executable, "-c", CACHE_CHECKS, str(repo.path), base, head, str(tmp_path / "cache")],
+        cwd=ROOT,
+        env={**os.environ, "GWPIPELINES_CACHE_DIR": str(tmp_path / "cache")},
         capture_output=True,
         text=True,
         check=False,
