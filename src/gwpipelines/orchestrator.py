@@ -327,10 +327,11 @@ def load_side(
     facts_cache: dict[str, hcl.FileFacts] | None = None,
     reuse: tuple[Analysis, Iterable[str]] | None = None,
     strict_accounts: bool = True,
+    alongside: Callable[[], None] | None = None,
 ) -> Side:
     """One commit's side. With `strict_accounts=False`, accounts.yml is only read for its account names (what
     an unchanged file is used for), without validating it: no pydantic import, a tenth of a second."""
-    analysis = terragrunt.analyse(t, scanner, facts_cache, reuse)
+    analysis = terragrunt.analyse(t, scanner, facts_cache, reuse, alongside)
     accounts: dict[str, str] = {}
     if t.is_file(ACCOUNTS_FILE):
         text = t.read(ACCOUNTS_FILE)
@@ -446,8 +447,14 @@ def _orchestrate(
     changed = [p for e in diff for p in (e.old, e.new) if p]
     sides = _Sides(root, scanner, facts_cache, changed)
     pending.callback(sides.wait)  # orchestrate returns once the cache entries written in the background are
-    # Our scanner's facts of a changed file are what the full parse gives: it need not scan that file again.
-    validate_changed(root, head_sha, diff, sides.cache_dir, sides.facts if scanner is hcl.scan else None)
+    # Our scanner's facts of a changed file are what the full parse gives: it need not scan that file again. A
+    # big evaluation runs it alongside, while its second process works; else it runs first, and at the latest
+    # once both sides are there.
+    sides.alongside = _once(
+        functools.partial(
+            validate_changed, root, head_sha, diff, sides.cache_dir, sides.facts if scanner is hcl.scan else None
+        )
+    )
     if diff_base == git.ZERO_SHA:
         head_side = sides.get(lambda: tree.at_commit(root, head_sha), None)
         base_side = sides.get(lambda: tree.Tree({}, lambda paths: {}), None)
@@ -473,6 +480,7 @@ def _orchestrate(
 
         got = {sha: sides.get(functools.partial(listed, sha), tid) for tid, sha in order}
         head_side, base_side = got[head_sha], got[diff_base]
+    sides.alongside()
     if ACCOUNTS_FILE in changed:
         head_side = _validated_accounts(root, head_sha, head_side)
         if diff_base != git.ZERO_SHA:
@@ -495,11 +503,14 @@ class _Sides:
         self.changed = changed
         self.done: list[tuple[Side, str | None]] = []
         self.writers: list[Callable[[], None]] = []
+        self.alongside: Callable[[], None] = _nothing  # work done while a big evaluation runs (see analyse)
 
     def get(self, make_tree: Callable[[], tree.Tree], tree_id: str | None) -> Side:
         side = cache.load(self.cache_dir, tree_id, "side") if tree_id else None
         if not isinstance(side, Side):
-            side = load_side(make_tree(), self.scanner, self.facts, self._reuse(), strict_accounts=False)
+            side = load_side(
+                make_tree(), self.scanner, self.facts, self._reuse(), strict_accounts=False, alongside=self.alongside
+            )
             if tree_id:
                 # What reuse needs (per-config traces) is stored apart: a run that finds both sides cached
                 # does not load it.
@@ -533,6 +544,23 @@ class _Sides:
                 return None
             analysis = dataclasses.replace(analysis, evaluated=data[0], traces=data[1], includes=data[2])
         return analysis, self.changed
+
+
+def _once(work: Callable[[], None]) -> Callable[[], None]:
+    """`work`, done on the first call only (a failed attempt is done again on the next call)."""
+    done = False
+
+    def run() -> None:
+        nonlocal done
+        if not done:
+            work()
+            done = True
+
+    return run
+
+
+def _nothing() -> None:
+    return None
 
 
 def validate_changed(

@@ -891,9 +891,12 @@ def analyse(
     scanner: Scanner = hcl.scan,
     facts_cache: dict[str, hcl.FileFacts] | None = None,
     reuse: tuple[Analysis, Iterable[str]] | None = None,
+    alongside: Callable[[], None] | None = None,
 ) -> Analysis:
     """Every unit of the tree. With `reuse=(analysis of another commit, paths changed between the two)`, a unit
-    whose evaluation looked at none of the changed paths is taken from that analysis instead of evaluated again."""
+    whose evaluation looked at none of the changed paths is taken from that analysis instead of evaluated again.
+    `alongside` is other work, done while a second process evaluates (else first); an error it raises comes
+    before any the evaluation raises."""
     ev = Evaluator(tree, scanner, facts_cache)
     configs = ev.config_candidates()
     previous, changed = reuse if reuse else (None, ())
@@ -909,7 +912,7 @@ def analyse(
             traces[cfg], includes[cfg] = old_trace, previous.includes[cfg]
         else:
             todo.append(cfg)
-    for cfg, unit, trace, inc in _evaluate_all(ev, todo):
+    for cfg, unit, trace, inc in _evaluate_all(ev, todo, alongside or _nothing):
         evaluated[cfg], traces[cfg], includes[cfg] = unit, trace, inc
     included = set().union(*includes.values()) if includes else set()
     units = {u.path: u for cfg, u in evaluated.items() if cfg not in included}
@@ -931,10 +934,15 @@ PARALLEL_MIN_CONFIGS = 2000
 _Evaluated = tuple[str, Unit, frozenset[str], frozenset[str]]  # config, unit, trace, included files
 
 
-def _evaluate_all(ev: Evaluator, todo: list[str]) -> list[_Evaluated]:
+def _evaluate_all(ev: Evaluator, todo: list[str], alongside: Callable[[], None]) -> list[_Evaluated]:
     if len(todo) >= PARALLEL_MIN_CONFIGS and may_fork():
-        return _evaluate_in_two(ev, todo)
+        return _evaluate_in_two(ev, todo, alongside)
+    alongside()
     return _evaluate(ev, todo)
+
+
+def _nothing() -> None:
+    return None
 
 
 def _evaluate(ev: Evaluator, todo: list[str]) -> list[_Evaluated]:
@@ -955,10 +963,11 @@ def may_fork() -> bool:
     return hasattr(os, "fork") and cores >= 2 and threading.active_count() == 1
 
 
-def _evaluate_in_two(ev: Evaluator, todo: list[str]) -> list[_Evaluated]:
+def _evaluate_in_two(ev: Evaluator, todo: list[str], alongside: Callable[[], None]) -> list[_Evaluated]:
     """The first half here, the second in a forked child that pickles its answers back: the same answers, in
     the same order, as one process gives. If the child fails (an unparseable file, say), its half is evaluated
-    here again, so that the error raised is the one a single process raises."""
+    here again, so that the error raised is the one a single process raises. `alongside` runs here after this
+    half, while the child (which pays for copying the pages it writes to) is still at work."""
     half = len(todo) // 2
     read_end, write_end = os.pipe()
     pid = os.fork()
@@ -976,7 +985,12 @@ def _evaluate_in_two(ev: Evaluator, todo: list[str]) -> list[_Evaluated]:
     os.close(write_end)
     with os.fdopen(read_end, "rb") as pipe:
         try:
-            mine = _evaluate(ev, todo[:half])
+            try:
+                mine = _evaluate(ev, todo[:half])
+            except Exception:
+                alongside()  # its error comes first, as when it runs before a single process evaluates
+                raise
+            alongside()
             try:
                 theirs = pickle.load(pipe)
             except (EOFError, pickle.UnpicklingError):

@@ -11,6 +11,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import LIVE_TEMPLATE, ROOT
 from tests.gitrepo import GitRepo
 
@@ -25,9 +27,9 @@ template, repo, head = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3]
 assert terragrunt.may_fork(), "cannot fork here"
 forks = []
 real = terragrunt._evaluate_in_two
-def counted(ev, todo):
+def counted(ev, todo, alongside):
     forks.append(len(todo))
-    return real(ev, todo)
+    return real(ev, todo, alongside)
 terragrunt._evaluate_in_two = counted
 
 def analyse(t, parallel):
@@ -112,6 +114,74 @@ def test_big_analyses_are_cached_by_a_child_before_orchestrate_returns(tmp_path:
         [sys.executable, "-c", CACHE_CHECKS, str(repo.path), base, head, str(tmp_path / "cache")],
         cwd=ROOT,
         env={**os.environ, "GWPIPELINES_CACHE_DIR": str(tmp_path / "cache")},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert res.returncode == 0 and res.stdout.strip() == "ok", res.stderr[-3000:]
+
+
+INVALID_CHECKS = r"""
+import sys
+from pathlib import Path
+from gwpipelines import orchestrator, terragrunt
+from gwpipelines.errors import ParseError
+
+repo, base, head = Path(sys.argv[1]), sys.argv[2], sys.argv[3]
+forks = []
+real = terragrunt._evaluate_in_two
+def counted(ev, todo, alongside):
+    forks.append(len(todo))
+    return real(ev, todo, alongside)
+terragrunt._evaluate_in_two = counted
+errors = []
+for threshold in (10**9, 2):  # one process (the check runs first), then two (it runs alongside)
+    terragrunt.PARALLEL_MIN_CONFIGS = threshold
+    try:
+        orchestrator.orchestrate(repo, base, head, "pull_request")
+    except ParseError as error:
+        errors.append(str(error))
+assert len(forks) == 1, forks
+assert len(errors) == 2 and errors[0] == errors[1], errors
+assert errors[0].startswith("non-prod/us-east-1/dev/app/terragrunt.hcl:"), errors
+print("ok")
+"""
+
+
+_UNSCANNED_ERROR = '\ninputs = {\n  name = "x"\n  size = [1,\n}\n'  # where the scanner does not look
+_SCANNED_ERROR = "\nlocals {\n  x = [\n}\n"  # where it looks: the evaluation fails too
+
+
+_APP, _BASTION = "non-prod/us-east-1/dev/app/terragrunt.hcl", "non-prod/us-east-1/dev/bastion/terragrunt.hcl"
+
+
+@pytest.mark.parametrize(
+    ("broken_on_base", "broken_on_head"),
+    [
+        ({}, {_APP: _UNSCANNED_ERROR}),  # only the check sees it
+        ({}, {_APP: _SCANNED_ERROR}),  # the evaluation sees it too
+        # The first evaluation (of the base: the cache has neither side) fails on a file the change fixes; the
+        # check of the changed files must still be the error raised, as when it runs first.
+        ({_BASTION: _SCANNED_ERROR}, {_APP: _UNSCANNED_ERROR}),
+    ],
+)
+def test_a_changed_file_that_does_not_parse_fails_the_same_with_two_processes(
+    tmp_path: Path, broken_on_base: dict[str, str], broken_on_head: dict[str, str]
+) -> None:
+    repo = GitRepo.from_tree(LIVE_TEMPLATE, tmp_path / "live")
+    originals = {path: repo.read(path) for path in broken_on_base}
+    for path, text in broken_on_base.items():
+        repo.append(path, text)
+    base = repo.commit() if broken_on_base else repo.head()
+    for path, text in originals.items():
+        repo.write(path, text)
+    for path, text in broken_on_head.items():
+        repo.append(path, text)
+    head = repo.commit()
+    res = subprocess.run(
+        [sys.executable, "-c", INVALID_CHECKS, str(repo.path), base, head],
+        cwd=ROOT,
+        env={**os.environ, "GWPIPELINES_CACHE": "off"},
         capture_output=True,
         text=True,
         check=False,
