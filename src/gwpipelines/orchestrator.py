@@ -513,11 +513,13 @@ class _Sides:
             )
             if tree_id:
                 # What reuse needs (per-config traces) is stored apart: a run that finds both sides cached
-                # does not load it.
+                # does not load it. Its units are the side's own, but for the included configs': only those are
+                # stored again (see _reuse).
                 a = side.analysis
                 slim = dataclasses.replace(a, evaluated={}, traces={}, includes={})
+                not_units = {cfg: u for cfg, u in a.evaluated.items() if a.units.get(u.path) is not u}
                 entries = [
-                    (tree_id, "reuse", (a.evaluated, a.traces, a.includes)),
+                    (tree_id, "reuse", (a.traces, a.includes, not_units)),
                     (tree_id, "side", Side(slim, side.accounts)),
                 ]
                 # A big analysis is written by a forked child while this process goes on (the other commit,
@@ -542,7 +544,15 @@ class _Sides:
             data = cache.load(self.cache_dir, tree_id, "reuse")
             if not isinstance(data, tuple):
                 return None
-            analysis = dataclasses.replace(analysis, evaluated=data[0], traces=data[1], includes=data[2])
+            traces, includes, not_units = data
+            units = analysis.units
+            try:
+                evaluated = {
+                    cfg: not_units[cfg] if cfg in not_units else units[terragrunt.unit_name(cfg)] for cfg in traces
+                }
+            except KeyError:
+                return None  # not the entry stored with this side: evaluate afresh
+            analysis = dataclasses.replace(analysis, evaluated=evaluated, traces=traces, includes=includes)
         return analysis, self.changed
 
 

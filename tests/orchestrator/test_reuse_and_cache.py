@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -119,3 +120,32 @@ def test_a_corrupt_cache_entry_is_ignored(tmp_path: Path, monkeypatch: pytest.Mo
     for f in cache_dir.glob("*.pickle"):
         f.write_bytes(b"not a pickle")
     assert orchestrator.orchestrate(repo.path, base, head, "push") == first
+
+
+def test_units_reused_from_a_cached_commit_are_its_own(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The cache keeps a commit's units once: its reuse entry names them by config, but for the included
+    configs' (a legacy root terragrunt.hcl here), and gives them back as they were evaluated."""
+    repo = GitRepo.init(tmp_path / "live")
+    repo.write("terragrunt.hcl", 'locals {\n  region = "eu"\n}\n')
+    for d in ("a", "b", "c"):
+        repo.write(f"{d}/terragrunt.hcl", 'include "root" {\n  path = find_in_parent_folders()\n}\n')
+    c0 = repo.commit("c0")
+    repo.append("a/terragrunt.hcl", "# edit\n")
+    c1 = repo.commit("c1")
+    repo.append("b/terragrunt.hcl", "# edit\n")
+    c2 = repo.commit("c2")
+    monkeypatch.setenv("GWPIPELINES_CACHE_DIR", str(tmp_path / "cache"))
+    orchestrator.orchestrate(repo.path, c0, c1, "push")
+    evaluated: list[list[str]] = []
+    real = terragrunt._evaluate_all
+
+    def spy(ev: terragrunt.Evaluator, todo: list[str], alongside: Callable[[], None]) -> object:
+        evaluated.append(list(todo))
+        return real(ev, todo, alongside)
+
+    monkeypatch.setattr(terragrunt, "_evaluate_all", spy)
+    cached = orchestrator.orchestrate(repo.path, c1, c2, "push")
+    assert evaluated == [["b/terragrunt.hcl"]]  # c1 from the cache; of c2, only the unit that changed
+    monkeypatch.setenv("GWPIPELINES_CACHE", "off")
+    assert cached == orchestrator.orchestrate(repo.path, c1, c2, "push")
+    assert [j.unit for j in cached.jobs] == ["b"]
