@@ -328,10 +328,11 @@ def load_side(
     reuse: tuple[Analysis, Iterable[str]] | None = None,
     strict_accounts: bool = True,
     alongside: Callable[[], None] | None = None,
+    changed_next: Iterable[str] = (),
 ) -> Side:
     """One commit's side. With `strict_accounts=False`, accounts.yml is only read for its account names (what
     an unchanged file is used for), without validating it: no pydantic import, a tenth of a second."""
-    analysis = terragrunt.analyse(t, scanner, facts_cache, reuse, alongside)
+    analysis = terragrunt.analyse(t, scanner, facts_cache, reuse, alongside, changed_next)
     accounts: dict[str, str] = {}
     if t.is_file(ACCOUNTS_FILE):
         text = t.read(ACCOUNTS_FILE)
@@ -508,8 +509,15 @@ class _Sides:
     def get(self, make_tree: Callable[[], tree.Tree], tree_id: str | None) -> Side:
         side = cache.load(self.cache_dir, tree_id, "side") if tree_id else None
         if not isinstance(side, Side):
+            reuse = self._reuse()
             side = load_side(
-                make_tree(), self.scanner, self.facts, self._reuse(), strict_accounts=False, alongside=self.alongside
+                make_tree(),
+                self.scanner,
+                self.facts,
+                reuse,
+                strict_accounts=False,
+                alongside=self.alongside,
+                changed_next=() if reuse else self.changed,
             )
             if tree_id:
                 # What reuse needs (per-config traces) is stored apart: a run that finds both sides cached

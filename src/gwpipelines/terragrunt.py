@@ -250,6 +250,21 @@ class Evaluator:
             self._facts[rel_path] = cached
         return self._facts[rel_path]
 
+    def blob_facts(self, traces: Iterable[frozenset[str]]) -> dict[str, hcl.FileFacts]:
+        """The facts of the files these traces read, by content id."""
+        out = {}
+        for trace in traces:
+            for path in trace:
+                facts = self._facts.get(path)
+                oid = self.tree.blob_id(path) if facts is not None else None
+                if facts is not None and oid:
+                    out[oid] = facts
+        return out
+
+    def add_blob_facts(self, facts: dict[str, hcl.FileFacts]) -> None:
+        for oid, f in facts.items():
+            self._blob_facts.setdefault(oid, f)
+
     def prefetch(self, configs: list[str]) -> None:
         """Read in one batch the configs to evaluate and every other .hcl file (the shared ones they include
         or read), leaving out those whose facts are cached already."""
@@ -892,11 +907,13 @@ def analyse(
     facts_cache: dict[str, hcl.FileFacts] | None = None,
     reuse: tuple[Analysis, Iterable[str]] | None = None,
     alongside: Callable[[], None] | None = None,
+    changed_next: Iterable[str] = (),
 ) -> Analysis:
     """Every unit of the tree. With `reuse=(analysis of another commit, paths changed between the two)`, a unit
     whose evaluation looked at none of the changed paths is taken from that analysis instead of evaluated again.
     `alongside` is other work, done while a second process evaluates (else first); an error it raises comes
-    before any the evaluation raises."""
+    before any the evaluation raises. `changed_next`: the paths changed against the commit analysed next, whose
+    evaluation will need the facts of the configs that looked at one (a second process sends those back)."""
     ev = Evaluator(tree, scanner, facts_cache)
     configs = ev.config_candidates()
     previous, changed = reuse if reuse else (None, ())
@@ -912,7 +929,7 @@ def analyse(
             traces[cfg], includes[cfg] = old_trace, previous.includes[cfg]
         else:
             todo.append(cfg)
-    for cfg, unit, trace, inc in _evaluate_all(ev, todo, alongside or _nothing):
+    for cfg, unit, trace, inc in _evaluate_all(ev, todo, alongside or _nothing, _touched(changed_next)):
         evaluated[cfg], traces[cfg], includes[cfg] = unit, trace, inc
     included = set().union(*includes.values()) if includes else set()
     units = {u.path: u for cfg, u in evaluated.items() if cfg not in included}
@@ -934,9 +951,11 @@ PARALLEL_MIN_CONFIGS = 2000
 _Evaluated = tuple[str, Unit, frozenset[str], frozenset[str]]  # config, unit, trace, included files
 
 
-def _evaluate_all(ev: Evaluator, todo: list[str], alongside: Callable[[], None]) -> list[_Evaluated]:
+def _evaluate_all(
+    ev: Evaluator, todo: list[str], alongside: Callable[[], None], needed_next: Callable[[frozenset[str]], bool]
+) -> list[_Evaluated]:
     if len(todo) >= PARALLEL_MIN_CONFIGS and may_fork():
-        return _evaluate_in_two(ev, todo, alongside)
+        return _evaluate_in_two(ev, todo, alongside, needed_next)
     alongside()
     return _evaluate(ev, todo)
 
@@ -963,11 +982,15 @@ def may_fork() -> bool:
     return hasattr(os, "fork") and cores >= 2 and threading.active_count() == 1
 
 
-def _evaluate_in_two(ev: Evaluator, todo: list[str], alongside: Callable[[], None]) -> list[_Evaluated]:
+def _evaluate_in_two(
+    ev: Evaluator, todo: list[str], alongside: Callable[[], None], needed_next: Callable[[frozenset[str]], bool]
+) -> list[_Evaluated]:
     """The first half here, the second in a forked child that pickles its answers back: the same answers, in
     the same order, as one process gives. If the child fails (an unparseable file, say), its half is evaluated
     here again, so that the error raised is the one a single process raises. `alongside` runs here after this
-    half, while the child (which pays for copying the pages it writes to) is still at work."""
+    half, while the child (which pays for copying the pages it writes to) is still at work. With its answers the
+    child sends the facts of the files read by its configs whose trace `needed_next` says the next commit's
+    evaluation will look at again, so that this process need not read and scan them a second time."""
     half = len(todo) // 2
     read_end, write_end = os.pipe()
     pid = os.fork()
@@ -978,8 +1001,9 @@ def _evaluate_in_two(ev: Evaluator, todo: list[str], alongside: Callable[[], Non
                 answer: list[_Evaluated] | None = _evaluate(ev, todo[half:])
             except Exception:
                 answer = None
+            facts = ev.blob_facts(t for _, _, t, _ in answer or () if needed_next(t))
             with os.fdopen(write_end, "wb") as pipe:
-                pickle.dump(answer, pipe, protocol=pickle.HIGHEST_PROTOCOL)
+                pickle.dump((answer, facts), pipe, protocol=pickle.HIGHEST_PROTOCOL)
         finally:
             os._exit(0)
     os.close(write_end)
@@ -992,7 +1016,8 @@ def _evaluate_in_two(ev: Evaluator, todo: list[str], alongside: Callable[[], Non
                 raise
             alongside()
             try:
-                theirs = pickle.load(pipe)
+                theirs, facts = pickle.load(pipe)
+                ev.add_blob_facts(facts)
             except (EOFError, pickle.UnpicklingError):
                 theirs = None
         finally:

@@ -27,9 +27,9 @@ template, repo, head = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3]
 assert terragrunt.may_fork(), "cannot fork here"
 forks = []
 real = terragrunt._evaluate_in_two
-def counted(ev, todo, alongside):
+def counted(ev, todo, alongside, needed_next):
     forks.append(len(todo))
-    return real(ev, todo, alongside)
+    return real(ev, todo, alongside, needed_next)
 terragrunt._evaluate_in_two = counted
 
 def analyse(t, parallel):
@@ -84,8 +84,17 @@ def counted(cache_dir, entries, background=False):
     forked.append(background)
     return real(cache_dir, entries, background)
 cache.store_all = counted
+received = []
+real_add = terragrunt.Evaluator.add_blob_facts
+def add(self, facts):
+    received.append(len(facts))
+    return real_add(self, facts)
+terragrunt.Evaluator.add_blob_facts = add
 cold = orchestrator.orchestrate(repo, base, head, "pull_request").to_json()
 assert forked == [True, True], forked
+# the first child sent the facts the second commit's evaluation needs (of the units reading the changed files);
+# the second, with no commit after it, none
+assert len(received) == 2 and received[0] > 0 and received[1] == 0, received
 try:  # every writer was waited for: no child left, running or not
     os.waitpid(-1, os.WNOHANG)
     raise AssertionError("a cache writer was left behind")
@@ -95,11 +104,17 @@ except ChildProcessError:
 names = sorted(p.name.split("-")[0] for p in cache_dir.glob("*.pickle"))
 assert names == ["reuse", "reuse", "side", "side", "validated"], names
 assert not list(cache_dir.glob("*.tmp"))
+real_evaluate_all = terragrunt._evaluate_all
 def refuse(*args, **kwargs):
     raise AssertionError("a warm run evaluated a unit")
 terragrunt._evaluate_all = refuse
 warm = orchestrator.orchestrate(repo, base, head, "pull_request").to_json()
 assert json.dumps(warm) == json.dumps(cold)
+os.environ["GWPIPELINES_CACHE"] = "off"
+terragrunt.PARALLEL_MIN_CONFIGS = 10**9
+terragrunt._evaluate_all = real_evaluate_all
+one = orchestrator.orchestrate(repo, base, head, "pull_request").to_json()
+assert json.dumps(one) == json.dumps(cold)  # one process, no cache: the same answers
 print("ok")
 """
 
@@ -130,9 +145,9 @@ from gwpipelines.errors import ParseError
 repo, base, head = Path(sys.argv[1]), sys.argv[2], sys.argv[3]
 forks = []
 real = terragrunt._evaluate_in_two
-def counted(ev, todo, alongside):
+def counted(ev, todo, alongside, needed_next):
     forks.append(len(todo))
-    return real(ev, todo, alongside)
+    return real(ev, todo, alongside, needed_next)
 terragrunt._evaluate_in_two = counted
 errors = []
 for threshold in (10**9, 2):  # one process (the check runs first), then two (it runs alongside)

@@ -139,9 +139,14 @@ def test_units_reused_from_a_cached_commit_are_its_own(tmp_path: Path, monkeypat
     evaluated: list[list[str]] = []
     real = terragrunt._evaluate_all
 
-    def spy(ev: terragrunt.Evaluator, todo: list[str], alongside: Callable[[], None]) -> object:
+    def spy(
+        ev: terragrunt.Evaluator,
+        todo: list[str],
+        alongside: Callable[[], None],
+        needed_next: Callable[[frozenset[str]], bool],
+    ) -> object:
         evaluated.append(list(todo))
-        return real(ev, todo, alongside)
+        return real(ev, todo, alongside, needed_next)
 
     monkeypatch.setattr(terragrunt, "_evaluate_all", spy)
     cached = orchestrator.orchestrate(repo.path, c1, c2, "push")
