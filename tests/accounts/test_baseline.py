@@ -9,7 +9,7 @@ import pytest
 
 from gwpipelines import accounts, baseline
 from gwpipelines.errors import UserError
-from gwpipelines.trust_policy import SUBJECT_CLAIM_KEYS, TrustSettings, policy
+from gwpipelines.trust_policy import APPLY_ENVIRONMENT, SUBJECT_CLAIM_KEYS, TrustSettings, policy
 from tests.cli import run
 from tests.conftest import LIVE_TEMPLATE, ROOT
 from tests.credentials.test_trust_policy import verified_claims
@@ -68,10 +68,12 @@ def trust_of(unit_text: str) -> Any:
 @pytest.mark.parametrize(
     ("kind", "context", "allowed"),
     [
-        ("apply", GithubContext(sub_claim_keys=list(SUBJECT_CLAIM_KEYS)), True),
-        ("apply", GithubContext(event_name="pull_request", ref="refs/pull/7/merge"), False),
-        ("apply", GithubContext(repository="acme/infrastructure-live", sub_claim_keys=list(SUBJECT_CLAIM_KEYS)), False),
-        ("plan", GithubContext(event_name="pull_request", ref="refs/pull/7/merge"), True),
+        ("apply", GithubContext(environment=APPLY_ENVIRONMENT), True),
+        ("apply", GithubContext(), False),  # a plan job: the same workflow_dispatch on main, no environment
+        ("apply", GithubContext(sub_claim_keys=list(SUBJECT_CLAIM_KEYS)), False),
+        ("apply", GithubContext(environment="production"), False),
+        ("apply", GithubContext(repository="acme/infrastructure-live", environment=APPLY_ENVIRONMENT), False),
+        ("plan", GithubContext(), True),
         ("plan", GithubContext(repository="acme/infrastructure-live"), False),
     ],
 )
