@@ -41,6 +41,7 @@ def render(template_dir: Path, values: BaselineValues) -> dict[str, str]:
     env = jinja2.Environment(undefined=jinja2.StrictUndefined, keep_trailing_newline=True, autoescape=False)
     context = asdict(values)
     context["account_alias"] = values.account_alias or values.account_name
+    context["job_workflow_ref"] = values.job_workflow_ref or ""  # as the template README documents it
     trust = TrustSettings(
         account_id=values.account_id,
         pipelines_repo=values.pipelines_repo,

@@ -47,6 +47,7 @@ class AccountFactoryConfig(ExtensionConfig):
     )
     apply_environment: str = Field(
         default=APPLY_ENVIRONMENT,
+        pattern=r"^[A-Za-z0-9._-]{1,255}$",
         description="The pipelines repo's GitHub environment of apply jobs: the only one the apply role trusts.",
     )
     job_workflow_ref: str | None = Field(
