@@ -25,14 +25,13 @@ class BaselineValues:
     pipelines_repo: str
     plan_role: str
     apply_role: str
-    default_branch: str = "main"
     email: str = ""
     organizational_unit: str | None = None
     tags: dict[str, str] = field(default_factory=dict)
     account_alias: str = ""
-    # The pipelines workflow the apply role trusts, pinned through the OIDC subject unless `pin_workflow` is off.
-    pipelines_workflow: str = ".github/workflows/pipelines.yml"
-    pin_workflow: bool = True
+    # The pipelines repo's environment the apply role trusts, and the workflow optionally pinned through the subject.
+    apply_environment: str = trust_policy.APPLY_ENVIRONMENT
+    job_workflow_ref: str | None = None
 
 
 def render(template_dir: Path, values: BaselineValues) -> dict[str, str]:
@@ -42,12 +41,12 @@ def render(template_dir: Path, values: BaselineValues) -> dict[str, str]:
     env = jinja2.Environment(undefined=jinja2.StrictUndefined, keep_trailing_newline=True, autoescape=False)
     context = asdict(values)
     context["account_alias"] = values.account_alias or values.account_name
+    context["job_workflow_ref"] = values.job_workflow_ref or ""  # as the template README documents it
     trust = TrustSettings(
         account_id=values.account_id,
         pipelines_repo=values.pipelines_repo,
-        default_branch=values.default_branch,
-        workflow_path=values.pipelines_workflow,
-        pin_job_workflow_ref=values.pin_workflow,
+        apply_environment=values.apply_environment,
+        job_workflow_ref=values.job_workflow_ref,
     )
     # The roles trust exactly what `gwpipelines trust-policy` prints for any other account.
     context["plan_trust_policy"] = trust_policy.render("plan", trust)

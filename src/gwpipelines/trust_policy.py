@@ -1,14 +1,22 @@
 """IAM trust policies for the plan and apply roles, rendered from the templates in `templates/iam/`.
 
 - The plan role trusts GitHub's OIDC provider for any run of the pipelines repo (`sub` like `repo:ORG/PIPELINES:*`).
-- The apply role trusts only the pipelines workflow file on the default branch of the pipelines repo.
+- The apply role trusts only jobs of the pipelines repo that run in its apply environment (`gwpipelines-apply`):
+  `sub` = `repo:ORG/PIPELINES:environment:gwpipelines-apply`.
+
+Why the environment and not the branch: every pipelines run, plan or apply, is a workflow_dispatch on the pipelines
+repo's default branch, so by ref a plan job's token is indistinguishable from an apply job's. A plan runs pull-request
+code, which can read the runner's token request variables; only the environment, which the workflow gives apply jobs
+alone, separates them. The environment's deployment branch rule (default branch only) keeps other refs out of it.
 
 AWS offers only the token's `aud` and `sub` as condition keys (GitHub: "Support for custom claims for OIDC is
-unavailable in AWS"), so `job_workflow_ref` cannot be a condition of its own. It is pinned through `sub` instead:
+unavailable in AWS"), so `job_workflow_ref` cannot be a condition of its own. Optionally it is pinned through `sub`:
 the pipelines repo customizes its subject claim to `repo`, `context`, `job_workflow_ref` (the body of
-`PUT /repos/ORG/PIPELINES/actions/oidc/customization/sub` is `subject_customization()`), which makes `sub`
-`repo:ORG/PIPELINES:ref:refs/heads/main:job_workflow_ref:ORG/PIPELINES/.github/workflows/pipelines.yml@refs/heads/main`.
-Without that customization (`pin_job_workflow_ref=False`) the apply role still requires the default branch.
+`PUT /repos/ORG/PIPELINES/actions/oidc/customization/sub` is `subject_customization()`); for an environment job
+`context` is `environment:NAME`, so `sub` becomes
+`repo:ORG/PIPELINES:environment:gwpipelines-apply:job_workflow_ref:OWNER/REPO/.github/workflows/FILE@REF`, where
+`job_workflow_ref` is the workflow that holds the job: the gwpipelines reusable workflow at the release the pipelines
+repo calls. Without the customization (`job_workflow_ref=None`, the default) the default subject is trusted.
 """
 
 from __future__ import annotations
@@ -24,24 +32,30 @@ from gwpipelines.errors import UserError
 
 PROVIDER_HOST = "token.actions.githubusercontent.com"
 SUBJECT_CLAIM_KEYS = ("repo", "context", "job_workflow_ref")
+# The GitHub environment the pipelines workflow runs apply jobs in; the apply role trusts only its tokens.
+APPLY_ENVIRONMENT = "gwpipelines-apply"
 RoleKind = Literal["plan", "apply"]
 
 _OWNER = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})")
 _REPO = re.compile(r"[A-Za-z0-9._-]{1,100}")
-_BRANCH = re.compile(r"[A-Za-z0-9._/-]{1,200}")
-_WORKFLOW = re.compile(r"\.github/workflows/[A-Za-z0-9._-]+\.ya?ml")
+# Environment names: no `:` (it separates the subject's parts) and no IAM wildcards.
+_ENVIRONMENT = re.compile(r"[A-Za-z0-9._-]{1,255}")
+_JOB_WORKFLOW_REF = re.compile(
+    r"[A-Za-z0-9][A-Za-z0-9-]{0,38}/[A-Za-z0-9._-]{1,100}/\.github/workflows/[A-Za-z0-9._-]+\.ya?ml"
+    r"@(?:refs/(?:heads|tags)/[A-Za-z0-9._/-]{1,200}|[0-9a-f]{40})"
+)
 
 
 @dataclass(frozen=True)
 class TrustSettings:
-    """Where the pipelines run: the org, the pipelines repo, its default branch and workflow, the AWS account."""
+    """Who may assume the roles: the pipelines repo, its apply environment, optionally the pinned workflow."""
 
     account_id: str
     pipelines_repo: str  # OWNER/NAME
-    default_branch: str = "main"
-    workflow_path: str = ".github/workflows/pipelines.yml"
+    apply_environment: str = APPLY_ENVIRONMENT
     audience: str = "sts.amazonaws.com"
-    pin_job_workflow_ref: bool = True
+    # OWNER/REPO/.github/workflows/FILE@REF to pin through the customized subject; None = GitHub's default subject.
+    job_workflow_ref: str | None = None
 
     def __post_init__(self) -> None:
         owner, _, name = self.pipelines_repo.partition("/")
@@ -49,9 +63,22 @@ class TrustSettings:
             ("account_id", self.account_id, re.compile(r"\d{12}"), "a 12-digit AWS account id"),
             ("pipelines_repo owner", owner, _OWNER, "a GitHub owner name"),
             ("pipelines_repo name", name, _REPO, "a GitHub repository name (OWNER/NAME)"),
-            ("default_branch", self.default_branch, _BRANCH, "a branch name"),
-            ("workflow_path", self.workflow_path, _WORKFLOW, "a path like .github/workflows/pipelines.yml"),
+            (
+                "apply_environment",
+                self.apply_environment,
+                _ENVIRONMENT,
+                "a GitHub environment name like gwpipelines-apply",
+            ),
         ]
+        if self.job_workflow_ref is not None:
+            checks.append(
+                (
+                    "job_workflow_ref",
+                    self.job_workflow_ref,
+                    _JOB_WORKFLOW_REF,
+                    "OWNER/REPO/.github/workflows/FILE.yml@REF (a refs/heads/, refs/tags/ or 40-hex commit ref)",
+                )
+            )
         for what, value, pattern, expected in checks:
             if not pattern.fullmatch(value) or ".." in value:
                 raise UserError(f"trust policy: {what} {value!r} is not {expected}")
@@ -62,10 +89,9 @@ class TrustSettings:
 
     @property
     def apply_subject(self) -> str:
-        ref = f"refs/heads/{self.default_branch}"
-        subject = f"repo:{self.pipelines_repo}:ref:{ref}"
-        if self.pin_job_workflow_ref:
-            subject += f":job_workflow_ref:{self.pipelines_repo}/{self.workflow_path}@{ref}"
+        subject = f"repo:{self.pipelines_repo}:environment:{self.apply_environment}"
+        if self.job_workflow_ref is not None:
+            subject += f":job_workflow_ref:{self.job_workflow_ref}"
         return subject
 
 

@@ -1,15 +1,18 @@
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from pathlib import Path
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
 
 from gwpipelines import accounts, baseline
 from gwpipelines.errors import UserError
-from gwpipelines.trust_policy import SUBJECT_CLAIM_KEYS, TrustSettings, policy
+from gwpipelines.extensions.account_factory import AccountFactoryConfig
+from gwpipelines.trust_policy import APPLY_ENVIRONMENT, SUBJECT_CLAIM_KEYS, TrustSettings, policy
 from tests.cli import run
 from tests.conftest import LIVE_TEMPLATE, ROOT
 from tests.credentials.test_trust_policy import verified_claims
@@ -68,10 +71,12 @@ def trust_of(unit_text: str) -> Any:
 @pytest.mark.parametrize(
     ("kind", "context", "allowed"),
     [
-        ("apply", GithubContext(sub_claim_keys=list(SUBJECT_CLAIM_KEYS)), True),
-        ("apply", GithubContext(event_name="pull_request", ref="refs/pull/7/merge"), False),
-        ("apply", GithubContext(repository="acme/infrastructure-live", sub_claim_keys=list(SUBJECT_CLAIM_KEYS)), False),
-        ("plan", GithubContext(event_name="pull_request", ref="refs/pull/7/merge"), True),
+        ("apply", GithubContext(environment=APPLY_ENVIRONMENT), True),
+        ("apply", GithubContext(), False),  # a plan job: the same workflow_dispatch on main, no environment
+        ("apply", GithubContext(sub_claim_keys=list(SUBJECT_CLAIM_KEYS)), False),
+        ("apply", GithubContext(environment="production"), False),
+        ("apply", GithubContext(repository="acme/infrastructure-live", environment=APPLY_ENVIRONMENT), False),
+        ("plan", GithubContext(), True),
         ("plan", GithubContext(repository="acme/infrastructure-live"), False),
     ],
 )
@@ -81,6 +86,28 @@ def test_the_new_accounts_roles_trust_only_the_pipelines_repo(
     role = baseline.render(TEMPLATE, VALUES)[f"sandbox/_global/pipelines-{kind}-role/terragrunt.hcl"]
     claims = verified_claims(oidc_server, context)
     assert allows(trust_of(role), claims=claims, provider_arn=SETTINGS.provider_arn) is allowed
+
+
+def test_the_apply_role_follows_the_factorys_environment_and_pinned_workflow(oidc_server: OidcServer) -> None:
+    ref = "gwpipelines/gwpipelines/.github/workflows/pipelines.yml@refs/tags/v0.1.0"
+    values = dataclasses.replace(VALUES, apply_environment="prod-apply", job_workflow_ref=ref)
+    role = baseline.render(TEMPLATE, values)["sandbox/_global/pipelines-apply-role/terragrunt.hcl"]
+    assert "environment\n# prod-apply" in role  # the unit's comment names what its role trusts
+    pinned = GithubContext(environment="prod-apply", workflow_ref_override=ref, sub_claim_keys=list(SUBJECT_CLAIM_KEYS))
+    for context, allowed in (
+        (pinned, True),
+        (GithubContext(environment="prod-apply"), False),
+        (GithubContext(), False),
+    ):
+        claims = verified_claims(oidc_server, context)
+        assert allows(trust_of(role), claims=claims, provider_arn=SETTINGS.provider_arn) is allowed
+
+
+def test_the_factory_refuses_an_environment_name_that_could_widen_the_trust() -> None:
+    assert AccountFactoryConfig.model_validate({"name": "factory"}).apply_environment == APPLY_ENVIRONMENT
+    for bad in ("gwpipelines-*", "a:job_workflow_ref:b", ""):
+        with pytest.raises(ValidationError, match="apply_environment"):
+            AccountFactoryConfig.model_validate({"name": "factory", "apply_environment": bad})
 
 
 def test_rendered_baseline_passes_units_graph_and_orchestrate(tmp_path: Path) -> None:

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from gwpipelines.trust_policy import SUBJECT_CLAIM_KEYS, TrustSettings, render
+from gwpipelines.trust_policy import APPLY_ENVIRONMENT, TrustSettings, render
 from tests.accounts.conftest import Org
 from tests.accounts.test_baseline_pr import LIVE, REQUESTED, live_files
 from tests.aws_fixtures import aws_client
@@ -23,8 +23,10 @@ from tests.servers.oidc import GithubContext, OidcServer
 from tests.servers.sts_gate import StsGate
 
 BRANCH = "gwpipelines/account-sandbox"
-ON_MAIN = GithubContext(sub_claim_keys=list(SUBJECT_CLAIM_KEYS))
-ON_PR = GithubContext(event_name="pull_request", ref="refs/pull/7/merge", sub_claim_keys=list(SUBJECT_CLAIM_KEYS))
+# Both runs are workflow_dispatches on the pipelines repo's main; the merge's run its account-create in the apply
+# environment.
+PLAN_JOB = GithubContext()
+APPLY_JOB = GithubContext(environment=APPLY_ENVIRONMENT)
 CONFIG = """
 core:
   live_repo: acme/infrastructure-live
@@ -108,7 +110,7 @@ def test_pull_request_plan_then_merge_creates_one_account_and_one_baseline_pull(
     config, live, main, head = requested(tmp_path)
 
     # The pull request: one account-plan job, which shows what will be created and creates nothing.
-    oidc_server.context = ON_PR  # the pipelines run dispatched for the pull request
+    oidc_server.context = PLAN_JOB  # the pipelines run dispatched for the pull request
     pr = orchestrate(live, main, head, "pull_request")
     assert [(j["action"], j["account"]) for j in pr["jobs"]] == [("account-plan", "sandbox")]
     planned = execute(live, config, pr["jobs"], tmp_path / "pr", "--pr", "7")
@@ -125,7 +127,7 @@ def test_pull_request_plan_then_merge_creates_one_account_and_one_baseline_pull(
     live.git("merge", "-q", "--no-ff", "-m", "Merge pull request #7 from acme/add-sandbox", "add-sandbox")
     merged = live.head()
     github_server.add_pull(LIVE, 7, head, main, "add-sandbox", merged_sha=merged)
-    oidc_server.context = ON_MAIN  # the pipelines workflow on its default branch
+    oidc_server.context = APPLY_JOB  # the apply job of the run dispatched for the merge
     push = orchestrate(live, main, merged, "push")
     assert [(j["action"], j["account"]) for j in push["jobs"]] == [("account-create", "sandbox")]
     created = execute(live, config, push["jobs"], tmp_path / "merge")

@@ -111,9 +111,7 @@ def test_account_create_makes_one_account_and_one_baseline_pull_and_is_idempoten
     files = github_server.files(LIVE, "gwpipelines/account-sandbox")
     assert f'aws_account_id = "{made["Id"]}"' in files["sandbox/account.hcl"].decode()
     apply_role = files["sandbox/_global/pipelines-apply-role/terragrunt.hcl"].decode()
-    assert f'"repo:{PIPELINES}:ref:refs/heads/main:job_workflow_ref:{PIPELINES}/.github/workflows/pipelines.yml@' in (
-        apply_role
-    )
+    assert f'"repo:{PIPELINES}:environment:gwpipelines-apply"' in apply_role
     assert f"arn:aws:iam::{made['Id']}:oidc-provider/token.actions.githubusercontent.com" in apply_role
     assert "baseline pull request opened" in log
 

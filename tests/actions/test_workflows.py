@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from gwpipelines.trust_policy import APPLY_ENVIRONMENT
 from tests.actions.workflows import ACTION, PIPELINES_TEMPLATE, REUSABLE, load
 
 LIVE = load(REUSABLE / "live.yml")
@@ -73,7 +74,8 @@ def test_applies_queue_per_account_and_are_never_cancelled() -> None:
     assert execute["concurrency"]["cancel-in-progress"] is False
     assert "matrix.account" in execute["concurrency"]["group"]
     assert execute["strategy"]["matrix"]["account"] == "${{ fromJSON(needs.prepare.outputs.accounts) }}"
-    assert execute["environment"] == "${{ needs.prepare.outputs.mode == 'apply' && 'gwpipelines-apply' || '' }}"
+    # The environment the apply role's trust policy names (trust_policy.APPLY_ENVIRONMENT), for applies only.
+    assert execute["environment"] == f"${{{{ needs.prepare.outputs.mode == 'apply' && '{APPLY_ENVIRONMENT}' || '' }}}}"
 
 
 def test_the_results_artifact_is_published_even_when_a_job_failed() -> None:

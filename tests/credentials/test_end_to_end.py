@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from gwpipelines.credentials import AuthenticationConfig, CredentialsError, assume_role_env, secrets_of, session_name
-from gwpipelines.trust_policy import SUBJECT_CLAIM_KEYS, TrustSettings, render
+from gwpipelines.trust_policy import APPLY_ENVIRONMENT, TrustSettings, render
 from tests.aws_fixtures import aws_client
 from tests.servers.oidc import GithubContext, OidcServer
 from tests.servers.sts_gate import StsGate
@@ -24,8 +24,10 @@ AUTH = AuthenticationConfig.model_validate(
         "accounts": {"prod": {"account_id": ACCOUNT, "plan_role": "gw-plan", "apply_role": "gw-apply"}},
     }
 )
-ON_MAIN = GithubContext(sub_claim_keys=list(SUBJECT_CLAIM_KEYS))
-ON_PR = GithubContext(event_name="pull_request", ref="refs/pull/7/merge", sub_claim_keys=list(SUBJECT_CLAIM_KEYS))
+# Every pipelines run is a workflow_dispatch on the pipelines repo's main, for a pull request's plans and for a merge's
+# applies alike; only apply jobs run in the `gwpipelines-apply` environment.
+PLAN_JOB = GithubContext()
+APPLY_JOB = GithubContext(environment=APPLY_ENVIRONMENT)
 
 
 @pytest.fixture
@@ -51,30 +53,43 @@ def identity(creds: dict[str, str], env: dict[str, str]) -> Any:
     return aws_client("sts", {**creds, "AWS_ENDPOINT_URL_STS": env["AWS_ENDPOINT_URL_STS"]}).get_caller_identity()
 
 
-def test_apply_on_main_gets_the_apply_role(aws: dict[str, str], oidc_server: OidcServer) -> None:
-    oidc_server.context = ON_MAIN
+def test_apply_job_gets_the_apply_role(aws: dict[str, str], oidc_server: OidcServer) -> None:
+    oidc_server.context = APPLY_JOB
     creds = assume(aws, "apply")
     arn = identity(creds, aws)["Arn"]
     assert arn.startswith(f"arn:aws:sts::{ACCOUNT}:assumed-role/gw-apply/gw-octocat-main-")
     assert creds["AWS_REGION"] == "eu-central-1"
 
 
-def test_pull_request_run_gets_the_plan_role(aws: dict[str, str], oidc_server: OidcServer) -> None:
-    oidc_server.context = ON_PR
+def test_plan_job_gets_the_plan_role(aws: dict[str, str], oidc_server: OidcServer) -> None:
+    oidc_server.context = PLAN_JOB
     creds = assume(aws, "plan", pr=7)
     assert identity(creds, aws)["Arn"].startswith(f"arn:aws:sts::{ACCOUNT}:assumed-role/gw-plan/gw-octocat-pr7-")
 
 
-def test_pull_request_run_cannot_get_the_apply_role(
-    aws: dict[str, str], oidc_server: OidcServer, sts_gate: StsGate
+@pytest.mark.parametrize(
+    ("job", "sub"),
+    [
+        (PLAN_JOB, "repo:acme/infrastructure-pipelines:ref:refs/heads/main"),
+        (GithubContext(environment="production"), "repo:acme/infrastructure-pipelines:environment:production"),
+        (
+            GithubContext(repository="acme/infrastructure-live", environment=APPLY_ENVIRONMENT),
+            "repo:acme/infrastructure-live:environment:gwpipelines-apply",
+        ),
+    ],
+    ids=["plan job on main", "another environment", "live repo in the apply environment"],
+)
+def test_only_the_apply_environment_gets_the_apply_role(
+    aws: dict[str, str], oidc_server: OidcServer, sts_gate: StsGate, job: GithubContext, sub: str
 ) -> None:
-    oidc_server.context = ON_PR
+    """A plan job's token is a real token of the pipelines repo on main: the apply role must still refuse it."""
+    oidc_server.context = job
     with pytest.raises(CredentialsError) as e:
         assume(aws, "apply", pr=7)
     message = str(e.value)
     assert f"arn:aws:iam::{ACCOUNT}:role/gw-apply" in message
     assert "AccessDenied" in message
-    assert "sub=repo:acme/infrastructure-pipelines:pull_request" in message
+    assert f"sub={sub}" in message
     assert "\n" not in message
     assert sts_gate.refusals == ["AccessDenied"]
 
@@ -87,7 +102,7 @@ def test_the_live_repo_gets_no_role_at_all(aws: dict[str, str], oidc_server: Oid
 
 
 def test_a_token_for_another_audience_is_refused(aws: dict[str, str], oidc_server: OidcServer) -> None:
-    oidc_server.context = ON_MAIN
+    oidc_server.context = PLAN_JOB
     other = AuthenticationConfig.model_validate({**AUTH.model_dump(), "audience": "https://github.com/acme"})
     with pytest.raises(CredentialsError, match=r"InvalidIdentityToken: Incorrect token audience.*OIDC provider"):
         assume_role_env(action="plan", account="prod", auth=other, session_name="gw-x", environ=aws)
@@ -96,7 +111,7 @@ def test_a_token_for_another_audience_is_refused(aws: dict[str, str], oidc_serve
 def test_inside_actions_the_token_and_credentials_are_masked_before_use(
     aws: dict[str, str], oidc_server: OidcServer
 ) -> None:
-    oidc_server.context = ON_MAIN
+    oidc_server.context = APPLY_JOB
     out, err = io.StringIO(), io.StringIO()
     with redirect_stdout(out), redirect_stderr(err):
         creds = assume({**aws, "GITHUB_ACTIONS": "true"}, "apply")
@@ -108,7 +123,7 @@ def test_inside_actions_the_token_and_credentials_are_masked_before_use(
 
 
 def test_outside_actions_nothing_is_printed(aws: dict[str, str], oidc_server: OidcServer) -> None:
-    oidc_server.context = ON_MAIN
+    oidc_server.context = PLAN_JOB
     out, err = io.StringIO(), io.StringIO()
     with redirect_stdout(out), redirect_stderr(err):
         assume(aws, "plan")
@@ -116,7 +131,7 @@ def test_outside_actions_nothing_is_printed(aws: dict[str, str], oidc_server: Oi
 
 
 def test_a_session_longer_than_the_role_allows_says_which_setting(aws: dict[str, str], oidc_server: OidcServer) -> None:
-    oidc_server.context = ON_MAIN
+    oidc_server.context = APPLY_JOB
     long = AuthenticationConfig.model_validate({**AUTH.model_dump(), "session_duration_seconds": 7200})
     with pytest.raises(CredentialsError, match=r"lower authentication\.session_duration_seconds"):
         assume_role_env(action="apply", account="prod", auth=long, session_name="gw-x", environ=aws)

@@ -11,7 +11,14 @@ import pytest
 
 from gwpipelines import oidc
 from gwpipelines.errors import UserError
-from gwpipelines.trust_policy import SUBJECT_CLAIM_KEYS, TrustSettings, policy, render, subject_customization
+from gwpipelines.trust_policy import (
+    APPLY_ENVIRONMENT,
+    SUBJECT_CLAIM_KEYS,
+    TrustSettings,
+    policy,
+    render,
+    subject_customization,
+)
 from tests.aws_fixtures import aws_client
 from tests.servers.iam_trust import UnsupportedPolicy, allows
 from tests.servers.oidc import GithubContext, OidcServer
@@ -34,26 +41,30 @@ def can_assume(kind: str, claims: dict[str, Any], settings: TrustSettings = SETT
     return allows(policy(kind, settings), claims=claims, provider_arn=settings.provider_arn)  # type: ignore[arg-type]
 
 
-MAIN = GithubContext(sub_claim_keys=CUSTOM_SUB)
-ALLOWED_APPLY = [MAIN]
+# Every pipelines run is a workflow_dispatch on the pipelines repo's main: plan jobs run without an environment,
+# apply jobs in `gwpipelines-apply`.
+PLAN_JOB = GithubContext()
+APPLY_JOB = GithubContext(environment=APPLY_ENVIRONMENT)
+REUSABLE = "gwpipelines/gwpipelines/.github/workflows/pipelines.yml@refs/tags/v0.1.0"
+PINNED = TrustSettings(account_id="111111111111", pipelines_repo=PIPELINES, job_workflow_ref=REUSABLE)
+ALLOWED_APPLY = [APPLY_JOB]
 DENIED_APPLY = {
-    "pull request run": GithubContext(event_name="pull_request", ref="refs/pull/7/merge", sub_claim_keys=CUSTOM_SUB),
-    "feature branch": GithubContext(
-        ref="refs/heads/feature", event_name="workflow_dispatch", sub_claim_keys=CUSTOM_SUB
+    "plan job on main": PLAN_JOB,
+    "plan job on main, customized subject": GithubContext(sub_claim_keys=CUSTOM_SUB),
+    "pull request run": GithubContext(event_name="pull_request", ref="refs/pull/7/merge"),
+    "feature branch": GithubContext(ref="refs/heads/feature"),
+    "another environment": GithubContext(environment="prod"),
+    "environment with the same prefix": GithubContext(environment=f"{APPLY_ENVIRONMENT}-x"),
+    "live repo in the environment": GithubContext(repository="acme/infrastructure-live", environment=APPLY_ENVIRONMENT),
+    "live repo": GithubContext(repository="acme/infrastructure-live"),
+    "fork in the environment": GithubContext(repository="evil/infrastructure-pipelines", environment=APPLY_ENVIRONMENT),
+    "customized subject without a pinned workflow": GithubContext(
+        environment=APPLY_ENVIRONMENT, sub_claim_keys=CUSTOM_SUB
     ),
-    "tag": GithubContext(ref="refs/tags/v1", event_name="push", sub_claim_keys=CUSTOM_SUB),
-    "other workflow on main": GithubContext(workflow_path=".github/workflows/evil.yml", sub_claim_keys=CUSTOM_SUB),
-    "reusable workflow from elsewhere": GithubContext(
-        workflow_ref_override="evil/tools/.github/workflows/pipelines.yml@refs/heads/main", sub_claim_keys=CUSTOM_SUB
-    ),
-    "environment job": GithubContext(environment="prod", sub_claim_keys=CUSTOM_SUB),
-    "live repo": GithubContext(repository="acme/infrastructure-live", sub_claim_keys=CUSTOM_SUB),
-    "fork": GithubContext(repository="evil/infrastructure-pipelines", sub_claim_keys=CUSTOM_SUB),
-    "subject not customized": GithubContext(),
 }
 ALLOWED_PLAN = {
-    "main": MAIN,
-    "default subject on main": GithubContext(),
+    "plan job on main": PLAN_JOB,
+    "customized subject on main": GithubContext(sub_claim_keys=CUSTOM_SUB),
     "pull request run": GithubContext(event_name="pull_request", ref="refs/pull/7/merge"),
     "feature branch": GithubContext(ref="refs/heads/feature", sub_claim_keys=CUSTOM_SUB),
 }
@@ -66,7 +77,7 @@ DENIED_PLAN = {
 
 
 @pytest.mark.parametrize("context", ALLOWED_APPLY)
-def test_apply_role_trusts_the_pipelines_workflow_on_main(oidc_server: OidcServer, context: GithubContext) -> None:
+def test_apply_role_trusts_the_apply_environment(oidc_server: OidcServer, context: GithubContext) -> None:
     assert can_assume("apply", verified_claims(oidc_server, context))
 
 
@@ -87,32 +98,44 @@ def test_plan_role_refuses(oidc_server: OidcServer, case: str) -> None:
 
 @pytest.mark.parametrize("kind", ["plan", "apply"])
 def test_both_roles_refuse_another_audience_and_provider(oidc_server: OidcServer, kind: str) -> None:
-    claims = verified_claims(oidc_server, MAIN)
+    job = APPLY_JOB if kind == "apply" else PLAN_JOB
+    claims = verified_claims(oidc_server, job)
     assert can_assume(kind, claims)
-    assert not can_assume(kind, verified_claims(oidc_server, MAIN, audience="api://AzureADTokenExchange"))
+    assert not can_assume(kind, verified_claims(oidc_server, job, audience="api://AzureADTokenExchange"))
     other_account = TrustSettings(account_id="999999999999", pipelines_repo=PIPELINES)
     doc = policy(kind, SETTINGS)  # type: ignore[arg-type]
     assert not allows(doc, claims=claims, provider_arn=other_account.provider_arn)
     assert not allows(doc, claims=claims, provider_arn=SETTINGS.provider_arn, action="sts:AssumeRole")
 
 
-def test_apply_without_subject_customization_still_requires_main(oidc_server: OidcServer) -> None:
-    loose = TrustSettings(account_id="111111111111", pipelines_repo=PIPELINES, pin_job_workflow_ref=False)
-    assert can_assume("apply", verified_claims(oidc_server, GithubContext()), loose)
-    assert not can_assume("apply", verified_claims(oidc_server, GithubContext(ref="refs/heads/dev")), loose)
-    assert not can_assume("apply", verified_claims(oidc_server, GithubContext(event_name="pull_request")), loose)
+def test_the_plan_role_also_accepts_apply_jobs(oidc_server: OidcServer) -> None:
+    """Harmless (an apply job may read what a plan reads) and what the account factory's account-plan needs."""
+    assert can_assume("plan", verified_claims(oidc_server, APPLY_JOB))
 
 
-def test_custom_branch_and_workflow(oidc_server: OidcServer) -> None:
-    settings = TrustSettings(
-        account_id="111111111111",
-        pipelines_repo=PIPELINES,
-        default_branch="trunk",
-        workflow_path=".github/workflows/gw.yaml",
-    )
-    good = GithubContext(ref="refs/heads/trunk", workflow_path=".github/workflows/gw.yaml", sub_claim_keys=CUSTOM_SUB)
-    assert can_assume("apply", verified_claims(oidc_server, good), settings)
-    assert not can_assume("apply", verified_claims(oidc_server, MAIN), settings)
+def test_apply_pinned_to_the_reusable_workflow(oidc_server: OidcServer) -> None:
+    """With the subject customization `context` is `environment:NAME`, then the job's own workflow ref."""
+    pinned_job = GithubContext(environment=APPLY_ENVIRONMENT, workflow_ref_override=REUSABLE, sub_claim_keys=CUSTOM_SUB)
+    assert PINNED.apply_subject == (f"repo:{PIPELINES}:environment:{APPLY_ENVIRONMENT}:job_workflow_ref:{REUSABLE}")
+    assert can_assume("apply", verified_claims(oidc_server, pinned_job), PINNED)
+    refused = {
+        "plan job": GithubContext(workflow_ref_override=REUSABLE, sub_claim_keys=CUSTOM_SUB),
+        "another release": GithubContext(
+            environment=APPLY_ENVIRONMENT,
+            workflow_ref_override=REUSABLE.replace("v0.1.0", "v0.2.0"),
+            sub_claim_keys=CUSTOM_SUB,
+        ),
+        "the pipelines repo's own workflow": GithubContext(environment=APPLY_ENVIRONMENT, sub_claim_keys=CUSTOM_SUB),
+        "default subject": GithubContext(environment=APPLY_ENVIRONMENT),
+    }
+    for case, context in refused.items():
+        assert not can_assume("apply", verified_claims(oidc_server, context), PINNED), case
+
+
+def test_another_apply_environment(oidc_server: OidcServer) -> None:
+    settings = TrustSettings(account_id="111111111111", pipelines_repo=PIPELINES, apply_environment="prod-apply")
+    assert can_assume("apply", verified_claims(oidc_server, GithubContext(environment="prod-apply")), settings)
+    assert not can_assume("apply", verified_claims(oidc_server, APPLY_JOB), settings)
 
 
 def test_subject_customization_body() -> None:
@@ -138,8 +161,10 @@ def test_rendered_policies_are_accepted_by_iam(aws_env: dict[str, str]) -> None:
         ("account_id", {"account_id": "12"}),
         ("pipelines_repo name", {"pipelines_repo": "acme"}),
         ("pipelines_repo owner", {"pipelines_repo": '"}],"Effect":"Allow/x'}),
-        ("default_branch", {"default_branch": "main*"}),
-        ("workflow_path", {"workflow_path": "../x.yml"}),
+        ("apply_environment", {"apply_environment": "gwpipelines-*"}),
+        ("apply_environment", {"apply_environment": "x:job_workflow_ref:y"}),
+        ("job_workflow_ref", {"job_workflow_ref": "a/b/.github/workflows/p.yml@*"}),
+        ("job_workflow_ref", {"job_workflow_ref": "a/b/.github/workflows/../p.yml@refs/heads/main"}),
     ],
 )
 def test_settings_refuse_values_that_would_widen_the_policy(field: str, kwargs: dict[str, str]) -> None:

@@ -46,11 +46,7 @@ def refused(live: GitRepo, tmp_path: Path, jobs: Any, field: str) -> str:
         ({"unit": "non-prod//us-east-1/dev/vpc"}, "unit", "normalised"),
         ({"unit": "non-prod/./us-east-1"}, "unit", "normalised"),
         ({"unit": ".git/hooks"}, "unit", "hidden"),
-        (
-            {"action": "rm-rf"},
-            "action",
-            "one of plan, plan-destroy, apply, destroy, account-plan, account-create; got 'rm-rf'",
-        ),
+        ({"action": "rm-rf"}, "action", "one of plan, plan-destroy, apply, destroy, account-plan, account-create"),
         ({"action": "account-create", "unit": VPC}, "unit", "has no unit"),
         ({"unit": None}, "unit", "needs a unit"),
         ({"id": "x; rm -rf /"}, "id", "invalid"),

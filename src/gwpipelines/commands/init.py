@@ -15,6 +15,7 @@ import jinja2
 from gwpipelines import __version__
 from gwpipelines.commands._options import emit_json, format_option, repo_option
 from gwpipelines.errors import UserError
+from gwpipelines.trust_policy import APPLY_ENVIRONMENT
 
 DEFAULT_GWPIPELINES_REPO = "gwpipelines/gwpipelines"
 
@@ -187,6 +188,7 @@ def command(
         "region": region,
         "plan_role": plan_role,
         "apply_role": apply_role,
+        "apply_environment": APPLY_ENVIRONMENT,
         "terragrunt_version": terragrunt_version,
         "opentofu_version": opentofu_version,
     }

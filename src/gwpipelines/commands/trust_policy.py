@@ -1,5 +1,6 @@
 """`gwpipelines trust-policy plan|apply|subject`: the IAM trust policy for an account's plan or apply role, or the
-pipelines repo's OIDC subject customization the apply policy relies on. JSON on stdout, ready for IAM or Terraform."""
+pipelines repo's OIDC subject customization that `--job-workflow-ref` relies on. JSON on stdout, ready for IAM or
+Terraform."""
 
 from __future__ import annotations
 
@@ -7,27 +8,38 @@ import click
 
 from gwpipelines.commands._options import emit_json, format_option, repo_option
 from gwpipelines.errors import UserError
-from gwpipelines.trust_policy import TrustSettings, policy, subject_customization
+from gwpipelines.trust_policy import APPLY_ENVIRONMENT, TrustSettings, policy, subject_customization
+
+# Flags of the branch-based apply trust, which a plan job could satisfy: they fail, saying what replaced them.
+_REMOVED = {
+    "branch": "--branch was removed: the apply role trusts the --environment (default gwpipelines-apply); "
+    "restrict that environment's deployment branches to the default branch instead",
+    "workflow": "--workflow was removed: pin the workflow with "
+    "--job-workflow-ref OWNER/REPO/.github/workflows/FILE@REF",
+    "pin_workflow": "--pin-workflow/--no-pin-workflow were removed: the default subject is trusted unless "
+    "--job-workflow-ref OWNER/REPO/.github/workflows/FILE@REF is given",
+}
 
 
 @click.command("trust-policy")
 @click.argument("kind", type=click.Choice(["plan", "apply", "subject"]))
 @click.option("--account-id", help="The AWS account that holds the role (12 digits); required for plan and apply.")
 @click.option("--pipelines-repo", help="OWNER/NAME of the pipelines repo; required for plan and apply.")
-@click.option("--branch", default="main", show_default=True, help="The pipelines repo's default branch.")
 @click.option(
-    "--workflow",
-    default=".github/workflows/pipelines.yml",
+    "--environment",
+    default=APPLY_ENVIRONMENT,
     show_default=True,
-    help="The pipelines workflow file whose runs may apply.",
+    help="The pipelines repo's GitHub environment that apply jobs run in; the only one the apply role trusts.",
 )
 @click.option("--audience", default="sts.amazonaws.com", show_default=True)
 @click.option(
-    "--pin-workflow/--no-pin-workflow",
-    default=True,
-    show_default=True,
-    help="Pin the apply role to the workflow file through the customized `sub` (see `trust-policy subject`).",
+    "--job-workflow-ref",
+    help="Also pin the apply role to this workflow (OWNER/REPO/.github/workflows/FILE@REF, the gwpipelines reusable "
+    "workflow the pipelines repo calls) through the customized `sub` (see `trust-policy subject`).",
 )
+@click.option("--branch", hidden=True)
+@click.option("--workflow", hidden=True)
+@click.option("--pin-workflow/--no-pin-workflow", hidden=True, default=None)
 @format_option("json", "text", default="json")
 # Accepted as by every command; a trust policy depends on the options only.
 @repo_option
@@ -36,13 +48,18 @@ def command(
     kind: str,
     account_id: str | None,
     pipelines_repo: str | None,
-    branch: str,
-    workflow: str,
+    environment: str,
     audience: str,
-    pin_workflow: bool,
+    job_workflow_ref: str | None,
+    branch: str | None,
+    workflow: str | None,
+    pin_workflow: bool | None,
     fmt: str,
 ) -> None:
     """Print an IAM role trust policy for GitHub OIDC (plan or apply role), or the OIDC subject customization."""
+    for name, value in (("branch", branch), ("workflow", workflow), ("pin_workflow", pin_workflow)):
+        if value is not None:
+            raise UserError(f"trust-policy: {_REMOVED[name]}")
     if kind == "subject":
         emit_json(subject_customization())
         if fmt == "text":
@@ -53,11 +70,16 @@ def command(
     settings = TrustSettings(
         account_id=account_id,
         pipelines_repo=pipelines_repo,
-        default_branch=branch,
-        workflow_path=workflow,
+        apply_environment=environment,
         audience=audience,
-        pin_job_workflow_ref=pin_workflow,
+        job_workflow_ref=job_workflow_ref,
     )
     emit_json(policy("plan" if kind == "plan" else "apply", settings))
-    if fmt == "text" and kind == "apply" and pin_workflow:
-        click.echo("this policy needs the subject customization: gwpipelines trust-policy subject", err=True)
+    if fmt == "text" and kind == "apply":
+        click.echo(
+            f"apply jobs must run in the GitHub environment {environment!r} of {pipelines_repo} "
+            "(deployment branches: the default branch only)",
+            err=True,
+        )
+        if job_workflow_ref:
+            click.echo("this policy needs the subject customization: gwpipelines trust-policy subject", err=True)

@@ -25,6 +25,7 @@ from gwpipelines import accounts, baseline
 from gwpipelines.errors import GwError, UserError
 from gwpipelines.extensions.base import Extension, ExtensionConfig, ExtensionError, Outcome, Step
 from gwpipelines.results import PlanSummary
+from gwpipelines.trust_policy import APPLY_ENVIRONMENT
 
 PLAN, CREATE = "account-plan", "account-create"
 _REPO = r"^[A-Za-z0-9-]+/[A-Za-z0-9._-]+$"
@@ -44,16 +45,15 @@ class AccountFactoryConfig(ExtensionConfig):
     pipelines_repo: str | None = Field(
         default=None, pattern=_REPO, description="OWNER/NAME the new roles trust; default: $GITHUB_REPOSITORY."
     )
-    pipelines_branch: str = Field(
-        default="main", description="The only ref of the pipelines repo the apply role trusts."
+    apply_environment: str = Field(
+        default=APPLY_ENVIRONMENT,
+        pattern=r"^[A-Za-z0-9._-]{1,255}$",
+        description="The pipelines repo's GitHub environment of apply jobs: the only one the apply role trusts.",
     )
-    pipelines_workflow: str = Field(
-        default=".github/workflows/pipelines.yml", description="The pipelines workflow file the apply role trusts."
-    )
-    pin_workflow: bool = Field(
-        default=True,
-        description="Pin the apply role to the workflow through the customized OIDC subject "
-        "(gwpipelines trust-policy subject).",
+    job_workflow_ref: str | None = Field(
+        default=None,
+        description="Also pin the apply role to this workflow (OWNER/REPO/.github/workflows/FILE@REF) through the "
+        "customized OIDC subject (gwpipelines trust-policy subject); default: GitHub's default subject.",
     )
     template: str = Field(
         default="account-baseline",
@@ -194,13 +194,12 @@ class AccountFactoryExtension(Extension):
             pipelines_repo=pipelines_repo,
             plan_role=self.settings.plan_role,
             apply_role=self.settings.apply_role,
-            default_branch=self.settings.pipelines_branch,
             email=made.email,
             organizational_unit=self.request.organizational_unit,
             tags=dict(self.request.tags),
             account_alias=self.settings.alias_prefix + made.name,
-            pipelines_workflow=self.settings.pipelines_workflow,
-            pin_workflow=self.settings.pin_workflow,
+            apply_environment=self.settings.apply_environment,
+            job_workflow_ref=self.settings.job_workflow_ref,
         )
         files = baseline.render(self._template(env), values)
         gh = baseline_pr.BaselinePulls(
