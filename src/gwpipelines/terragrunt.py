@@ -853,14 +853,19 @@ class Analysis:
     includes: dict[str, frozenset[str]] = field(default_factory=dict, repr=False)
 
     def owner(self, path: str) -> str | None:
-        """The unit whose directory holds `path` (the nearest one), if any."""
+        """The unit whose directory holds `path` (the nearest one), if any. A file under a hidden directory
+        (`.github/`, `.terragrunt-cache/`) is no unit's own: Terragrunt skips hidden directories when it finds units
+        and copies their sources, so only a read (`file()`, ...) can make such a file affect a unit. Hidden files
+        themselves (`.terraform.lock.hcl`) stay the unit's."""
         d = posixpath.dirname(path)
+        hidden = False
         while True:
             name = d or "."
             if name in self.units:
-                return name
+                return None if hidden else name
             if not d:
                 return None
+            hidden = hidden or posixpath.basename(d).startswith(".")
             d = posixpath.dirname(d)
 
     def readers(self, path: str) -> list[str]:
