@@ -121,7 +121,7 @@ def build_view(
         rows.append(
             Row(
                 change=", ".join(str(t) for t in job.change_types),
-                unit=_cell(_name(job)),
+                unit=_cell(job_name(job)),
                 action=str(job.action),
                 status=status,
                 plan=_plan(res),
@@ -130,7 +130,7 @@ def build_view(
         )
         if res and (res.log or res.failure):
             log = _ANSI.sub("", res.log).replace("```", "` ` `").rstrip("\n")
-            details.append(Detail(f"{_name(job)}: {job.action}", status, res.failure, log, 0, links.get(job.id, "")))
+            details.append(Detail(f"{job_name(job)}: {job.action}", status, res.failure, log, 0, links.get(job.id, "")))
     ids = {j.id: f"j{i}" for i, j in enumerate(o.jobs)}
     return View(
         marker=marker,
@@ -140,7 +140,7 @@ def build_view(
         part="",
         summary=_summary(rows),
         rows=tuple(rows),
-        nodes=tuple(Node(ids[j.id], _label(f"{j.action} {_name(j)}")) for j in o.jobs),
+        nodes=tuple(Node(ids[j.id], _label(f"{j.action} {job_name(j)}")) for j in o.jobs),
         edges=tuple((ids[n], ids[j.id]) for j in o.jobs for n in j.needs if n in ids),
         details=tuple(details),
         warnings=o.warnings,
@@ -148,7 +148,8 @@ def build_view(
     )
 
 
-def _name(job: Job) -> str:
+def job_name(job: Job) -> str:
+    """What a job is about, for people: its unit, else its account, else its id."""
     return job.unit or job.account or job.id
 
 

@@ -20,16 +20,16 @@ from typing import Protocol
 
 import jinja2
 
-from gwpipelines.comment import MARKER, build_view, render_comment
+from gwpipelines.comment import MARKER, build_view, job_name, render_comment
+from gwpipelines.dispatch_input import APPLYING
 from gwpipelines.dispatcher import Progress
 from gwpipelines.errors import GwError
 from gwpipelines.github_client import Comment, IssueRef, PullRef
-from gwpipelines.models import Action, Event, Job, Orchestration
+from gwpipelines.models import Event, Job, Orchestration
 from gwpipelines.results import JobResult, Status
 from gwpipelines.templating import render
 
 ISSUE_MARKER_PREFIX = "<!-- gwpipelines:failed "
-APPLYING = frozenset({Action.APPLY, Action.DESTROY, Action.ACCOUNT_CREATE})
 _ISSUE_LOG = 20_000
 
 
@@ -67,11 +67,11 @@ def push_marker(sha: str) -> str:
 
 
 def issue_marker(job: Job, sha: str) -> str:
-    return f"{ISSUE_MARKER_PREFIX}{job.action} {job.unit or job.account or job.id} {sha} -->"
+    return f"{ISSUE_MARKER_PREFIX}{job.action} {job_name(job)} {sha} -->"
 
 
 def issue_title(job: Job, sha: str) -> str:
-    what = job.unit or job.account or job.id
+    what = job_name(job)
     if len(what) > 180:  # GitHub refuses titles over 256 characters; the unit's tail is the telling part
         what = "..." + what[-177:]
     return f"gwpipelines: {job.action} of {what} failed at {sha[:12]}"
@@ -216,7 +216,7 @@ class Reporter:
             "issue.md.j2",
             marker=marker,
             action=str(job.action),
-            unit=job.unit or job.account or job.id,
+            unit=job_name(job),
             sha=self.sha,
             pr=pr,
             logs_url=link,
