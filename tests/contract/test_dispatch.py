@@ -11,21 +11,14 @@ from typing import Any
 
 import pytest
 
-from tests.cli import run
+from tests.cli import Result, run
 from tests.contract.contract import keys, one_error_line, only_json
-from tests.dispatch.harness import LIVE, PIPELINES, WORKFLOW, Pipelines, setup
+from tests.dispatch import harness
+from tests.dispatch.harness import PIPELINES, Pipelines, setup
 from tests.github_server import GitHubServer
 from tests.gitrepo import GitRepo
 
 PR = 5
-
-
-@pytest.fixture
-def env(github_server: GitHubServer, monkeypatch: pytest.MonkeyPatch) -> GitHubServer:
-    monkeypatch.setenv("GITHUB_API_URL", github_server.url)
-    monkeypatch.setenv("PIPELINES_DISPATCH_TOKEN", "dispatch-token")
-    monkeypatch.setenv("GITHUB_TOKEN", "live-token")
-    return github_server
 
 
 @pytest.fixture
@@ -44,11 +37,8 @@ def orchestration(tmp_path: Path) -> dict[str, Any]:
     return data
 
 
-def dispatch(tmp_path: Path, o: dict[str, Any], *extra: str) -> Any:
-    jobs_file = tmp_path / "orchestrate.json"
-    jobs_file.write_text(json.dumps(o))
-    return run("dispatch", "--jobs-file", str(jobs_file), "--live-repo", LIVE, "--pipelines-repo", PIPELINES,
-               "--workflow", WORKFLOW, "--pr", str(PR), "--poll-interval", "0.01", "--no-throttle", *extra)  # fmt: skip
+def dispatch(tmp_path: Path, o: Any, *extra: str) -> Result:
+    return harness.dispatch(tmp_path, o, "--pr", str(PR), *extra)
 
 
 def check_shape(out: Any) -> None:

@@ -7,9 +7,11 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from gwpipelines.github_client import GitHub, RetryPolicy, token_auth
+from tests.cli import Result, run
 from tests.github_server import GitHubServer
 from tests.github_server.model import Dispatch, RunScript
 
@@ -68,6 +70,15 @@ def setup(server: GitHubServer, *, pr: int = 7, head: str = "a" * 40, base: str 
     server.add_repo(PIPELINES, private=True)
     server.add_workflow(PIPELINES, WORKFLOW, inputs=("correlation_id", "jobs", "live_repo", "pr"))
     server.add_pull(LIVE, pr, head_sha=head, base_sha=base, head_ref="change")
+
+
+def dispatch(tmp_path: Path, jobs_input: Any, *extra: str) -> Result:
+    """`gwpipelines dispatch` into the harness repos, polling fast and unthrottled; `jobs_input` (the orchestrate
+    JSON or a list of jobs) goes in as a file."""
+    jobs_file = tmp_path / "orchestrate.json"
+    jobs_file.write_text(json.dumps(jobs_input, indent=2))
+    return run("dispatch", "--jobs-file", str(jobs_file), "--live-repo", LIVE, "--pipelines-repo", PIPELINES,
+               "--workflow", WORKFLOW, "--poll-interval", "0.01", "--no-throttle", *extra)  # fmt: skip
 
 
 def client(

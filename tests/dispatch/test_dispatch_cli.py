@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from tests.cli import Result, run
-from tests.dispatch.harness import LIVE, PIPELINES, WORKFLOW, Pipelines, normalise, setup
+from tests.cli import run
+from tests.dispatch.harness import LIVE, PIPELINES, Pipelines, dispatch, normalise, setup
 from tests.github_server import GitHubServer
 from tests.golden import assert_golden
 from tests.test_demo import demo
@@ -31,21 +31,6 @@ def demo_orchestrations(tmp_path_factory: pytest.TempPathFactory) -> dict[str, d
         assert result.code == 0, result.err
         out[event] = result.json()
     return out
-
-
-@pytest.fixture
-def env(github_server: GitHubServer, monkeypatch: pytest.MonkeyPatch) -> GitHubServer:
-    monkeypatch.setenv("GITHUB_API_URL", github_server.url)
-    monkeypatch.setenv("PIPELINES_DISPATCH_TOKEN", "dispatch-token")
-    monkeypatch.setenv("GITHUB_TOKEN", "live-token")
-    return github_server
-
-
-def dispatch(tmp_path: Path, orchestration: dict[str, Any], *extra: str) -> Result:
-    jobs_file = tmp_path / "orchestrate.json"
-    jobs_file.write_text(json.dumps(orchestration, indent=2))
-    return run("dispatch", "--jobs-file", str(jobs_file), "--live-repo", LIVE, "--pipelines-repo", PIPELINES,
-               "--workflow", WORKFLOW, "--poll-interval", "0.01", "--no-throttle", *extra)  # fmt: skip
 
 
 def test_demo_pull_request_dispatches_waves_in_order_and_leaves_one_comment(
@@ -173,7 +158,7 @@ def test_bad_input_exit_2_one_line(
         monkeypatch.delenv(env_unset)
     jobs = [{"id": "plan:a", "unit": "a", "action": "plan", "ref": "a" * 40, "account": "dev", "change_types": [],
              "wave": 0, "needs": []}]  # fmt: skip
-    result = dispatch(tmp_path, jobs, "--pr", "3", *args)  # type: ignore[arg-type]
+    result = dispatch(tmp_path, jobs, "--pr", "3", *args)
     assert result.code == 2 and message in result.err and result.err.count("\n") == 1, result.err
     assert env.posts == []
 
@@ -181,7 +166,7 @@ def test_bad_input_exit_2_one_line(
 def test_pull_request_never_applies(env: GitHubServer, tmp_path: Path) -> None:
     jobs = [{"id": "apply:a", "unit": "a", "action": "apply", "ref": "a" * 40, "account": "dev", "change_types": [],
              "wave": 0, "needs": []}]  # fmt: skip
-    result = dispatch(tmp_path, jobs, "--pr", "3")  # type: ignore[arg-type]
+    result = dispatch(tmp_path, jobs, "--pr", "3")
     assert result.code == 2 and "applies run only on push" in result.err
     assert env.posts == []
 
@@ -221,7 +206,7 @@ def test_workflow_missing_fails_every_job_names_the_permission(
 def test_push_applies_only_the_pushed_commit(env: GitHubServer, tmp_path: Path) -> None:
     jobs = [{"id": "apply:a", "unit": "a", "action": "apply", "ref": "a" * 40, "account": "dev", "change_types": [],
              "wave": 0, "needs": []}]  # fmt: skip
-    result = dispatch(tmp_path, jobs, "--sha", "b" * 40)  # type: ignore[arg-type]
+    result = dispatch(tmp_path, jobs, "--sha", "b" * 40)
     assert result.code == 2 and "applies a commit other than --sha" in result.err
     assert env.posts == []
 
@@ -236,7 +221,7 @@ def test_huge_plan_posts_one_valid_comment(env: GitHubServer, tmp_path: Path) ->
         for i in range(50)
     ]  # fmt: skip
     assert len(big) * 50 > 1_000_000
-    result = dispatch(tmp_path, jobs, "--pr", str(PR))  # type: ignore[arg-type]
+    result = dispatch(tmp_path, jobs, "--pr", str(PR))
     assert result.code == 0, result.err
     (comment,) = env.comments(LIVE, PR)  # the server refuses bodies over 65,536 characters, as GitHub does
     assert len(comment.body) <= 65_536
