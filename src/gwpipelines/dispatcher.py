@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any, Protocol
@@ -72,7 +72,6 @@ class RunRecord:
     run_id: int | None = None
     html_url: str = ""
     conclusion: str | None = None
-    failing_url: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -333,14 +332,14 @@ class Dispatcher:
             why = "" if data is not None else f"; it published no {ARTIFACT} artifact"
         except (_BadArtifact, GitHubError) as e:
             results, why = {}, f"; {e}"
+        failing_url = None
         if run.conclusion != "success" or any(r.status is Status.FAILED for r in results.values()):
-            record.failing_url = self.client.failing_step_url(t.pipelines_repo, run.id)
+            failing_url = self.client.failing_step_url(t.pipelines_repo, run.id)
         for job in record.batch.jobs:
             progress.running.discard(job.id)
             result = results.get(job.id) or failed(job, f"the run ended {record.conclusion} without a result{why}")
             progress.results[job.id] = result
-            failed_here = result.status is Status.FAILED and record.failing_url
-            progress.links[job.id] = record.failing_url if failed_here and record.failing_url else run.html_url
+            progress.links[job.id] = failing_url if result.status is Status.FAILED and failing_url else run.html_url
 
     def _fail(self, batch: Batch, progress: Progress, reason: str, error: GwError | None = None) -> None:
         self._log(f"{batch.label}: {reason}")
@@ -349,8 +348,3 @@ class Dispatcher:
         for job in batch.jobs:
             progress.running.discard(job.id)
             progress.results[job.id] = failed(job, reason)
-
-
-def all_results(jobs: Iterable[Job], progress: Progress) -> list[JobResult]:
-    """One result per job, in job order (a job with no result at all would be a bug in the loop: reported failed)."""
-    return [progress.results.get(j.id) or failed(j, "no result (internal error)") for j in jobs]
