@@ -1,5 +1,5 @@
 """The sticky pull-request comment: one table row per job, the job DAG as mermaid, per-unit output, warnings and
-ignored files. The markdown lives in `templates/comment.md.j2`; this module builds the data and keeps every body
+ignored files. The markdown lives in `templates/comment_parts.md.j2`; this module builds the data and keeps every body
 under GitHub's 65,536-character comment limit, in this order:
 
 1. the whole output of every unit, if it fits;
@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 
 from gwpipelines.models import Job, Orchestration
 from gwpipelines.results import JobResult, Status
-from gwpipelines.templating import macro, render
+from gwpipelines.templating import macro
 
 MARKER = "<!-- gwpipelines:comment -->"
 LIMIT = 65_536
@@ -194,24 +194,30 @@ def _truncate(d: Detail, keep: int) -> Detail:
 
 
 def _render(view: View) -> str:
-    return render("comment.md.j2", c=view)
+    """One body: the header, then every section."""
+    header = str(macro("comment_parts.md.j2", "header")(view))
+    return header + "\n" + "\n\n".join(_sections(view, max(1, len(view.rows)))) + "\n"
+
+
+def _sections(view: View, rows_per_table: int) -> list[str]:
+    """The comment's sections in order (summary, table chunks, mermaid, each unit's output, notes), blank ones
+    dropped; one body joins them all, a split packs them."""
+    parts = "comment_parts.md.j2"
+    table = macro(parts, "table")
+    sections = [macro(parts, "summary")(view)]
+    sections += [table(view.rows[i : i + rows_per_table]) for i in range(0, max(1, len(view.rows)), rows_per_table)]
+    sections.append(macro(parts, "mermaid")(view.nodes, view.edges))
+    sections += [macro(parts, "details")(d) for d in view.details]
+    sections.append(macro(parts, "notes")(view.warnings, view.ignored))
+    return [t for t in (str(s).strip("\n") for s in sections) if t]
 
 
 def _split(view: View, max_comments: int) -> list[str]:
     """Greedy packing of whole sections (header, table chunks, mermaid, each unit's output, notes)."""
     part = macro("comment_parts.md.j2", "header")
-    sections: list[str] = [str(macro("comment_parts.md.j2", "summary")(view))]
-    table = macro("comment_parts.md.j2", "table")
-    for i in range(0, max(1, len(view.rows)), _ROWS_PER_TABLE):
-        sections.append(str(table(view.rows[i : i + _ROWS_PER_TABLE])))
-    sections.append(str(macro("comment_parts.md.j2", "mermaid")(view.nodes, view.edges)))
-    sections += [str(macro("comment_parts.md.j2", "details")(d)) for d in view.details]
-    sections.append(str(macro("comment_parts.md.j2", "notes")(view.warnings, view.ignored)))
     bodies: list[list[str]] = [[]]
     size = 0
-    for section in (s.strip("\n") for s in sections):
-        if not section:
-            continue
+    for section in _sections(view, _ROWS_PER_TABLE):
         if len(section) > _BUDGET // 2:  # only the mermaid graph of thousands of jobs gets here
             section = f"_(the job graph of {len(view.nodes)} jobs is too large to show)_"
         if bodies[-1] and size + len(section) + 2 > _BUDGET:
