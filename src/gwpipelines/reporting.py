@@ -130,10 +130,11 @@ class Reporter:
         self.options = options or ReportOptions()
         self._log = log
         self.report = Report()
+        # With one comment per head commit, that commit's marker is in the comment and finds it again.
+        self._extra_markers = (head_marker(sha),) if self.options.new_comment_per_push else ()
         self._sticky: StickyComment | None = None
         if pr is not None:
-            markers = (MARKER, head_marker(sha)) if self.options.new_comment_per_push else (MARKER,)
-            self._sticky = StickyComment(client, live_repo, pr, markers)
+            self._sticky = StickyComment(client, live_repo, pr, (MARKER, *self._extra_markers))
 
     def progress(self, p: Progress) -> None:
         """Pull requests: the sticky comment shows runs as they go (pending, running, done)."""
@@ -149,14 +150,13 @@ class Reporter:
 
     def _post_sticky(self, p: Progress) -> None:
         assert self._sticky is not None
-        extra = (head_marker(self.sha),) if self.options.new_comment_per_push else ()
         bodies = render_comment(
             self.orchestration,
             p.results,
             run_links=p.links,
             max_comments=self.options.max_comments,
             running=p.running,
-            extra_markers=extra,
+            extra_markers=self._extra_markers,
         )
         self.report.comment_url = self._sticky.post(bodies)
 
