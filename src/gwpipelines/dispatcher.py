@@ -334,7 +334,11 @@ class Dispatcher:
             results, why = {}, f"; {e}"
         failing_url = None
         if run.conclusion != "success" or any(r.status is Status.FAILED for r in results.values()):
-            failing_url = self.client.failing_step_url(t.pipelines_repo, run.id)
+            try:
+                failing_url = self.client.failing_step_url(t.pipelines_repo, run.id)
+            except GitHubError as e:
+                # Only a deep link is lost: the results already downloaded must still be reported.
+                self._log(f"run {run.html_url}: no link to the failing step ({e}); linking the run")
         for job in record.batch.jobs:
             progress.running.discard(job.id)
             result = results.get(job.id) or failed(job, f"the run ended {record.conclusion} without a result{why}")

@@ -226,3 +226,12 @@ def test_huge_plan_posts_one_valid_comment(env: GitHubServer, tmp_path: Path) ->
     (comment,) = env.comments(LIVE, PR)  # the server refuses bodies over 65,536 characters, as GitHub does
     assert len(comment.body) <= 65_536
     assert comment.body.count("Plan: 260 to add, 0 to change, 0 to destroy.") == 50
+
+
+def test_a_short_sha_is_refused_on_one_line(env: GitHubServer, tmp_path: Path) -> None:
+    # Jobs carry full shas: a short --sha would never match an apply job's ref, nor the issue markers.
+    jobs = [{"id": "apply:a", "unit": "a", "action": "apply", "ref": "a" * 40, "account": "dev", "change_types": [],
+             "wave": 0, "needs": []}]  # fmt: skip
+    result = dispatch(tmp_path, jobs, "--sha", "a" * 7)
+    assert result.code == 2 and "full 40-hex commit sha" in result.err and result.err.count("\n") == 1, result.err
+    assert env.posts == []

@@ -164,6 +164,16 @@ def test_failed_run_without_results_links_the_failing_step(server: GitHubServer)
     assert all("#step:3:1" in link for link in progress.links.values()), progress.links
 
 
+def test_failing_step_link_lost_to_errors_still_reports_the_results(server: GitHubServer) -> None:
+    Pipelines(server, script=lambda d: RunScript(conclusion="failure", failing_job="execute",
+                                                 failing_step="Run gwpipelines execute"))  # fmt: skip
+    server.faults.error("GET", f"/repos/{PIPELINES}/actions/runs/*/jobs*", 502, times=100)
+    progress = dispatcher(server).run(jobs())
+    # The run's own outcome is reported, not "lost track": only the deep link fell back to the run.
+    assert all("no gwpipelines-results artifact" in r.failure for r in progress.results.values())
+    assert all("/actions/runs/" in link and "#step" not in link for link in progress.links.values()), progress.links
+
+
 def test_run_lost_to_persistent_errors_fails_only_its_jobs(server: GitHubServer) -> None:
     Pipelines(server)
     wave = [*jobs(1), Job("plan:w1", "w1", Action.PLAN, "a" * 40, "dev", (), 1, ("plan:u0",))]

@@ -27,7 +27,7 @@ from gwpipelines.reporting import Report, Reporter, ReportOptions
 from gwpipelines.results import Status
 
 _REPO = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
-_SHA = re.compile(r"^[0-9a-f]{7,40}$")
+_SHA = re.compile(r"^[0-9a-f]{40}$")
 
 
 @click.command("dispatch")
@@ -134,7 +134,7 @@ def _check(o: Orchestration, live_repo: str, pipelines_repo: str, pr: int | None
     if pr is not None and sha is not None:
         raise UserError("dispatch: give --pr N (a pull request) or --sha SHA (a push), not both")
     if sha is not None and not _SHA.match(sha):
-        raise UserError(f"--sha: {sha!r} is not a commit sha (7 to 40 lowercase hex digits)")
+        raise UserError(f"--sha: {sha!r} is not a commit sha (give the full 40-hex commit sha)")
     applying = [j.id for j in o.jobs if j.action in APPLYING]
     if pr is not None and applying:
         # Safety: a pull request only ever plans; applies come from pushes to the default branch.
