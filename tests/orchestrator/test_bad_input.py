@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.cli import run
+from tests.contract.contract import one_error_line
 from tests.gitrepo import GitRepo
 
 UNIT = 'include "root" {\n  path = find_in_parent_folders("root.hcl")\n}\n'
@@ -25,12 +26,7 @@ def live(tmp_path: Path) -> GitRepo:
 
 
 def bad(*args: str) -> str:
-    res = run(*args)
-    assert res.code == 2, (res.code, res.out, res.err)
-    assert res.out == ""
-    lines = res.err.strip().splitlines()
-    assert len(lines) == 1, res.err
-    return lines[0]
+    return one_error_line(run(*args), 2)
 
 
 @pytest.mark.parametrize("command", ["orchestrate", "dry-run"])
