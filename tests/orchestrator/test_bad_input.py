@@ -83,23 +83,25 @@ def test_malformed_accounts_yml_names_file_line_account_and_field(command: str, 
     assert "accounts.yml:3" in line and "acct.email" in line and "email address" in line
 
 
-def test_shallow_clone_without_the_base_commit(live: GitRepo, tmp_path: Path) -> None:
+def shallow_clone_after_an_edit(live: GitRepo, tmp_path: Path) -> tuple[str, Path]:
+    """(the commit before the edit, a --depth=1 clone of the edit): the clone does not have that base."""
     base = live.head()
     live.append("acct/dev/app/terragrunt.hcl", "# edit\n")
     live.commit()
     clone = tmp_path / "shallow"
     subprocess.run(["git", "clone", "-q", "--depth=1", f"file://{live.path}", str(clone)], check=True)
+    return base, clone
+
+
+def test_shallow_clone_without_the_base_commit(live: GitRepo, tmp_path: Path) -> None:
+    base, clone = shallow_clone_after_an_edit(live, tmp_path)
     line = bad("dry-run", "--repo", str(clone), "--base", base, "--head", "HEAD", "--event", "pull_request")
     assert "fetch-depth: 0" in line and f"git fetch --depth=1 origin {base}" in line
 
 
 def test_shallow_clone_with_the_base_but_not_the_history_between(live: GitRepo, tmp_path: Path) -> None:
     """`git fetch --depth=1 origin <base>` makes the base known but not the merge base a pull request needs."""
-    base = live.head()
-    live.append("acct/dev/app/terragrunt.hcl", "# edit\n")
-    live.commit()
-    clone = tmp_path / "shallow"
-    subprocess.run(["git", "clone", "-q", "--depth=1", f"file://{live.path}", str(clone)], check=True)
+    base, clone = shallow_clone_after_an_edit(live, tmp_path)
     subprocess.run(["git", "-C", str(clone), "fetch", "-q", "--depth=1", "origin", base], check=True)
     line = bad("orchestrate", "--repo", str(clone), "--base", base, "--head", "HEAD", "--event", "pull_request")
     assert "no merge base" in line and "shallow" in line and "fetch-depth: 0" in line
