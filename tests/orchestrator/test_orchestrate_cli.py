@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.cli import run
+from tests.cli import orchestrate_json, run
 from tests.contract.contract import one_error_line
 from tests.gitrepo import GitRepo
 
@@ -53,12 +53,7 @@ def live(tmp_path: Path) -> GitRepo:
 
 
 def orchestrate(repo: GitRepo, base: str, head: str, event: str = "pull_request") -> dict[str, Any]:
-    res = run(
-        "orchestrate", "--repo", str(repo.path), "--base", base, "--head", head, "--event", event, "--format", "json"
-    )
-    assert res.code == 0, res.err
-    data: dict[str, Any] = res.json()
-    return data
+    return orchestrate_json(repo.path, base, head, event)
 
 
 def changes(data: dict[str, Any]) -> set[tuple[str, str | None]]:
