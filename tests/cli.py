@@ -6,6 +6,7 @@ import io
 import json
 from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from gwpipelines.cli import main
@@ -30,3 +31,11 @@ def run(*args: str) -> Result:
         except SystemExit as e:
             code = int(e.code or 0)
     return Result(code, out.getvalue(), err.getvalue())
+
+
+def orchestrate_json(repo: Path, base: str, head: str, event: str) -> dict[str, Any]:
+    """`orchestrate --format json` of a change, which must succeed: its answer."""
+    res = run("orchestrate", "--repo", str(repo), "--base", base, "--head", head, "--event", event, "--format", "json")
+    assert res.code == 0, res.err
+    data: dict[str, Any] = res.json()
+    return data

@@ -14,7 +14,7 @@ import hashlib
 import os
 import pickle
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -56,13 +56,23 @@ def has(cache_dir: Path | None, tree_id: str, kind: str) -> bool:
 def load(cache_dir: Path | None, tree_id: str, kind: str) -> Any | None:
     if cache_dir is None:
         return None
+    # Unpickling builds many small objects: collecting on the way only slows it down.
+    with no_gc_pauses():
+        try:
+            with _path(cache_dir, tree_id, kind).open("rb") as f:
+                return pickle.load(f)
+        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, ValueError):
+            return None
+
+
+@contextlib.contextmanager
+def no_gc_pauses() -> Iterator[None]:
+    """The cyclic collector off for a while (and back on after, unless it was already off): for work that builds
+    many long-lived acyclic objects, which each collection would walk again for nothing."""
     enabled = gc.isenabled()
-    gc.disable()  # unpickling builds many small objects: collecting on the way only slows it down
+    gc.disable()
     try:
-        with _path(cache_dir, tree_id, kind).open("rb") as f:
-            return pickle.load(f)
-    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, ValueError):
-        return None
+        yield
     finally:
         if enabled:
             gc.enable()

@@ -69,11 +69,12 @@ def load(path: Path, event_name: str) -> EventContext:
     return parse(event_name, payload, source=str(path))
 
 
-def from_environ(environ: Mapping[str, str]) -> EventContext:
-    """The event of the running workflow, as GitHub Actions describes it in the environment."""
+def from_environ(environ: Mapping[str, str], *, hint: str) -> EventContext:
+    """The event of the running workflow, as GitHub Actions describes it in the environment; `hint` (the caller's
+    options) ends the line that refuses an environment without one."""
     missing = [name for name in ("GITHUB_EVENT_NAME", "GITHUB_EVENT_PATH") if not environ.get(name)]
     if missing:
-        raise UserError(f"{' and '.join(missing)} not set: run inside GitHub Actions or pass --base/--head/--event")
+        raise UserError(f"{' and '.join(missing)} not set: {hint}")
     return load(Path(environ["GITHUB_EVENT_PATH"]), environ["GITHUB_EVENT_NAME"])
 
 

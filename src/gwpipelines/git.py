@@ -13,11 +13,19 @@ from gwpipelines.errors import GitError
 ZERO_SHA = "0" * 40
 
 
-def run(repo: Path, *args: str, stdin: bytes | None = None) -> bytes:
+_NO_GIT = "git is not installed or not on PATH; install git and try again"
+
+
+def _completed(repo: Path, *args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
+    """`git ARGS` in `repo`, finished, whatever its exit code."""
     try:
-        out = subprocess.run(["git", "-C", str(repo), *args], input=stdin, capture_output=True, check=False)
+        return subprocess.run(["git", "-C", str(repo), *args], input=stdin, capture_output=True, check=False)
     except FileNotFoundError:
-        raise GitError("git is not installed or not on PATH; install git and try again") from None
+        raise GitError(_NO_GIT) from None
+
+
+def run(repo: Path, *args: str, stdin: bytes | None = None) -> bytes:
+    out = _completed(repo, *args, stdin=stdin)
     if out.returncode != 0:
         msg = out.stderr.decode(errors="replace").strip().splitlines()
         raise GitError(f"git {' '.join(args[:2])} failed in {repo}: {msg[-1] if msg else 'no message'}")
@@ -47,10 +55,7 @@ def check_ref(ref: str) -> None:
 def try_rev_parse(repo: Path, *args: str) -> list[str] | None:
     """The lines `git rev-parse ARGS` prints, or None if it fails (the caller then asks step by step, for an
     error message that says which step failed): one process for what would otherwise take several."""
-    try:
-        out = subprocess.run(["git", "-C", str(repo), "rev-parse", *args], capture_output=True, check=False)
-    except FileNotFoundError:
-        raise GitError("git is not installed or not on PATH; install git and try again") from None
+    out = _completed(repo, "rev-parse", *args)
     if out.returncode != 0:
         return None
     return out.stdout.decode("utf-8", errors="surrogateescape").split("\n")[:-1]
@@ -195,7 +200,7 @@ def stream_blobs(repo: Path, oids: list[str]) -> Iterator[tuple[str, bytes]]:
             stderr=subprocess.DEVNULL,
         )
     except FileNotFoundError:
-        raise GitError("git is not installed or not on PATH; install git and try again") from None
+        raise GitError(_NO_GIT) from None
     assert proc.stdin is not None and proc.stdout is not None
     stdin, stdout = proc.stdin, proc.stdout
 

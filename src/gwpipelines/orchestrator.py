@@ -10,10 +10,9 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import functools
-import gc
 import json
 import posixpath
-from collections.abc import Callable, Container, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -408,21 +407,9 @@ def orchestrate(
     scanner: Scanner = hcl.scan,
     facts_cache: dict[str, hcl.FileFacts] | None = None,
 ) -> Orchestration:
-    with _no_gc_pauses(), contextlib.ExitStack() as pending:
+    # The analysis builds millions of long-lived acyclic objects (ASTs, facts, units).
+    with cache.no_gc_pauses(), contextlib.ExitStack() as pending:
         return _orchestrate(repo, base, head, Event(event), scanner, facts_cache, pending)
-
-
-@contextlib.contextmanager
-def _no_gc_pauses() -> Iterator[None]:
-    """The cyclic collector off while a repository is analysed: the analysis builds millions of long-lived
-    acyclic objects (ASTs, facts, units), and each collection would walk all of them again for nothing."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _orchestrate(

@@ -16,7 +16,7 @@ import yaml
 
 from tests.actions.runner import Runner, WorkflowRun, clean_env
 from tests.actions.workflows import LIVE_TEMPLATE, load
-from tests.cli import run
+from tests.cli import orchestrate_json, run
 from tests.gitrepo import GitRepo
 from tests.webhooks import examples
 
@@ -72,11 +72,7 @@ class World:
         return [j for j in self.orchestrate(base, head, event)["jobs"] if not str(j["action"]).startswith("account-")]
 
     def orchestrate(self, base: str, head: str, event: str) -> dict[str, Any]:
-        result = run("orchestrate", "--repo", str(self.live.path), "--base", base, "--head", head, "--event", event,
-                     "--format", "json")  # fmt: skip
-        assert result.code == 0, result.err
-        data: dict[str, Any] = result.json()
-        return data
+        return orchestrate_json(self.live.path, base, head, event)
 
     def pipelines_run(self, inputs: dict[str, Any]) -> WorkflowRun:
         """The pipelines repository's workflow, run as GitHub runs a workflow_dispatch on its main branch."""

@@ -14,7 +14,7 @@ import pytest
 from gwpipelines.action import Inputs, calls_for, set_outputs
 from tests.actions.runner import read_outputs
 from tests.actions.workflows import ACTION, load
-from tests.cli import run
+from tests.cli import orchestrate_json, run
 from tests.conftest import LIVE_TEMPLATE
 from tests.gitrepo import GitRepo
 from tests.webhooks import examples
@@ -48,19 +48,7 @@ def test_orchestrate_outputs_the_jobs_the_cli_computes(tmp_path: Path, live: tup
         tmp_path, command="orchestrate", repo=str(repo.path), base=base, head=head, event="pull_request"
     )
     assert done.returncode == 0, done.stdout + done.stderr
-    expected = run(
-        "orchestrate",
-        "--repo",
-        str(repo.path),
-        "--base",
-        base,
-        "--head",
-        head,
-        "--event",
-        "pull_request",
-        "--format",
-        "json",
-    ).json()
+    expected = orchestrate_json(repo.path, base, head, "pull_request")
     assert outputs["status"] == "success" and outputs["has-jobs"] == "true"
     assert json.loads(outputs["jobs"]) == expected["jobs"]
     assert json.loads(Path(outputs["jobs-file"]).read_text()) == expected["jobs"]

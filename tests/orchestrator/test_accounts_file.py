@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.cli import run
+from tests.cli import orchestrate_json, run
 from tests.gitrepo import GitRepo
 
 ACCT = 'acct:\n  id: "111111111111"\n  email: acct@example.com\n'
@@ -24,12 +24,7 @@ def live(tmp_path: Path) -> GitRepo:
 
 
 def orchestrate(repo: GitRepo, base: str, head: str) -> dict[str, Any]:
-    res = run(
-        "orchestrate", "--repo", str(repo.path), "--base", base, "--head", head, "--event", "push", "--format", "json"
-    )
-    assert res.code == 0, res.err
-    data: dict[str, Any] = res.json()
-    return data
+    return orchestrate_json(repo.path, base, head, "push")
 
 
 def test_an_entry_written_differently_but_equal_is_not_a_change(live: GitRepo) -> None:

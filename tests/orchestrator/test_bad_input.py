@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.cli import run
+from tests.contract.contract import one_error_line
 from tests.gitrepo import GitRepo
 
 UNIT = 'include "root" {\n  path = find_in_parent_folders("root.hcl")\n}\n'
@@ -25,12 +26,7 @@ def live(tmp_path: Path) -> GitRepo:
 
 
 def bad(*args: str) -> str:
-    res = run(*args)
-    assert res.code == 2, (res.code, res.out, res.err)
-    assert res.out == ""
-    lines = res.err.strip().splitlines()
-    assert len(lines) == 1, res.err
-    return lines[0]
+    return one_error_line(run(*args), 2)
 
 
 @pytest.mark.parametrize("command", ["orchestrate", "dry-run"])
@@ -87,23 +83,25 @@ def test_malformed_accounts_yml_names_file_line_account_and_field(command: str, 
     assert "accounts.yml:3" in line and "acct.email" in line and "email address" in line
 
 
-def test_shallow_clone_without_the_base_commit(live: GitRepo, tmp_path: Path) -> None:
+def shallow_clone_after_an_edit(live: GitRepo, tmp_path: Path) -> tuple[str, Path]:
+    """(the commit before the edit, a --depth=1 clone of the edit): the clone does not have that base."""
     base = live.head()
     live.append("acct/dev/app/terragrunt.hcl", "# edit\n")
     live.commit()
     clone = tmp_path / "shallow"
     subprocess.run(["git", "clone", "-q", "--depth=1", f"file://{live.path}", str(clone)], check=True)
+    return base, clone
+
+
+def test_shallow_clone_without_the_base_commit(live: GitRepo, tmp_path: Path) -> None:
+    base, clone = shallow_clone_after_an_edit(live, tmp_path)
     line = bad("dry-run", "--repo", str(clone), "--base", base, "--head", "HEAD", "--event", "pull_request")
     assert "fetch-depth: 0" in line and f"git fetch --depth=1 origin {base}" in line
 
 
 def test_shallow_clone_with_the_base_but_not_the_history_between(live: GitRepo, tmp_path: Path) -> None:
     """`git fetch --depth=1 origin <base>` makes the base known but not the merge base a pull request needs."""
-    base = live.head()
-    live.append("acct/dev/app/terragrunt.hcl", "# edit\n")
-    live.commit()
-    clone = tmp_path / "shallow"
-    subprocess.run(["git", "clone", "-q", "--depth=1", f"file://{live.path}", str(clone)], check=True)
+    base, clone = shallow_clone_after_an_edit(live, tmp_path)
     subprocess.run(["git", "-C", str(clone), "fetch", "-q", "--depth=1", "origin", base], check=True)
     line = bad("orchestrate", "--repo", str(clone), "--base", base, "--head", "HEAD", "--event", "pull_request")
     assert "no merge base" in line and "shallow" in line and "fetch-depth: 0" in line

@@ -5,16 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from tests.cli import run
+from tests.cli import orchestrate_json
 from tests.gitrepo import GitRepo
 
 
 def orchestrate(repo: GitRepo, base: str) -> dict[str, Any]:
-    res = run("orchestrate", "--repo", str(repo.path), "--base", base, "--head", "HEAD", "--event", "pull_request",
-              "--format", "json")  # fmt: skip
-    assert res.code == 0, res.err
-    data: dict[str, Any] = res.json()
-    return data
+    return orchestrate_json(repo.path, base, "HEAD", "pull_request")
 
 
 def test_a_root_unit_does_not_own_github_workflows_but_owns_its_other_files(tmp_path: Path) -> None:

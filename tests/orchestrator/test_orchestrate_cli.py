@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from tests.cli import run
+from tests.cli import orchestrate_json, run
+from tests.contract.contract import one_error_line
 from tests.gitrepo import GitRepo
 
 ROOT = 'include "root" {\n  path = find_in_parent_folders("root.hcl")\n}\n'
@@ -52,12 +53,7 @@ def live(tmp_path: Path) -> GitRepo:
 
 
 def orchestrate(repo: GitRepo, base: str, head: str, event: str = "pull_request") -> dict[str, Any]:
-    res = run(
-        "orchestrate", "--repo", str(repo.path), "--base", base, "--head", head, "--event", event, "--format", "json"
-    )
-    assert res.code == 0, res.err
-    data: dict[str, Any] = res.json()
-    return data
+    return orchestrate_json(repo.path, base, head, event)
 
 
 def changes(data: dict[str, Any]) -> set[tuple[str, str | None]]:
@@ -280,12 +276,7 @@ def test_text_format_lists_changes_and_jobs(live: GitRepo) -> None:
 
 
 def bad(*args: str) -> str:
-    res = run(*args)
-    assert res.code == 2, (res.code, res.out, res.err)
-    assert res.out == ""
-    lines = res.err.strip().splitlines()
-    assert len(lines) == 1, res.err
-    return lines[0]
+    return one_error_line(run(*args), 2)
 
 
 def test_unparseable_hcl_names_file_and_line(live: GitRepo) -> None:

@@ -16,6 +16,17 @@ import pytest
 from tests.conftest import LIVE_TEMPLATE, ROOT
 from tests.gitrepo import GitRepo
 
+# Put before the checks that count the evaluations split in two (`forks`: how many configs each split had).
+COUNT_FORKS = r"""
+from gwpipelines import terragrunt
+forks = []
+real = terragrunt._evaluate_in_two
+def counted(ev, todo, alongside, needed_next):
+    forks.append(len(todo))
+    return real(ev, todo, alongside, needed_next)
+terragrunt._evaluate_in_two = counted
+"""
+
 CHECKS = r"""
 import sys
 from pathlib import Path
@@ -25,12 +36,6 @@ from tests.orchestrator.memtree import ROOT_INCLUDE, mem_tree
 
 template, repo, head = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3]
 assert terragrunt.may_fork(), "cannot fork here"
-forks = []
-real = terragrunt._evaluate_in_two
-def counted(ev, todo, alongside, needed_next):
-    forks.append(len(todo))
-    return real(ev, todo, alongside, needed_next)
-terragrunt._evaluate_in_two = counted
 
 def analyse(t, parallel):
     terragrunt.PARALLEL_MIN_CONFIGS = 2 if parallel else 10**9
@@ -59,16 +64,22 @@ print("ok")
 """
 
 
-def test_two_processes_answer_as_one(tmp_path: Path) -> None:
-    repo = GitRepo.from_tree(LIVE_TEMPLATE, tmp_path / "live")
+def run_checks(script: str, *args: str, env: dict[str, str] | None = None) -> None:
+    """Run a check script in a fresh interpreter (with `env` added to ours); it prints "ok" when all hold."""
     res = subprocess.run(
-        [sys.executable, "-c", CHECKS, str(LIVE_TEMPLATE), str(repo.path), repo.head()],
+        [sys.executable, "-c", script, *args],
         cwd=ROOT,
+        env={**os.environ, **(env or {})},
         capture_output=True,
         text=True,
         check=False,
     )
     assert res.returncode == 0 and res.stdout.strip() == "ok", res.stderr[-3000:]
+
+
+def test_two_processes_answer_as_one(tmp_path: Path) -> None:
+    repo = GitRepo.from_tree(LIVE_TEMPLATE, tmp_path / "live")
+    run_checks(COUNT_FORKS + CHECKS, str(LIVE_TEMPLATE), str(repo.path), repo.head())
 
 
 CACHE_CHECKS = r"""
@@ -125,15 +136,8 @@ def test_big_analyses_are_cached_by_a_child_before_orchestrate_returns(tmp_path:
     repo.append("_envcommon/mysql.hcl", "\n# tuned\n")
     repo.append("non-prod/us-east-1/dev/app/terragrunt.hcl", "\n# touched\n")
     head = repo.commit()
-    res = subprocess.run(
-        [sys.executable, "-c", CACHE_CHECKS, str(repo.path), base, head, str(tmp_path / "cache")],
-        cwd=ROOT,
-        env={**os.environ, "GWPIPELINES_CACHE_DIR": str(tmp_path / "cache")},
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert res.returncode == 0 and res.stdout.strip() == "ok", res.stderr[-3000:]
+    cache_dir = str(tmp_path / "cache")
+    run_checks(CACHE_CHECKS, str(repo.path), base, head, cache_dir, env={"GWPIPELINES_CACHE_DIR": cache_dir})
 
 
 INVALID_CHECKS = r"""
@@ -143,12 +147,6 @@ from gwpipelines import orchestrator, terragrunt
 from gwpipelines.errors import ParseError
 
 repo, base, head = Path(sys.argv[1]), sys.argv[2], sys.argv[3]
-forks = []
-real = terragrunt._evaluate_in_two
-def counted(ev, todo, alongside, needed_next):
-    forks.append(len(todo))
-    return real(ev, todo, alongside, needed_next)
-terragrunt._evaluate_in_two = counted
 errors = []
 for threshold in (10**9, 2):  # one process (the check runs first), then two (it runs alongside)
     terragrunt.PARALLEL_MIN_CONFIGS = threshold
@@ -193,12 +191,4 @@ def test_a_changed_file_that_does_not_parse_fails_the_same_with_two_processes(
     for path, text in broken_on_head.items():
         repo.append(path, text)
     head = repo.commit()
-    res = subprocess.run(
-        [sys.executable, "-c", INVALID_CHECKS, str(repo.path), base, head],
-        cwd=ROOT,
-        env={**os.environ, "GWPIPELINES_CACHE": "off"},
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert res.returncode == 0 and res.stdout.strip() == "ok", res.stderr[-3000:]
+    run_checks(COUNT_FORKS + INVALID_CHECKS, str(repo.path), base, head, env={"GWPIPELINES_CACHE": "off"})

@@ -4,7 +4,6 @@ traces, and the content-addressed analysis cache."""
 from __future__ import annotations
 
 import itertools
-import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -13,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gwpipelines import orchestrator, terragrunt
-from tests.cli import run
+from tests.cli import orchestrate_json
 from tests.gitrepo import GitRepo
 from tests.orchestrator.memtree import mem_tree
 
@@ -82,21 +81,7 @@ def test_cached_and_uncached_runs_print_the_same_json(tmp_path: Path, monkeypatc
         out = []
         for base, head in itertools.pairwise(shas):
             for event in ("push", "pull_request"):
-                res = run(
-                    "orchestrate",
-                    "--repo",
-                    str(repo.path),
-                    "--base",
-                    base,
-                    "--head",
-                    head,
-                    "--event",
-                    event,
-                    "--format",
-                    "json",
-                )
-                assert res.code == 0, res.err
-                out.append(json.loads(res.out))
+                out.append(orchestrate_json(repo.path, base, head, event))
         return out
 
     cold = answers()

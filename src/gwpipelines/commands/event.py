@@ -10,7 +10,6 @@ import click
 
 from gwpipelines import events
 from gwpipelines.commands._options import emit_json, format_option, repo_option
-from gwpipelines.errors import UserError
 
 
 @click.command("event")
@@ -25,14 +24,9 @@ def command(repo: str, fmt: str, event_path: str | None, event_name: str | None)
         environ["GITHUB_EVENT_PATH"] = event_path
     if event_name:
         environ["GITHUB_EVENT_NAME"] = event_name
-    missing = [name for name in ("GITHUB_EVENT_NAME", "GITHUB_EVENT_PATH") if not environ.get(name)]
-    if missing:
-        # The shared message suggests --base/--head/--event, which are the action's and `run`'s, not this command's.
-        raise UserError(
-            f"{' and '.join(missing)} not set: pass --event-path FILE and --event-name pull_request|push, "
-            "or run inside GitHub Actions"
-        )
-    context = events.from_environ(environ)
+    context = events.from_environ(
+        environ, hint="pass --event-path FILE and --event-name pull_request|push, or run inside GitHub Actions"
+    )
     if context.base is None:
         context = dataclasses.replace(context, base=events.new_branch_base(context, Path(repo)))
     if fmt == "json":
