@@ -113,10 +113,10 @@ def _required(inputs: Inputs, *names: str) -> list[str]:
     argv: list[str] = []
     for name in names:
         value = getattr(inputs, name)
+        flag = name.replace("_", "-")
         if not value:
-            flag = name.replace("_", "-")
             raise UserError(f"action input `{flag}` is required for command `{inputs.command}`")
-        argv += [f"--{name.replace('_', '-')}", value]
+        argv += [f"--{flag}", value]
     return argv
 
 

@@ -491,7 +491,7 @@ class _Sides:
         self.changed = changed
         self.done: list[tuple[Side, str | None]] = []
         self.writers: list[Callable[[], None]] = []
-        self.alongside: Callable[[], None] = _nothing  # work done while a big evaluation runs (see analyse)
+        self.alongside: Callable[[], None] = terragrunt.nothing  # work done while a big evaluation runs (see analyse)
 
     def get(self, make_tree: Callable[[], tree.Tree], tree_id: str | None) -> Side:
         side = cache.load(self.cache_dir, tree_id, "side") if tree_id else None
@@ -562,10 +562,6 @@ def _once(work: Callable[[], None]) -> Callable[[], None]:
             done = True
 
     return run
-
-
-def _nothing() -> None:
-    return None
 
 
 def validate_changed(

@@ -934,7 +934,7 @@ def analyse(
             traces[cfg], includes[cfg] = old_trace, previous.includes[cfg]
         else:
             todo.append(cfg)
-    for cfg, unit, trace, inc in _evaluate_all(ev, todo, alongside or _nothing, _touched(changed_next)):
+    for cfg, unit, trace, inc in _evaluate_all(ev, todo, alongside or nothing, _touched(changed_next)):
         evaluated[cfg], traces[cfg], includes[cfg] = unit, trace, inc
     included = set().union(*includes.values()) if includes else set()
     units = {u.path: u for cfg, u in evaluated.items() if cfg not in included}
@@ -965,7 +965,8 @@ def _evaluate_all(
     return _evaluate(ev, todo)
 
 
-def _nothing() -> None:
+def nothing() -> None:
+    """The default for optional work hooks such as `alongside`."""
     return None
 
 

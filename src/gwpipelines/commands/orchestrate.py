@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import click
 
@@ -44,7 +43,3 @@ def render_text(o: Orchestration) -> str:
         needs = f"  needs {', '.join(j.needs)}" if j.needs else ""
         lines.append(f"  wave {j.wave}  {j.id}  @{j.ref[:12]}{needs}")
     return "\n".join(lines)
-
-
-def jobs_json(o: Orchestration) -> list[dict[str, Any]]:
-    return [j.to_json() for j in o.jobs]
