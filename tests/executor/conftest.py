@@ -75,6 +75,11 @@ def execute(repo: Path, results: Path, *args: str) -> Result:
     return run("execute", "--repo", str(repo), "--results-dir", str(results), "--format", "json", *args)
 
 
+def execute_job(repo: GitRepo, results: Path, unit: str | None, action: str, *args: str) -> Result:
+    """`execute` of one job, `action` of `unit` at the repo's HEAD, with `args` (e.g. --config) besides."""
+    return execute(repo.path, results, *args, "--job", json.dumps(job(unit, action, repo.head())))
+
+
 def job(unit: str | None, action: str, ref: str, **extra: Any) -> dict[str, Any]:
     data: dict[str, Any] = {
         "id": f"{action}:{unit}",

@@ -11,6 +11,7 @@ from tests.executor.conftest import (
     FAST_CONFIG,
     Standin,
     execute,
+    execute_job,
     job,
     result_file,
     results_by_id,
@@ -146,7 +147,7 @@ def test_transient_failures_are_retried_up_to_max_attempts(dev_live: GitRepo, tm
 
 def test_a_real_error_is_not_retried(dev_live: GitRepo, tmp_path: Path, standin: Standin) -> None:
     standin.faults({f"{DEV}/vpc": {"command": "plan", "mode": "fail"}})
-    res = execute(dev_live.path, tmp_path / "r", "--job", json.dumps(job(f"{DEV}/vpc", "plan", dev_live.head())))
+    res = execute_job(dev_live, tmp_path / "r", f"{DEV}/vpc", "plan")
     assert res.code == 1
     assert result_file(tmp_path / "r", f"plan:{DEV}/vpc")["instances"][0]["attempts"] == 1
 
@@ -154,14 +155,7 @@ def test_a_real_error_is_not_retried(dev_live: GitRepo, tmp_path: Path, standin:
 def test_a_hanging_tool_is_stopped_at_the_timeout(dev_live: GitRepo, tmp_path: Path, standin: Standin) -> None:
     standin.faults({"*": {"command": "plan", "mode": "hang", "seconds": 60}})
     config = write_config(tmp_path / "p.yml", FAST_CONFIG.replace("timeout_seconds: 60", "timeout_seconds: 2"))
-    res = execute(
-        dev_live.path,
-        tmp_path / "r",
-        "--job",
-        json.dumps(job(f"{DEV}/vpc", "plan", dev_live.head())),
-        "--config",
-        str(config),
-    )
+    res = execute_job(dev_live, tmp_path / "r", f"{DEV}/vpc", "plan", "--config", str(config))
     assert res.code == 1
     result = res.json()["results"][0]
     assert result["failure"] == "terragrunt: plan timed out" and result["seconds"] < 30
@@ -196,7 +190,7 @@ def test_step_summary_in_actions(dev_live: GitRepo, tmp_path: Path, standin: Sta
 
 
 def test_results_json_shape(dev_live: GitRepo, tmp_path: Path, standin: Standin) -> None:
-    res = execute(dev_live.path, tmp_path / "r", "--job", json.dumps(job(f"{DEV}/vpc", "plan", dev_live.head())))
+    res = execute_job(dev_live, tmp_path / "r", f"{DEV}/vpc", "plan")
     (result,) = res.json()["results"]
     assert list(result) == ["id", "unit", "action", "status", "summary", "outputs", "log", "seconds"]
     assert result["outputs"] == {}  # a plan publishes no outputs
