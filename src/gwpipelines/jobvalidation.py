@@ -165,12 +165,13 @@ def check_repo(repo: Path, jobs: list[Job], default_branch: str) -> None:
     """The checks that need the live repo: the commit exists on one of its branches, the unit is a directory at that
     commit reached through no symlink, and mutating jobs come from the default branch."""
     branch_sha: str | None = None
-    on_branch: set[str] = set()
+    on_branch: set[str] = set()  # refs checked already: a batch has many jobs at one commit
+    merged: set[str] = set()
     for job in jobs:
         label = f"job {job.id}"
-        if not _has_commit(repo, job.ref):
-            raise JobRefused(f"{label}: ref: commit {job.ref} is not in the live repository's checkout (fetch it)")
         if job.ref not in on_branch:
+            if not _has_commit(repo, job.ref):
+                raise JobRefused(f"{label}: ref: commit {job.ref} is not in the live repository's checkout (fetch it)")
             if not _on_a_branch(repo, job.ref):
                 raise JobRefused(
                     f"{label}: ref: commit {job.ref[:12]} is on no branch of the live repository (a fork's pull "
@@ -182,12 +183,13 @@ def check_repo(repo: Path, jobs: list[Job], default_branch: str) -> None:
         if job.action in MUTATING:
             if branch_sha is None:
                 branch_sha = default_branch_sha(repo, default_branch)
-            if not git.is_ancestor(repo, job.ref, branch_sha):
+            if job.ref not in merged and not git.is_ancestor(repo, job.ref, branch_sha):
                 shallow = " (this checkout is shallow: check out with fetch-depth: 0)" if git.is_shallow(repo) else ""
                 raise JobRefused(
                     f"{label}: ref: {job.action} refused: commit {job.ref[:12]} is not on the default branch "
                     f"'{default_branch}'{shallow}; only merged commits are applied (plan it instead)"
                 )
+            merged.add(job.ref)
             if job.action is Action.DESTROY:
                 _check_deleted(repo, job, branch_sha, default_branch, label)
 
