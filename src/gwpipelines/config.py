@@ -130,13 +130,16 @@ def load(path: Path | None, extensions: Mapping[str, type[Extension]] | None = N
             text = path.read_text()
         except OSError as e:
             raise UserError(f"{path}: cannot read the config: {e.strerror}") from None
+        loader = yaml.SafeLoader(text)  # one parse: the nodes (for error lines) and the data built from them
         try:
-            node = yaml.compose(text)
-            data = yaml.safe_load(text) or {}
+            node = loader.get_single_node()
+            data = (loader.construct_document(node) if node is not None else None) or {}
         except yaml.YAMLError as e:
             mark = getattr(e, "problem_mark", None)
             line = mark.line + 1 if mark else None
             raise ParseError(where, line, f"not valid YAML: {getattr(e, 'problem', e)}") from None
+        finally:
+            loader.dispose()
         if not isinstance(data, dict):
             raise ParseError(where, 1, "must be a mapping with a `core` section")
     try:
