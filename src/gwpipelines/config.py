@@ -172,8 +172,6 @@ def _resolve(parsed: BaseModel, exts: Mapping[str, type[Extension]], where: str)
         if step in seen or (step == ACCOUNT_FACTORY and any(i.extension == step for i in instances)):
             continue
         if step not in exts:
-            if step == ACCOUNT_FACTORY:
-                continue
             raise UserError(
                 f"{where}: core.steps: '{step}' is neither a configured instance nor an installed extension "
                 f"(instances: {', '.join(sorted(seen)) or 'none'}; extensions: {', '.join(sorted(exts))})"
