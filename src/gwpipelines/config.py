@@ -116,7 +116,8 @@ class PipelineConfig:
 
 
 def installed() -> dict[str, type[Extension]]:
-    return {name: loader.load(name) for name in sorted(loader.discovered())}
+    found = loader.discovered()  # one entry-point scan, not one more per extension loaded
+    return {name: loader.load(name, found.values()) for name in sorted(found)}
 
 
 def load(path: Path | None, extensions: Mapping[str, type[Extension]] | None = None) -> PipelineConfig:
