@@ -21,7 +21,6 @@ T = TypeVar("T")
 class Task:
     id: str
     needs: tuple[str, ...] = ()
-    cost: float = 1.0  # expected duration, for the priority only
 
 
 @dataclass(frozen=True)
@@ -34,12 +33,12 @@ class Done(Generic[T]):
 
 
 def priorities(tasks: Sequence[Task]) -> dict[str, float]:
-    """Each task's longest path to the end of the DAG, its own cost included (needs outside the set are ignored)."""
+    """Each task's longest path to the end of the DAG, counted in tasks, itself included (durations are not known
+    ahead; needs outside the set are ignored)."""
     dependents = _dependents(tasks)
-    cost = {t.id: t.cost for t in tasks}
     memo: dict[str, float] = {}
     for task_id in _reverse_topological(tasks, dependents):
-        memo[task_id] = cost[task_id] + max((memo[d] for d in dependents[task_id]), default=0.0)
+        memo[task_id] = 1.0 + max((memo[d] for d in dependents[task_id]), default=0.0)
     return memo
 
 
