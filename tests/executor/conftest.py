@@ -121,6 +121,17 @@ def dev_live(tmp_path: Path) -> GitRepo:
     return repo
 
 
+def commit_change(repo: GitRepo) -> str:
+    """On a new branch `change` of `dev_live`: a bigger database (env.hcl), no bastion, a new sqs unit; returns the
+    commit."""
+    dev = "non-prod/us-east-1/dev"
+    repo.git("checkout", "-q", "-b", "change")
+    repo.write(f"{dev}/env.hcl", repo.read(f"{dev}/env.hcl").replace("db.t4g.micro", "db.t4g.small"))
+    repo.delete(f"{dev}/bastion")
+    repo.write(f"{dev}/sqs/terragrunt.hcl", 'include "root" {\n  path = find_in_parent_folders("root.hcl")\n}\n')
+    return repo.commit("dev: bigger db, no bastion, a queue")
+
+
 def results_by_id(res: Result) -> dict[str, dict[str, Any]]:
     return {r["id"]: r for r in res.json()["results"]}
 

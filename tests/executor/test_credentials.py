@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from tests.cli import run
-from tests.executor.conftest import Standin, execute, execute_job, job, results_by_id, write_config
+from tests.executor.conftest import Standin, commit_change, execute, execute_job, job, results_by_id, write_config
 from tests.gitrepo import GitRepo
 
 DEV = "non-prod/us-east-1/dev"
@@ -127,11 +127,7 @@ def test_done_when_pull_request_plans_then_merge_applies_with_oidc_roles(
     )
     assert first.code == 0, first.err
     base = dev_live.head()
-    dev_live.git("checkout", "-q", "-b", "change")
-    dev_live.write(f"{DEV}/env.hcl", dev_live.read(f"{DEV}/env.hcl").replace("db.t4g.micro", "db.t4g.small"))
-    dev_live.delete(f"{DEV}/bastion")
-    dev_live.write(f"{DEV}/sqs/terragrunt.hcl", 'include "root" {\n  path = find_in_parent_folders("root.hcl")\n}\n')
-    head = dev_live.commit("dev: bigger db, no bastion, a queue")
+    head = commit_change(dev_live)
     plan = run(
         "run", *common, "--base", base, "--head", head, "--event", "pull_request", "--results-dir", str(tmp_path / "p")
     )

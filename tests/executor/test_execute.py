@@ -10,6 +10,7 @@ from tests.cli import run
 from tests.executor.conftest import (
     FAST_CONFIG,
     Standin,
+    commit_change,
     execute,
     execute_job,
     job,
@@ -93,11 +94,7 @@ def test_a_unit_failing_mid_apply_skips_its_dependents_only(dev_live: GitRepo, t
 def test_pull_request_plans_then_merge_applies(dev_live: GitRepo, tmp_path: Path, standin: Standin) -> None:
     assert run_push(dev_live, tmp_path, PREVIOUS, "initial").code == 0
     base = dev_live.head()
-    dev_live.git("checkout", "-q", "-b", "change")
-    dev_live.write(f"{DEV}/env.hcl", dev_live.read(f"{DEV}/env.hcl").replace("db.t4g.micro", "db.t4g.small"))
-    dev_live.delete(f"{DEV}/bastion")
-    dev_live.write(f"{DEV}/sqs/terragrunt.hcl", 'include "root" {\n  path = find_in_parent_folders("root.hcl")\n}\n')
-    head = dev_live.commit("dev: bigger db, no bastion, a queue")
+    head = commit_change(dev_live)
     config = write_config(tmp_path / "pipelines.yml", FAST_CONFIG)
     common = ["--config", str(config), "--format", "json", "--repo", str(dev_live.path)]
     plan = run(
