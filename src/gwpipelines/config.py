@@ -116,7 +116,8 @@ class PipelineConfig:
 
 
 def installed() -> dict[str, type[Extension]]:
-    return {name: loader.load(name) for name in sorted(loader.discovered())}
+    found = loader.discovered()  # one entry-point scan, not one more per extension loaded
+    return {name: loader.load(name, found.values()) for name in sorted(found)}
 
 
 def load(path: Path | None, extensions: Mapping[str, type[Extension]] | None = None) -> PipelineConfig:
@@ -130,13 +131,16 @@ def load(path: Path | None, extensions: Mapping[str, type[Extension]] | None = N
             text = path.read_text()
         except OSError as e:
             raise UserError(f"{path}: cannot read the config: {e.strerror}") from None
+        loader = yaml.SafeLoader(text)  # one parse: the nodes (for error lines) and the data built from them
         try:
-            node = yaml.compose(text)
-            data = yaml.safe_load(text) or {}
+            node = loader.get_single_node()
+            data = (loader.construct_document(node) if node is not None else None) or {}
         except yaml.YAMLError as e:
             mark = getattr(e, "problem_mark", None)
             line = mark.line + 1 if mark else None
             raise ParseError(where, line, f"not valid YAML: {getattr(e, 'problem', e)}") from None
+        finally:
+            loader.dispose()
         if not isinstance(data, dict):
             raise ParseError(where, 1, "must be a mapping with a `core` section")
     try:
@@ -169,8 +173,6 @@ def _resolve(parsed: BaseModel, exts: Mapping[str, type[Extension]], where: str)
         if step in seen or (step == ACCOUNT_FACTORY and any(i.extension == step for i in instances)):
             continue
         if step not in exts:
-            if step == ACCOUNT_FACTORY:
-                continue
             raise UserError(
                 f"{where}: core.steps: '{step}' is neither a configured instance nor an installed extension "
                 f"(instances: {', '.join(sorted(seen)) or 'none'}; extensions: {', '.join(sorted(exts))})"

@@ -165,12 +165,13 @@ def check_repo(repo: Path, jobs: list[Job], default_branch: str) -> None:
     """The checks that need the live repo: the commit exists on one of its branches, the unit is a directory at that
     commit reached through no symlink, and mutating jobs come from the default branch."""
     branch_sha: str | None = None
-    on_branch: set[str] = set()
+    on_branch: set[str] = set()  # refs checked already: a batch has many jobs at one commit
+    merged: set[str] = set()
     for job in jobs:
         label = f"job {job.id}"
-        if not _has_commit(repo, job.ref):
-            raise JobRefused(f"{label}: ref: commit {job.ref} is not in the live repository's checkout (fetch it)")
         if job.ref not in on_branch:
+            if not _has_commit(repo, job.ref):
+                raise JobRefused(f"{label}: ref: commit {job.ref} is not in the live repository's checkout (fetch it)")
             if not _on_a_branch(repo, job.ref):
                 raise JobRefused(
                     f"{label}: ref: commit {job.ref[:12]} is on no branch of the live repository (a fork's pull "
@@ -182,12 +183,13 @@ def check_repo(repo: Path, jobs: list[Job], default_branch: str) -> None:
         if job.action in MUTATING:
             if branch_sha is None:
                 branch_sha = default_branch_sha(repo, default_branch)
-            if not git.is_ancestor(repo, job.ref, branch_sha):
+            if job.ref not in merged and not git.is_ancestor(repo, job.ref, branch_sha):
                 shallow = " (this checkout is shallow: check out with fetch-depth: 0)" if git.is_shallow(repo) else ""
                 raise JobRefused(
                     f"{label}: ref: {job.action} refused: commit {job.ref[:12]} is not on the default branch "
                     f"'{default_branch}'{shallow}; only merged commits are applied (plan it instead)"
                 )
+            merged.add(job.ref)
             if job.action is Action.DESTROY:
                 _check_deleted(repo, job, branch_sha, default_branch, label)
 
@@ -195,8 +197,7 @@ def check_repo(repo: Path, jobs: list[Job], default_branch: str) -> None:
 def _check_deleted(repo: Path, job: Job, branch_sha: str, default_branch: str, label: str) -> None:
     """A destroy is only for a unit deleted on the default branch: one still there is never destroyed."""
     unit = job.unit or "."
-    config = "terragrunt.hcl" if unit == "." else f"{unit}/terragrunt.hcl"
-    if _tree_entries(repo, branch_sha, [config]):
+    if _tree_entries(repo, branch_sha, [_unit_config(unit)]):
         raise JobRefused(
             f"{label}: action: destroy refused: unit '{unit}' still exists on '{default_branch}'; only units "
             "deleted there are destroyed"
@@ -237,7 +238,7 @@ def _check_unit_path(repo: Path, job: Job, label: str) -> None:
     unit = job.unit or "."
     parts = [] if unit == "." else unit.split("/")
     prefixes = ["/".join(parts[: i + 1]) for i in range(len(parts))]
-    config = "terragrunt.hcl" if unit == "." else f"{unit}/terragrunt.hcl"
+    config = _unit_config(unit)
     entries = _tree_entries(repo, job.ref, [*prefixes, config])
     for path in prefixes:
         mode = entries.get(path)
@@ -247,6 +248,12 @@ def _check_unit_path(repo: Path, job: Job, label: str) -> None:
             raise JobRefused(f"{label}: unit: '{unit}' is not a directory at commit {job.ref[:12]}")
     if entries.get(config) == _SYMLINK:
         raise JobRefused(f"{label}: unit: '{config}' is a symbolic link at {job.ref[:12]}; units must not escape")
+
+
+def _unit_config(unit: str) -> str:
+    """The unit's terragrunt.hcl in the tree, as terragrunt.unit_config (not imported: that module loads the HCL
+    parser, ~180 ms more on every `execute`)."""
+    return "terragrunt.hcl" if unit == "." else f"{unit}/terragrunt.hcl"
 
 
 def _tree_entries(repo: Path, ref: str, paths: list[str]) -> dict[str, str]:

@@ -21,7 +21,6 @@ T = TypeVar("T")
 class Task:
     id: str
     needs: tuple[str, ...] = ()
-    cost: float = 1.0  # expected duration, for the priority only
 
 
 @dataclass(frozen=True)
@@ -34,28 +33,27 @@ class Done(Generic[T]):
 
 
 def priorities(tasks: Sequence[Task]) -> dict[str, float]:
-    """Each task's longest path to the end of the DAG, its own cost included (needs outside the set are ignored)."""
-    ids = {t.id for t in tasks}
-    dependents: dict[str, list[str]] = {t.id: [] for t in tasks}
-    for t in tasks:
-        for n in t.needs:
-            if n in ids:
-                dependents[n].append(t.id)
-    cost = {t.id: t.cost for t in tasks}
+    """Each task's longest path to the end of the DAG, counted in tasks, itself included (durations are not known
+    ahead; needs outside the set are ignored)."""
+    dependents = _dependents(tasks)
     memo: dict[str, float] = {}
-    for task_id in _reverse_topological(tasks):
-        memo[task_id] = cost[task_id] + max((memo[d] for d in dependents[task_id]), default=0.0)
+    for task_id in _reverse_topological(tasks, dependents):
+        memo[task_id] = 1.0 + max((memo[d] for d in dependents[task_id]), default=0.0)
     return memo
 
 
-def _reverse_topological(tasks: Sequence[Task]) -> list[str]:
-    ids = {t.id for t in tasks}
-    indegree = {t.id: sum(1 for n in t.needs if n in ids) for t in tasks}
+def _dependents(tasks: Sequence[Task]) -> dict[str, list[str]]:
+    """Task id -> the ids of the tasks that need it (needs outside the set are ignored)."""
     dependents: dict[str, list[str]] = {t.id: [] for t in tasks}
     for t in tasks:
         for n in t.needs:
-            if n in ids:
+            if n in dependents:
                 dependents[n].append(t.id)
+    return dependents
+
+
+def _reverse_topological(tasks: Sequence[Task], dependents: dict[str, list[str]]) -> list[str]:
+    indegree = {t.id: sum(1 for n in t.needs if n in dependents) for t in tasks}
     order = [t for t, d in indegree.items() if d == 0]
     i = 0
     while i < len(order):
@@ -126,8 +124,8 @@ def _loop(
             except Exception:
                 value, ok = None, False
             done[task_id] = Done(value, ok)
-            for deps in waiting.values():
-                if ok:
+            if ok:
+                for deps in waiting.values():
                     deps.discard(task_id)
 
 

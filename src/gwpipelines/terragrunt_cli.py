@@ -30,39 +30,27 @@ def _run(unit: str, tf_path: str, *tf_args: str) -> list[str]:
     ]
 
 
-def plan_command(unit: str, *, destroy: bool = False, tf_path: str = DEFAULT_TF_PATH) -> list[str]:
-    """`plan` with a saved plan file; `-detailed-exitcode` makes 2 mean "changes present", not failure."""
-    flags = ["-destroy"] if destroy else []
-    return _run(unit, tf_path, "plan", *flags, "-no-color", "-input=false", "-detailed-exitcode", f"-out={PLAN_FILE}")
-
-
-def show_command(unit: str, *, tf_path: str = DEFAULT_TF_PATH) -> list[str]:
-    return _run(unit, tf_path, "show", "-no-color", "-json", PLAN_FILE)
-
-
-def apply_command(unit: str, *, tf_path: str = DEFAULT_TF_PATH) -> list[str]:
-    """Apply the saved plan: no approval prompt is asked for a saved plan, and nothing unreviewed slips in."""
-    return _run(unit, tf_path, "apply", "-no-color", "-input=false", PLAN_FILE)
-
-
-def output_command(unit: str, *, tf_path: str = DEFAULT_TF_PATH) -> list[str]:
-    """The unit's outputs after an apply, for the pipeline state and the report (and its dependents' reads)."""
-    return _run(unit, tf_path, "output", "-no-color", "-json")
+def tf_commands(action: str) -> list[list[str]]:
+    """The OpenTofu/Terraform commands (the arguments after the binary) a unit job runs, in order; the `opentofu`
+    and `terraform` extensions run the same ones on a root module. Account jobs run none."""
+    act = Action(action)
+    if act not in (Action.PLAN, Action.PLAN_DESTROY, Action.APPLY, Action.DESTROY):
+        return []
+    destroy = ["-destroy"] if act in (Action.PLAN_DESTROY, Action.DESTROY) else []
+    commands = [
+        # A saved plan; `-detailed-exitcode` makes 2 mean "changes present", not failure.
+        ["plan", *destroy, "-no-color", "-input=false", "-detailed-exitcode", f"-out={PLAN_FILE}"],
+        ["show", "-no-color", "-json", PLAN_FILE],
+    ]
+    if act in (Action.APPLY, Action.DESTROY):
+        # Apply the saved plan: no approval prompt is asked for a saved plan, and nothing unreviewed slips in.
+        commands.append(["apply", "-no-color", "-input=false", PLAN_FILE])
+    if act is Action.APPLY:
+        # The unit's outputs after an apply, for the pipeline state and the report (and its dependents' reads).
+        commands.append(["output", "-no-color", "-json"])
+    return commands
 
 
 def commands_for(action: str, unit: str, *, tf_path: str = DEFAULT_TF_PATH) -> list[list[str]]:
-    """The argv lists a unit job runs, in order. Account jobs run no Terragrunt: they have none."""
-    act = Action(action)
-    if act in (Action.PLAN, Action.PLAN_DESTROY):
-        return [
-            plan_command(unit, destroy=act is Action.PLAN_DESTROY, tf_path=tf_path),
-            show_command(unit, tf_path=tf_path),
-        ]
-    if act in (Action.APPLY, Action.DESTROY):
-        return [
-            plan_command(unit, destroy=act is Action.DESTROY, tf_path=tf_path),
-            show_command(unit, tf_path=tf_path),
-            apply_command(unit, tf_path=tf_path),
-            *([output_command(unit, tf_path=tf_path)] if act is Action.APPLY else []),
-        ]
-    return []
+    """The argv lists a unit job runs, in order: `tf_commands` through `terragrunt run`."""
+    return [_run(unit, tf_path, *args) for args in tf_commands(action)]

@@ -75,6 +75,11 @@ def execute(repo: Path, results: Path, *args: str) -> Result:
     return run("execute", "--repo", str(repo), "--results-dir", str(results), "--format", "json", *args)
 
 
+def execute_job(repo: GitRepo, results: Path, unit: str | None, action: str, *args: str) -> Result:
+    """`execute` of one job, `action` of `unit` at the repo's HEAD, with `args` (e.g. --config) besides."""
+    return execute(repo.path, results, *args, "--job", json.dumps(job(unit, action, repo.head())))
+
+
 def job(unit: str | None, action: str, ref: str, **extra: Any) -> dict[str, Any]:
     data: dict[str, Any] = {
         "id": f"{action}:{unit}",
@@ -114,6 +119,17 @@ def dev_live(tmp_path: Path) -> GitRepo:
     shutil.copytree(held, repo.path / "non-prod" / "us-east-1" / "dev", dirs_exist_ok=True)
     repo.commit("dev: vpc, mysql, redis, bastion, app")
     return repo
+
+
+def commit_change(repo: GitRepo) -> str:
+    """On a new branch `change` of `dev_live`: a bigger database (env.hcl), no bastion, a new sqs unit; returns the
+    commit."""
+    dev = "non-prod/us-east-1/dev"
+    repo.git("checkout", "-q", "-b", "change")
+    repo.write(f"{dev}/env.hcl", repo.read(f"{dev}/env.hcl").replace("db.t4g.micro", "db.t4g.small"))
+    repo.delete(f"{dev}/bastion")
+    repo.write(f"{dev}/sqs/terragrunt.hcl", 'include "root" {\n  path = find_in_parent_folders("root.hcl")\n}\n')
+    return repo.commit("dev: bigger db, no bastion, a queue")
 
 
 def results_by_id(res: Result) -> dict[str, dict[str, Any]]:

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from tests.cli import run
-from tests.executor.conftest import Standin, execute, job, results_by_id, write_config
+from tests.executor.conftest import Standin, commit_change, execute, execute_job, job, results_by_id, write_config
 from tests.gitrepo import GitRepo
 
 DEV = "non-prod/us-east-1/dev"
@@ -48,16 +48,7 @@ def test_plan_assumes_the_plan_role_and_masks_the_credentials(
     dev_live: GitRepo, tmp_path: Path, standin: Standin, aws: dict[str, str]
 ) -> None:
     cfg = write_config(tmp_path / "pipelines.yml", config_text())
-    res = execute(
-        dev_live.path,
-        tmp_path / "r",
-        "--config",
-        str(cfg),
-        "--pr",
-        "42",
-        "--job",
-        json.dumps(job(f"{DEV}/vpc", "plan", dev_live.head())),
-    )
+    res = execute_job(dev_live, tmp_path / "r", f"{DEV}/vpc", "plan", "--config", str(cfg), "--pr", "42")
     assert res.code == 0, res.err
     (result,) = res.json()["results"]
     caller = result["outputs"]["caller"]
@@ -91,14 +82,7 @@ def test_without_authentication_no_role_is_assumed(
     dev_live: GitRepo, tmp_path: Path, standin: Standin, aws: dict[str, str]
 ) -> None:
     cfg = write_config(tmp_path / "pipelines.yml", config_text(with_auth=False))
-    res = execute(
-        dev_live.path,
-        tmp_path / "r",
-        "--config",
-        str(cfg),
-        "--job",
-        json.dumps(job(f"{DEV}/vpc", "plan", dev_live.head())),
-    )
+    res = execute_job(dev_live, tmp_path / "r", f"{DEV}/vpc", "plan", "--config", str(cfg))
     assert res.code == 0, res.err
     (result,) = res.json()["results"]
     assert "no role assumed (pipelines.yml has no authentication section)" in result["log"]
@@ -143,11 +127,7 @@ def test_done_when_pull_request_plans_then_merge_applies_with_oidc_roles(
     )
     assert first.code == 0, first.err
     base = dev_live.head()
-    dev_live.git("checkout", "-q", "-b", "change")
-    dev_live.write(f"{DEV}/env.hcl", dev_live.read(f"{DEV}/env.hcl").replace("db.t4g.micro", "db.t4g.small"))
-    dev_live.delete(f"{DEV}/bastion")
-    dev_live.write(f"{DEV}/sqs/terragrunt.hcl", 'include "root" {\n  path = find_in_parent_folders("root.hcl")\n}\n')
-    head = dev_live.commit("dev: bigger db, no bastion, a queue")
+    head = commit_change(dev_live)
     plan = run(
         "run", *common, "--base", base, "--head", head, "--event", "pull_request", "--results-dir", str(tmp_path / "p")
     )

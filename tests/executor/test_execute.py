@@ -10,7 +10,9 @@ from tests.cli import run
 from tests.executor.conftest import (
     FAST_CONFIG,
     Standin,
+    commit_change,
     execute,
+    execute_job,
     job,
     result_file,
     results_by_id,
@@ -92,11 +94,7 @@ def test_a_unit_failing_mid_apply_skips_its_dependents_only(dev_live: GitRepo, t
 def test_pull_request_plans_then_merge_applies(dev_live: GitRepo, tmp_path: Path, standin: Standin) -> None:
     assert run_push(dev_live, tmp_path, PREVIOUS, "initial").code == 0
     base = dev_live.head()
-    dev_live.git("checkout", "-q", "-b", "change")
-    dev_live.write(f"{DEV}/env.hcl", dev_live.read(f"{DEV}/env.hcl").replace("db.t4g.micro", "db.t4g.small"))
-    dev_live.delete(f"{DEV}/bastion")
-    dev_live.write(f"{DEV}/sqs/terragrunt.hcl", 'include "root" {\n  path = find_in_parent_folders("root.hcl")\n}\n')
-    head = dev_live.commit("dev: bigger db, no bastion, a queue")
+    head = commit_change(dev_live)
     config = write_config(tmp_path / "pipelines.yml", FAST_CONFIG)
     common = ["--config", str(config), "--format", "json", "--repo", str(dev_live.path)]
     plan = run(
@@ -146,7 +144,7 @@ def test_transient_failures_are_retried_up_to_max_attempts(dev_live: GitRepo, tm
 
 def test_a_real_error_is_not_retried(dev_live: GitRepo, tmp_path: Path, standin: Standin) -> None:
     standin.faults({f"{DEV}/vpc": {"command": "plan", "mode": "fail"}})
-    res = execute(dev_live.path, tmp_path / "r", "--job", json.dumps(job(f"{DEV}/vpc", "plan", dev_live.head())))
+    res = execute_job(dev_live, tmp_path / "r", f"{DEV}/vpc", "plan")
     assert res.code == 1
     assert result_file(tmp_path / "r", f"plan:{DEV}/vpc")["instances"][0]["attempts"] == 1
 
@@ -154,14 +152,7 @@ def test_a_real_error_is_not_retried(dev_live: GitRepo, tmp_path: Path, standin:
 def test_a_hanging_tool_is_stopped_at_the_timeout(dev_live: GitRepo, tmp_path: Path, standin: Standin) -> None:
     standin.faults({"*": {"command": "plan", "mode": "hang", "seconds": 60}})
     config = write_config(tmp_path / "p.yml", FAST_CONFIG.replace("timeout_seconds: 60", "timeout_seconds: 2"))
-    res = execute(
-        dev_live.path,
-        tmp_path / "r",
-        "--job",
-        json.dumps(job(f"{DEV}/vpc", "plan", dev_live.head())),
-        "--config",
-        str(config),
-    )
+    res = execute_job(dev_live, tmp_path / "r", f"{DEV}/vpc", "plan", "--config", str(config))
     assert res.code == 1
     result = res.json()["results"][0]
     assert result["failure"] == "terragrunt: plan timed out" and result["seconds"] < 30
@@ -196,7 +187,7 @@ def test_step_summary_in_actions(dev_live: GitRepo, tmp_path: Path, standin: Sta
 
 
 def test_results_json_shape(dev_live: GitRepo, tmp_path: Path, standin: Standin) -> None:
-    res = execute(dev_live.path, tmp_path / "r", "--job", json.dumps(job(f"{DEV}/vpc", "plan", dev_live.head())))
+    res = execute_job(dev_live, tmp_path / "r", f"{DEV}/vpc", "plan")
     (result,) = res.json()["results"]
     assert list(result) == ["id", "unit", "action", "status", "summary", "outputs", "log", "seconds"]
     assert result["outputs"] == {}  # a plan publishes no outputs

@@ -13,7 +13,7 @@ import pytest
 
 from gwpipelines.extensions import loader
 from gwpipelines.extensions.base import Extension, ExtensionConfig, Outcome, Step
-from tests.executor.conftest import Standin, execute, job, result_file, write_config
+from tests.executor.conftest import Standin, execute, execute_job, job, result_file, write_config
 from tests.gitrepo import GitRepo
 
 DEV = "non-prod/us-east-1/dev"
@@ -148,14 +148,7 @@ def test_command_step_reads_the_plan_json(dev_live: GitRepo, tmp_path: Path, sta
         "core:\n  steps: [terragrunt, count]\ncommand:\n  - name: count\n    depends_on: [terragrunt]\n"
         f"    outputs_from_stdout: true\n    argv: [{json.dumps(sys.executable)}, -c, {json.dumps(script)}]\n",
     )
-    res = execute(
-        dev_live.path,
-        tmp_path / "r",
-        "--config",
-        str(cfg),
-        "--job",
-        json.dumps(job(f"{DEV}/vpc", "plan", dev_live.head())),
-    )
+    res = execute_job(dev_live, tmp_path / "r", f"{DEV}/vpc", "plan", "--config", str(cfg))
     assert res.code == 0, res.err
     assert res.json()["results"][0]["outputs"] == {"changes": 2, "unit": f"{DEV}/vpc"}
     steps = result_file(tmp_path / "r", f"plan:{DEV}/vpc")["instances"]
@@ -169,14 +162,7 @@ def test_a_failing_step_stops_the_steps_that_depend_on_it(dev_live: GitRepo, tmp
         "core:\n  steps: [terragrunt, after, independent]\ncommand:\n"
         '  - {name: after, depends_on: [terragrunt], argv: ["true"]}\n  - {name: independent, argv: ["true"]}\n',
     )
-    res = execute(
-        dev_live.path,
-        tmp_path / "r",
-        "--config",
-        str(cfg),
-        "--job",
-        json.dumps(job(f"{DEV}/vpc", "plan", dev_live.head())),
-    )
+    res = execute_job(dev_live, tmp_path / "r", f"{DEV}/vpc", "plan", "--config", str(cfg))
     assert res.code == 1
     steps = {s["name"]: s["ok"] for s in result_file(tmp_path / "r", f"plan:{DEV}/vpc")["instances"]}
     assert steps == {"terragrunt": False, "independent": True}  # `after` never ran
@@ -185,14 +171,7 @@ def test_a_failing_step_stops_the_steps_that_depend_on_it(dev_live: GitRepo, tmp
 
 def test_opentofu_extension_on_a_root_module(live: GitRepo, tmp_path: Path, standin: Standin) -> None:
     cfg = write_config(tmp_path / "pipelines.yml", "core:\n  steps: [opentofu]\n")
-    res = execute(
-        live.path,
-        tmp_path / "r",
-        "--config",
-        str(cfg),
-        "--job",
-        json.dumps(job("modules/bastion", "apply", live.head())),
-    )
+    res = execute_job(live, tmp_path / "r", "modules/bastion", "apply", "--config", str(cfg))
     assert res.code == 0, res.err
     (result,) = res.json()["results"]
     assert result["summary"]["add"] >= 1

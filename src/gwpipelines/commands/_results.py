@@ -39,13 +39,14 @@ def results_dir_option(f: click.decorators.FC) -> click.decorators.FC:
 def run_jobs(
     repo: Path,
     jobs: list[Job],
+    cfg: pipeline_config.PipelineConfig,
     config_path: str | None,
     results_dir: str | None,
     pr: int | None = None,
     live_repo: str | None = None,
 ) -> list[JobResult]:
-    """Validate against the repo and the config (refusals exit 2 before anything runs), then run every job."""
-    cfg = pipeline_config.load(Path(config_path) if config_path else None)
+    """Validate against the repo and `cfg` (loaded from `config_path`; refusals exit 2 before anything runs), then
+    run every job."""
     jobvalidation.check_live_repo(live_repo, cfg)
     jobvalidation.check_repo(repo, jobs, cfg.core.default_branch)
     jobvalidation.check_accounts(jobs, cfg)
@@ -56,6 +57,10 @@ def run_jobs(
     ctx = executor.Context(repo=repo, results_dir=out_dir, environ=environ, pr=pr)
     click.echo(f"gwpipelines: running {len(jobs)} job(s); results and logs in {out_dir}", err=True)
     return executor.execute(jobs, cfg, ctx) if jobs else []
+
+
+def load_config(config_path: str | None) -> pipeline_config.PipelineConfig:
+    return pipeline_config.load(Path(config_path) if config_path else None)
 
 
 def emit(results: list[JobResult], fmt: str, extra: dict[str, Any] | None = None) -> None:

@@ -8,7 +8,7 @@ import click
 
 from gwpipelines import git, jobvalidation
 from gwpipelines.commands._options import format_option, repo_option
-from gwpipelines.commands._results import config_option, emit, results_dir_option, run_jobs, stdin_text
+from gwpipelines.commands._results import config_option, emit, load_config, results_dir_option, run_jobs, stdin_text
 from gwpipelines.errors import UserError
 
 
@@ -47,4 +47,4 @@ def command(
             raise UserError(f"{jobs_file}: cannot read the jobs file: {e.strerror}") from None
     jobs = jobvalidation.parse(text, source)
     root = git.toplevel(Path(repo))
-    emit(run_jobs(root, jobs, config_path, results_dir, pr, live_repo), fmt)
+    emit(run_jobs(root, jobs, load_config(config_path), config_path, results_dir, pr, live_repo), fmt)

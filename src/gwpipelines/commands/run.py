@@ -11,10 +11,9 @@ from typing import Any
 
 import click
 
-from gwpipelines import config as pipeline_config
 from gwpipelines import git, jobvalidation, orchestrator
 from gwpipelines.commands._options import format_option, repo_option
-from gwpipelines.commands._results import config_option, emit, results_dir_option, run_jobs
+from gwpipelines.commands._results import config_option, emit, load_config, results_dir_option, run_jobs
 from gwpipelines.errors import UserError
 from gwpipelines.models import Orchestration
 from gwpipelines.results import JobResult
@@ -45,7 +44,7 @@ def command(
     if pr is not None and live_repo is None:
         raise UserError("--pr: give --live-repo OWNER/NAME too (the repository to comment on)")
     # A bad pipelines.yml is bad input: one line on stderr, before any progress is printed.
-    cfg = pipeline_config.load(Path(config_path) if config_path else None)
+    cfg = load_config(config_path)
     result = orchestrator.orchestrate(Path(repo), base, head, event)
     root = orchestrator.repository_root(Path(repo))
     _check_merged(root, result, cfg.core.default_branch)
@@ -53,7 +52,7 @@ def command(
     for warning in result.warnings:
         click.echo(f"gwpipelines: warning: {warning}", err=True)
     reporter = _reporter(result, live_repo, pr) if live_repo else None
-    results = run_jobs(root, list(result.jobs), config_path, results_dir, pr, live_repo)
+    results = run_jobs(root, list(result.jobs), cfg, config_path, results_dir, pr, live_repo)
     extra: dict[str, Any] = {}
     if reporter is not None:
         extra = _report(reporter, results)

@@ -93,9 +93,8 @@ def run(
         with _LOCK:
             _RUNNING.discard(proc)
     stdout, stderr = decode(out[:MAX_CAPTURE]), decode(err[:MAX_CAPTURE])
-    for text, dropped in ((stdout, len(out) - MAX_CAPTURE), (stderr, len(err) - MAX_CAPTURE)):
-        if text is stdout and not log_stdout:
-            continue
+    logged = [(stdout, len(out) - MAX_CAPTURE)] if log_stdout else []
+    for text, dropped in [*logged, (stderr, len(err) - MAX_CAPTURE)]:
         if text:
             log(text.rstrip("\n"))
         if dropped > 0:

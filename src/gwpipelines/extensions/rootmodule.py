@@ -7,9 +7,9 @@ from typing import ClassVar
 
 from pydantic import Field
 
+from gwpipelines import terragrunt_cli
 from gwpipelines.extensions.base import ExtensionConfig, ExtensionError, Step
 from gwpipelines.extensions.terragrunt import TerragruntExtension
-from gwpipelines.terragrunt_cli import PLAN_FILE
 
 
 class RootModuleConfig(ExtensionConfig):
@@ -38,20 +38,10 @@ class OpenTofuExtension(TerragruntExtension):
         return {"TF_IN_AUTOMATION": "1", "TF_INPUT": "0", **self.config.env}
 
     def commands(self, action: str, unit: str) -> list[tuple[str, list[str]]]:
-        def tf(*args: str) -> tuple[str, list[str]]:
-            return args[0], [self.binary, f"-chdir={unit}", *args]
-
-        destroy = ["-destroy"] if action in ("plan-destroy", "destroy") else []
-        steps = [
-            tf("init", "-input=false", "-no-color"),
-            tf("plan", *destroy, "-no-color", "-input=false", "-detailed-exitcode", f"-out={PLAN_FILE}"),
-            tf("show", "-no-color", "-json", PLAN_FILE),
-        ]
-        if action in ("apply", "destroy"):
-            steps.append(tf("apply", "-no-color", "-input=false", PLAN_FILE))
-        if action == "apply":
-            steps.append(tf("output", "-no-color", "-json"))
-        return steps
+        """`init`, then the commands of `terragrunt_cli.tf_commands` run directly on the module."""
+        prefix = [self.binary, f"-chdir={unit}"]
+        init = ["init", "-input=false", "-no-color"]
+        return [(args[0], [*prefix, *args]) for args in [init, *terragrunt_cli.tf_commands(action)]]
 
 
 class TerraformExtension(OpenTofuExtension):
