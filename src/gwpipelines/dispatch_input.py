@@ -14,9 +14,8 @@ from collections import Counter
 from typing import Any
 
 from gwpipelines.errors import UserError
-from gwpipelines.models import Action, Change, ChangeType, Event, Job, Orchestration
+from gwpipelines.models import MUTATING_ACTIONS, Action, Change, ChangeType, Event, Job, Orchestration
 
-APPLYING = frozenset({Action.APPLY, Action.DESTROY, Action.ACCOUNT_CREATE})
 _HINT = "pass the output of `gwpipelines orchestrate --format json` or a JSON list of its jobs"
 
 
@@ -31,7 +30,7 @@ def parse(text: str, source: str, *, sha: str | None = None) -> Orchestration:
     if not isinstance(jobs, list):
         raise UserError(f"{source}: expected a JSON object with `jobs` or a list of jobs; {_HINT}")
     parsed = tuple(_job(j, f"{source}: jobs[{i}]") for i, j in enumerate(jobs))
-    event = Event.PUSH if any(j.action in APPLYING for j in parsed) else Event.PULL_REQUEST
+    event = Event.PUSH if any(j.action in MUTATING_ACTIONS for j in parsed) else Event.PULL_REQUEST
     refs = Counter(j.ref for j in parsed if j.action not in (Action.DESTROY, Action.PLAN_DESTROY))
     head = sha or (refs.most_common(1)[0][0] if refs else (parsed[0].ref if parsed else ""))
     return Orchestration(base="", head=head, event=event, changes=(), ignored=(), warnings=(), jobs=parsed)

@@ -26,7 +26,7 @@ from gwpipelines.config import ACCOUNT_ACTIONS, Instance, PipelineConfig
 from gwpipelines.errors import GitError
 from gwpipelines.extensions import _process
 from gwpipelines.extensions.base import ExtensionError, Outcome, Step
-from gwpipelines.models import Job
+from gwpipelines.models import MUTATING_ACTIONS, Job
 from gwpipelines.results import JobResult, PlanSummary, Status
 
 # What a result's `log` keeps (the tail); the whole log is in the job's log file.
@@ -320,7 +320,7 @@ def job_environment(job: Job, account: str | None, config: PipelineConfig, ctx: 
     for k in AWS_CREDENTIAL_ENV:
         env.pop(k, None)
     env.update(assumed)
-    role = "apply" if action in ("apply", "destroy", "account-create") else "plan"
+    role = "apply" if action in MUTATING_ACTIONS else "plan"
     log(f"credentials: assumed the {role} role of account '{account}' (session {name})")
     return env
 

@@ -17,11 +17,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from gwpipelines import git
 from gwpipelines.config import PipelineConfig
 from gwpipelines.errors import GitError, UserError
-from gwpipelines.models import Action, ChangeType, Job
+from gwpipelines.models import MUTATING_ACTIONS, Action, ChangeType, Job
 
 UNIT_ACTIONS = frozenset({Action.PLAN, Action.PLAN_DESTROY, Action.APPLY, Action.DESTROY})
 # Actions that change infrastructure: only from the default branch.
-MUTATING = frozenset({Action.APPLY, Action.DESTROY, Action.ACCOUNT_CREATE})
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/@+=-]{0,511}$")
 _ACCOUNT = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 _SYMLINK = "120000"
@@ -180,7 +179,7 @@ def check_repo(repo: Path, jobs: list[Job], default_branch: str) -> None:
             on_branch.add(job.ref)
         if job.unit is not None:
             _check_unit_path(repo, job, label)
-        if job.action in MUTATING:
+        if job.action in MUTATING_ACTIONS:
             if branch_sha is None:
                 branch_sha = default_branch_sha(repo, default_branch)
             if job.ref not in merged and not git.is_ancestor(repo, job.ref, branch_sha):

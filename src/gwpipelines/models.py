@@ -29,6 +29,10 @@ class Action(StrEnum):
     ACCOUNT_CREATE = "account-create"
 
 
+# The actions that change infrastructure: only for commits on the default branch, only with the apply role.
+MUTATING_ACTIONS = frozenset({Action.APPLY, Action.DESTROY, Action.ACCOUNT_CREATE})
+
+
 class Event(StrEnum):
     PULL_REQUEST = "pull_request"
     PUSH = "push"

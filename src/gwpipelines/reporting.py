@@ -21,11 +21,10 @@ from typing import Protocol
 import jinja2
 
 from gwpipelines.comment import MARKER, build_view, job_name, render_comment
-from gwpipelines.dispatch_input import APPLYING
 from gwpipelines.dispatcher import Progress
 from gwpipelines.errors import GwError
 from gwpipelines.github_client import Comment, IssueRef, PullRef
-from gwpipelines.models import Event, Job, Orchestration
+from gwpipelines.models import MUTATING_ACTIONS, Event, Job, Orchestration
 from gwpipelines.results import JobResult, Status
 from gwpipelines.templating import render
 
@@ -174,7 +173,7 @@ class Reporter:
         self.report.comment_url = sticky.post([body])
 
     def _issues(self, p: Progress, pr: PullRef | None) -> list[IssueRef]:
-        jobs = [j for j in self.orchestration.jobs if j.action in APPLYING and j.id in p.results]
+        jobs = [j for j in self.orchestration.jobs if j.action in MUTATING_ACTIONS and j.id in p.results]
         if not jobs:
             return []
         markers = {issue_marker(j, self.sha) for j in jobs}

@@ -18,11 +18,11 @@ from typing import Any
 import click
 
 from gwpipelines.commands._options import emit_json, format_option, repo_option
-from gwpipelines.dispatch_input import APPLYING, parse
+from gwpipelines.dispatch_input import parse
 from gwpipelines.dispatcher import Dispatcher, DispatchOptions, Granularity, Progress, Target
 from gwpipelines.errors import RunFailed, UserError
 from gwpipelines.github_client import DEFAULT_API_URL, GitHub, token_auth
-from gwpipelines.models import Action, Event, Orchestration
+from gwpipelines.models import MUTATING_ACTIONS, Action, Event, Orchestration
 from gwpipelines.reporting import Report, Reporter, ReportOptions
 from gwpipelines.results import Status
 
@@ -135,7 +135,7 @@ def _check(o: Orchestration, live_repo: str, pipelines_repo: str, pr: int | None
         raise UserError("dispatch: give --pr N (a pull request) or --sha SHA (a push), not both")
     if sha is not None and not _SHA.match(sha):
         raise UserError(f"--sha: {sha!r} is not a commit sha (give the full 40-hex commit sha)")
-    applying = [j.id for j in o.jobs if j.action in APPLYING]
+    applying = [j.id for j in o.jobs if j.action in MUTATING_ACTIONS]
     if pr is not None and applying:
         # Safety: a pull request only ever plans; applies come from pushes to the default branch.
         raise UserError(

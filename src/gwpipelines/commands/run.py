@@ -15,7 +15,7 @@ from gwpipelines import git, jobvalidation, orchestrator
 from gwpipelines.commands._options import format_option, repo_option
 from gwpipelines.commands._results import config_option, emit, load_config, results_dir_option, run_jobs
 from gwpipelines.errors import UserError
-from gwpipelines.models import Orchestration
+from gwpipelines.models import MUTATING_ACTIONS, Orchestration
 from gwpipelines.results import JobResult
 
 
@@ -85,7 +85,7 @@ def _report(reporter: Any, results: list[JobResult]) -> dict[str, Any]:
 def _check_merged(root: Path, result: Orchestration, branch: str) -> None:
     """The refusal a local `run --event push` meets most (an unmerged commit), as one line before any progress;
     the executor still checks every job itself."""
-    refs = sorted({j.ref for j in result.jobs if j.action in jobvalidation.MUTATING})
+    refs = sorted({j.ref for j in result.jobs if j.action in MUTATING_ACTIONS})
     if not refs:
         return
     tip = jobvalidation.default_branch_sha(root, branch)
