@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import math
 import os
-import subprocess
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, ClassVar
@@ -21,7 +20,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import Field
 
 from gwpipelines import account_factory as af
-from gwpipelines import accounts, baseline
+from gwpipelines import accounts, baseline, git
 from gwpipelines.errors import GwError, UserError
 from gwpipelines.extensions.base import Extension, ExtensionConfig, ExtensionError, Outcome, Step
 from gwpipelines.results import PlanSummary
@@ -245,12 +244,10 @@ def organizations_client(env: Any) -> Any:
 
 def _request_pr(gh: Any, live_repo: str, checkout: Path) -> int | None:
     """The merged pull request that requested the account (linked from the baseline pull request), if any."""
-    sha = subprocess.run(
-        ["git", "rev-parse", "HEAD"], cwd=checkout, capture_output=True, text=True, check=False
-    ).stdout.strip()
-    if not sha:
+    head = git.try_rev_parse(checkout, "HEAD")
+    if not head:
         return None
-    pulls = gh.pulls_for_commit(live_repo, sha)
+    pulls = gh.pulls_for_commit(live_repo, head[0])
     return int(pulls[0].number) if pulls else None
 
 
