@@ -113,8 +113,9 @@ class AccountFactoryExtension(Extension):
         if step.action == CREATE:
             # Checked before anything is created: an account without its baseline pull request is half a job.
             self._github = self._github_settings(step.env)
-            if not self._template(step.env).is_dir():
-                raise ExtensionError(f"the account baseline template {self._template(step.env)} is missing")
+            self._template_dir = self._template(step.env)
+            if not self._template_dir.is_dir():
+                raise ExtensionError(f"the account baseline template {self._template_dir} is missing")
 
     def _github_settings(self, env: Mapping[str, str]) -> tuple[str, str, str]:
         live_repo = self.settings.live_repo or env.get("GWPIPELINES_LIVE_REPO")
@@ -200,7 +201,7 @@ class AccountFactoryExtension(Extension):
             apply_environment=self.settings.apply_environment,
             job_workflow_ref=self.settings.job_workflow_ref,
         )
-        files = baseline.render(self._template(env), values)
+        files = baseline.render(self._template_dir, values)
         gh = baseline_pr.BaselinePulls(
             token_auth(token),
             api_url=env.get("GITHUB_API_URL", "https://api.github.com"),
