@@ -21,6 +21,16 @@ _OU_NAME = re.compile(r"^[^/\s][^/]{0,127}$")
 _EMAIL_MAX = 64  # CreateAccount refuses longer addresses
 
 
+def account_id(v: Any) -> str:
+    """A 12-digit AWS account id, as written in accounts.yml or pipelines.yml. An unquoted id is a YAML integer: only
+    a full 12-digit one is unambiguous (leading zeros are lost, and YAML reads 0-prefixed digits as octal)."""
+    if isinstance(v, int) and not isinstance(v, bool) and 10**11 <= v < 10**12:
+        v = str(v)
+    if not isinstance(v, str) or not re.fullmatch(r"\d{12}", v):
+        raise ValueError("must be a 12-digit AWS account id (quote it in YAML to keep leading zeros)")
+    return v
+
+
 class Account(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -33,12 +43,7 @@ class Account(BaseModel):
     @field_validator("id", mode="before")
     @classmethod
     def _id(cls, v: Any) -> Any:
-        # An unquoted id is a YAML integer: only a full 12-digit one is unambiguous (leading zeros are lost).
-        if isinstance(v, int) and not isinstance(v, bool) and 10**11 <= v < 10**12:
-            v = str(v)
-        if v is not None and not re.fullmatch(r"\d{12}", str(v)):
-            raise ValueError("must be a 12-digit AWS account id (quote it in YAML to keep leading zeros)")
-        return v
+        return v if v is None else account_id(v)
 
     @field_validator("email")
     @classmethod
