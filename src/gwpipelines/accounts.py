@@ -21,6 +21,16 @@ _OU_NAME = re.compile(r"^[^/\s][^/]{0,127}$")
 _EMAIL_MAX = 64  # CreateAccount refuses longer addresses
 
 
+def account_id(v: Any) -> str:
+    """A 12-digit AWS account id, as written in accounts.yml or pipelines.yml. An unquoted id is a YAML integer: only
+    a full 12-digit one is unambiguous (leading zeros are lost, and YAML reads 0-prefixed digits as octal)."""
+    if isinstance(v, int) and not isinstance(v, bool) and 10**11 <= v < 10**12:
+        v = str(v)
+    if not isinstance(v, str) or not re.fullmatch(r"\d{12}", v):
+        raise ValueError("must be a 12-digit AWS account id (quote it in YAML to keep leading zeros)")
+    return v
+
+
 class Account(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -33,12 +43,7 @@ class Account(BaseModel):
     @field_validator("id", mode="before")
     @classmethod
     def _id(cls, v: Any) -> Any:
-        # An unquoted id is a YAML integer: only a full 12-digit one is unambiguous (leading zeros are lost).
-        if isinstance(v, int) and not isinstance(v, bool) and 10**11 <= v < 10**12:
-            v = str(v)
-        if v is not None and not re.fullmatch(r"\d{12}", str(v)):
-            raise ValueError("must be a 12-digit AWS account id (quote it in YAML to keep leading zeros)")
-        return v
+        return v if v is None else account_id(v)
 
     @field_validator("email")
     @classmethod
@@ -79,10 +84,15 @@ class Account(BaseModel):
 
 
 def parse(text: str, path: str = ACCOUNTS_FILE) -> dict[str, Account]:
+    return _parse(text, path)[1]
+
+
+def _parse(text: str, path: str) -> tuple[yaml.MappingNode | None, dict[str, Account]]:
+    """The document's node (for lines) and its accounts, from one pass of the YAML parser."""
     root = _compose(text, path)
     if root is None:
-        return {}
-    data = yaml.safe_load(text)
+        return None, {}
+    data = _construct(root, path)
     accounts: dict[str, Account] = {}
     emails: dict[str, str] = {}
     ids: dict[str, str] = {}
@@ -112,14 +122,13 @@ def parse(text: str, path: str = ACCOUNTS_FILE) -> dict[str, Account]:
         if account.id:
             ids[account.id] = name
         accounts[name] = account
-    return accounts
+    return root, accounts
 
 
 def with_id(text: str, name: str, account_id: str, path: str = ACCOUNTS_FILE) -> str:
     """`text` with `id: "<account_id>"` recorded for account `name`, every other line (comments too) unchanged.
     Recording the id that is already there returns `text` as it is; a different id is refused."""
-    parse(text, path)
-    root = _compose(text, path)
+    root, _ = _parse(text, path)
     entry = next((v for k, v in root.value if k.value == name), None) if root else None
     if entry is None:
         raise UserError(f"{path}: no account '{name}'; it must be requested before its id can be recorded")
@@ -141,13 +150,29 @@ def _compose(text: str, path: str) -> yaml.MappingNode | None:
     try:
         root = yaml.compose(text)
     except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        raise ParseError(path, mark.line + 1 if mark else None, f"not valid YAML: {getattr(e, 'problem', e)}") from None
+        raise _not_yaml(e, path) from None
     if root is None:
         return None
     if not isinstance(root, yaml.MappingNode):
         raise ParseError(path, root.start_mark.line + 1, "must be a mapping of account name to its settings")
     return root
+
+
+def _construct(root: yaml.MappingNode, path: str) -> dict[Any, Any]:
+    """The Python value of the composed document, as `yaml.safe_load` would build it from the text."""
+    loader = yaml.SafeLoader("")
+    try:
+        data: dict[Any, Any] = loader.construct_document(root)
+    except yaml.YAMLError as e:
+        raise _not_yaml(e, path) from None
+    finally:
+        loader.dispose()
+    return data
+
+
+def _not_yaml(e: yaml.YAMLError, path: str) -> ParseError:
+    mark = getattr(e, "problem_mark", None)
+    return ParseError(path, mark.line + 1 if mark else None, f"not valid YAML: {getattr(e, 'problem', e)}")
 
 
 def _line_of(node: yaml.Node, loc: tuple[Any, ...]) -> int | None:

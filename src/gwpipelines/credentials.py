@@ -15,7 +15,7 @@ from typing import Any, TextIO
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from gwpipelines import oidc
+from gwpipelines import accounts, oidc
 from gwpipelines.errors import GwError, UserError
 from gwpipelines.models import Action
 
@@ -37,12 +37,8 @@ class AccountRoles(BaseModel):
 
     @field_validator("account_id", mode="before")
     @classmethod
-    def _account_id(cls, v: Any) -> Any:
-        if isinstance(v, int):
-            v = f"{v:012d}"
-        if not isinstance(v, str) or not re.fullmatch(r"\d{12}", v):
-            raise ValueError("must be a 12-digit AWS account id (quote it in YAML to keep leading zeros)")
-        return v
+    def _account_id(cls, v: Any) -> str:
+        return accounts.account_id(v)
 
     @field_validator("plan_role", "apply_role")
     @classmethod

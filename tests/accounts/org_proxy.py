@@ -14,8 +14,10 @@ import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
+
+from tests.servers.loopback import LoopbackService, send
 
 _TARGET = "AWSOrganizationsV20161128."
 
@@ -37,7 +39,9 @@ class _Request:
         return {**out, "State": "SUCCEEDED", "AccountId": self.account_id, "CompletedTimestamp": time.time()}
 
 
-class OrganizationsProxy:
+class OrganizationsProxy(LoopbackService):
+    _thread_name = "organizations-proxy"
+
     def __init__(self, upstream: str, in_progress_polls: int = 2) -> None:
         self.upstream = upstream.rstrip("/")
         self.in_progress_polls = in_progress_polls
@@ -47,18 +51,14 @@ class OrganizationsProxy:
         self.create_calls: list[dict[str, Any]] = []
         self.requests: dict[str, _Request] = {}
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
 
     @contextmanager
     def running(self) -> Iterator[OrganizationsProxy]:
-        thread = threading.Thread(target=self._server.serve_forever, args=(0.02,), daemon=True)
-        thread.start()
+        self.start()
         try:
             yield self
         finally:
-            self._server.shutdown()
-            self._server.server_close()
+            self.stop()
 
     def answer(self, action: str, body: dict[str, Any], forward: Any) -> tuple[int, dict[str, Any]] | None:
         """The proxy's own answer to an Organizations call, or None to pass it through unchanged."""
@@ -104,39 +104,26 @@ class OrganizationsProxy:
         self.requests[request_id] = req
         return 200, {"CreateAccountStatus": req.status(request_id)}
 
-    def _handler(self) -> type[BaseHTTPRequestHandler]:
-        proxy = self
+    def _handle(self, h: BaseHTTPRequestHandler) -> None:
+        raw = h.rfile.read(int(h.headers.get("Content-Length") or 0))
+        target = h.headers.get("X-Amz-Target", "")
+        headers = {k: v for k, v in h.headers.items() if k.lower() not in ("host", "content-length")}
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                target = self.headers.get("X-Amz-Target", "")
-                headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "content-length")}
+        def forward(body: dict[str, Any], action: str | None = None) -> tuple[int, dict[str, Any]]:
+            fwd = dict(headers)
+            if action:
+                fwd["X-Amz-Target"] = _TARGET + action
+            code, data = self._send(json.dumps(body).encode(), fwd)
+            return code, json.loads(data or b"{}")
 
-                def forward(body: dict[str, Any], action: str | None = None) -> tuple[int, dict[str, Any]]:
-                    h = dict(headers)
-                    if action:
-                        h["X-Amz-Target"] = _TARGET + action
-                    code, data = proxy._send(json.dumps(body).encode(), h)
-                    return code, json.loads(data or b"{}")
-
-                answer = None
-                if target.startswith(_TARGET):
-                    answer = proxy.answer(target[len(_TARGET) :], json.loads(raw or b"{}"), forward)
-                if answer is None:
-                    code, data = proxy._send(raw, headers)
-                else:
-                    code, data = answer[0], json.dumps(answer[1]).encode()
-                self.send_response(code)
-                self.send_header("Content-Type", "application/x-amz-json-1.1")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        return Handler
+        answer = None
+        if target.startswith(_TARGET):
+            answer = self.answer(target[len(_TARGET) :], json.loads(raw or b"{}"), forward)
+        if answer is None:
+            code, data = self._send(raw, headers)
+        else:
+            code, data = answer[0], json.dumps(answer[1]).encode()
+        send(h, code, data, "application/x-amz-json-1.1")
 
     def _send(self, raw: bytes, headers: dict[str, str]) -> tuple[int, bytes]:
         req = urllib.request.Request(self.upstream + "/", data=raw, headers=headers, method="POST")

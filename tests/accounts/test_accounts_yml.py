@@ -50,6 +50,7 @@ def test_live_template_parses() -> None:
         ("a:\n  email: a@x.io\n  colour: red\n", "accounts.yml:3: a.colour: Extra inputs are not permitted"),
         ("a:\n  email: " + "a" * 60 + "@x.io\n", "accounts.yml:2: a.email: must be at most 64 characters"),
         ("a:\n  id: 1234\n  email: a@x.io\n", "accounts.yml:2: a.id: must be a 12-digit AWS account id"),
+        ("a:\n  email: !mail a@x.io\n", "accounts.yml:2: not valid YAML: could not determine a constructor"),
     ],
 )
 def test_errors_name_line_account_and_field(text: str, expected: str) -> None:

@@ -94,6 +94,8 @@ def test_unknown_account_lists_the_configured_ones() -> None:
         ({"region": "mars"}, "region"),
         ({"regoin": "us-east-1"}, "regoin"),
         ({"accounts": {"a": {"account_id": "12345", "plan_role": "p", "apply_role": "a"}}}, "accounts.a.account_id"),
+        # YAML reads `account_id: 011111111111` as an octal integer: refused, not padded into another account's id.
+        ({"accounts": {"a": {"account_id": 0o11111111111, "plan_role": "p", "apply_role": "a"}}}, "12-digit"),
         ({"accounts": {"a": {"account_id": "123456789012", "plan_role": "bad role", "apply_role": "a"}}}, "plan_role"),
         (
             {"accounts": {"a": {"account_id": "123456789012", "plan_role": "p", "apply_role": "arn:aws:s3:::b"}}},

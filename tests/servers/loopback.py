@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, ClassVar, Self
 
 Handle = Callable[[BaseHTTPRequestHandler], None]
 
@@ -35,6 +35,30 @@ class LoopbackServer:
     def stop(self) -> None:
         self._httpd.shutdown()
         self._httpd.server_close()
+
+
+class LoopbackService:
+    """`start()`, `stop()` and `url` for a test server whose requests all go to its `_handle` method."""
+
+    _thread_name: ClassVar[str]
+    _http: LoopbackServer | None = None
+
+    def _handle(self, h: BaseHTTPRequestHandler) -> None:
+        raise NotImplementedError
+
+    def start(self) -> Self:
+        self._http = LoopbackServer(self._handle, self._thread_name)
+        return self
+
+    def stop(self) -> None:
+        if self._http is not None:
+            self._http.stop()
+            self._http = None
+
+    @property
+    def url(self) -> str:
+        assert self._http is not None, f"{type(self).__name__}.start() first"
+        return self._http.url
 
 
 def send(h: BaseHTTPRequestHandler, status: int, body: bytes, content_type: str) -> None:

@@ -26,7 +26,7 @@ from urllib.parse import parse_qs, urlsplit
 import jwt
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from tests.servers.loopback import LoopbackServer, send
+from tests.servers.loopback import LoopbackService, send
 
 ISSUER = "https://token.actions.githubusercontent.com"
 TOKEN_PATH_PREFIX = "/_apis/distributedtask/hubs/Build/plans/"
@@ -138,14 +138,14 @@ def _b64uint(n: int) -> str:
 
 
 @dataclass
-class OidcServer:
+class OidcServer(LoopbackService):
     """Start with `.start()`, stop with `.stop()`; `.env()` gives the runner's two variables."""
 
+    _thread_name = "oidc-server"
     context: GithubContext = field(default_factory=GithubContext)
     request_token: str = field(default_factory=lambda: secrets.token_urlsafe(24))
     requests: list[dict[str, Any]] = field(default_factory=list)
     _failures: list[int] = field(default_factory=list)
-    _http: LoopbackServer | None = None
 
     def __post_init__(self) -> None:
         self._key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
@@ -154,15 +154,6 @@ class OidcServer:
         self._lock = threading.Lock()
 
     # -- lifecycle ---------------------------------------------------------------------------------------------
-    def start(self) -> OidcServer:
-        self._http = LoopbackServer(self._handle, "oidc-server")
-        return self
-
-    def stop(self) -> None:
-        if self._http is not None:
-            self._http.stop()
-            self._http = None
-
     def reset(self) -> None:
         """Back to the default job context, no recorded requests, no pending failures."""
         with self._lock:
@@ -171,11 +162,6 @@ class OidcServer:
             self._failures.clear()
 
     # -- addresses ---------------------------------------------------------------------------------------------
-    @property
-    def url(self) -> str:
-        assert self._http is not None, "OidcServer.start() first"
-        return self._http.url
-
     @property
     def request_url(self) -> str:
         """Shaped like the runner's: it already has a query string, so clients append `&audience=`."""

@@ -22,7 +22,7 @@ from xml.sax.saxutils import escape
 import jwt
 
 from tests.servers.iam_trust import allows
-from tests.servers.loopback import LoopbackServer, send
+from tests.servers.loopback import LoopbackService, send
 
 STS_NS = "https://sts.amazonaws.com/doc/2011-06-15/"
 
@@ -33,27 +33,14 @@ class StsRefusal(Exception):
         self.status, self.code, self.message = status, code, message
 
 
-class StsGate:
+class StsGate(LoopbackService):
+    _thread_name = "sts-gate"
+
     def __init__(self, *, moto_url: str, jwks_url: str, iam: Any) -> None:
         self.moto_url = moto_url
         self.jwks = jwt.PyJWKClient(jwks_url, cache_keys=False)
         self.iam = iam  # a boto3 IAM client on moto, for providers and trust policies
         self.refusals: list[str] = []
-        self._http: LoopbackServer | None = None
-
-    @property
-    def url(self) -> str:
-        assert self._http is not None
-        return self._http.url
-
-    def start(self) -> StsGate:
-        self._http = LoopbackServer(self._handle, "sts-gate")
-        return self
-
-    def stop(self) -> None:
-        if self._http is not None:
-            self._http.stop()
-            self._http = None
 
     # -- the checks STS makes ----------------------------------------------------------------------------------
     def check(self, role_arn: str, token: str, duration: int = 3600) -> None:

@@ -11,9 +11,11 @@ from typing import Any
 
 import click
 import jinja2
+from pydantic import ValidationError
 
 from gwpipelines import __version__
 from gwpipelines.commands._options import emit_json, format_option, repo_option
+from gwpipelines.credentials import AccountRoles, AuthenticationConfig
 from gwpipelines.errors import UserError
 from gwpipelines.trust_policy import APPLY_ENVIRONMENT
 
@@ -71,6 +73,17 @@ def parse_accounts(values: tuple[str, ...]) -> list[Account]:
             raise UserError(f"--accounts: account {m['name']!r} is given twice")
         accounts[m["name"]] = Account(m["name"], m["id"])
     return list(accounts.values())
+
+
+def _check_authentication(*, region: str, plan_role: str, apply_role: str) -> None:
+    """What init writes into pipelines.yml's `authentication` passes the checks `config validate` makes there."""
+    try:
+        AuthenticationConfig(region=region)
+        AccountRoles(account_id="0" * 12, plan_role=plan_role, apply_role=apply_role)
+    except ValidationError as e:
+        err = e.errors()[0]
+        flag = "--" + str(err["loc"][0]).replace("_", "-")
+        raise UserError(f"{flag} {err['input']!r}: {err['msg'].removeprefix('Value error, ')}") from None
 
 
 def _environment() -> jinja2.Environment:
@@ -174,9 +187,7 @@ def command(
     for flag, value in (("--terragrunt-version", terragrunt_version), ("--opentofu-version", opentofu_version)):
         if not re.match(r"^\d+\.\d+\.\d+$", value):
             raise UserError(f"{flag} {value!r} is not a version like 1.2.3")
-    for flag, value in (("--plan-role", plan_role), ("--apply-role", apply_role), ("--region", region)):
-        if not re.match(r"^[A-Za-z0-9+=,.@_:/-]{1,128}$", value):
-            raise UserError(f"{flag} {value!r}: use an IAM role name (or ARN) / an AWS region name")
+    _check_authentication(region=region, plan_role=plan_role, apply_role=apply_role)
     values = {
         "live_repo": full_repo(org, live_repo, "--live-repo"),
         "pipelines_repo": full_repo(org, pipelines_repo, "--pipelines-repo"),

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import math
 import os
-import subprocess
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, ClassVar
@@ -21,7 +20,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import Field
 
 from gwpipelines import account_factory as af
-from gwpipelines import accounts, baseline
+from gwpipelines import accounts, baseline, git
 from gwpipelines.errors import GwError, UserError
 from gwpipelines.extensions.base import Extension, ExtensionConfig, ExtensionError, Outcome, Step
 from gwpipelines.results import PlanSummary
@@ -114,8 +113,9 @@ class AccountFactoryExtension(Extension):
         if step.action == CREATE:
             # Checked before anything is created: an account without its baseline pull request is half a job.
             self._github = self._github_settings(step.env)
-            if not self._template(step.env).is_dir():
-                raise ExtensionError(f"the account baseline template {self._template(step.env)} is missing")
+            self._template_dir = self._template(step.env)
+            if not self._template_dir.is_dir():
+                raise ExtensionError(f"the account baseline template {self._template_dir} is missing")
 
     def _github_settings(self, env: Mapping[str, str]) -> tuple[str, str, str]:
         live_repo = self.settings.live_repo or env.get("GWPIPELINES_LIVE_REPO")
@@ -201,7 +201,7 @@ class AccountFactoryExtension(Extension):
             apply_environment=self.settings.apply_environment,
             job_workflow_ref=self.settings.job_workflow_ref,
         )
-        files = baseline.render(self._template(env), values)
+        files = baseline.render(self._template_dir, values)
         gh = baseline_pr.BaselinePulls(
             token_auth(token),
             api_url=env.get("GITHUB_API_URL", "https://api.github.com"),
@@ -245,12 +245,10 @@ def organizations_client(env: Any) -> Any:
 
 def _request_pr(gh: Any, live_repo: str, checkout: Path) -> int | None:
     """The merged pull request that requested the account (linked from the baseline pull request), if any."""
-    sha = subprocess.run(
-        ["git", "rev-parse", "HEAD"], cwd=checkout, capture_output=True, text=True, check=False
-    ).stdout.strip()
-    if not sha:
+    head = git.try_rev_parse(checkout, "HEAD")
+    if not head:
         return None
-    pulls = gh.pulls_for_commit(live_repo, sha)
+    pulls = gh.pulls_for_commit(live_repo, head[0])
     return int(pulls[0].number) if pulls else None
 
 
