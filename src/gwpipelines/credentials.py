@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from gwpipelines import accounts, oidc
 from gwpipelines.errors import GwError, UserError
-from gwpipelines.models import Action
+from gwpipelines.models import MUTATING_ACTIONS, Action
 
 
 class CredentialsError(GwError):
@@ -84,8 +84,6 @@ class AuthenticationConfig(BaseModel):
 
 
 # Plans must never hold the apply role: a pull request's code runs under the plan role only.
-_APPLY_ACTIONS = frozenset({Action.APPLY, Action.DESTROY, Action.ACCOUNT_CREATE})
-_PLAN_ACTIONS = frozenset({Action.PLAN, Action.PLAN_DESTROY, Action.ACCOUNT_PLAN})
 
 
 def role_arn_for(*, action: str, account: str, auth: AuthenticationConfig) -> str:
@@ -101,10 +99,8 @@ def role_arn_for(*, action: str, account: str, auth: AuthenticationConfig) -> st
         act = Action(action)
     except ValueError:
         raise UserError(f"unknown action {action!r}; expected one of {', '.join(a.value for a in Action)}") from None
-    if act in _APPLY_ACTIONS:
-        return roles.role_arn(roles.apply_role)
-    assert act in _PLAN_ACTIONS
-    return roles.role_arn(roles.plan_role)
+    # Every other action only reads: plan, plan-destroy, account-plan.
+    return roles.role_arn(roles.apply_role if act in MUTATING_ACTIONS else roles.plan_role)
 
 
 # STS RoleSessionName: 2..64 characters of [\w+=,.@-] (ASCII word characters).
