@@ -13,7 +13,7 @@ from gwpipelines.errors import ParseError, UserError
 
 ACCOUNTS_FILE = "accounts.yml"
 # AWS account names may be up to 50 characters; ours are also folder names, so lowercase letters, digits, dashes.
-_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,48}[a-z0-9]$|^[a-z0-9]$")
+ACCOUNT_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,48}[a-z0-9]$|^[a-z0-9]$")
 _REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$")
 # An OU is a path of OU names below the organization's root ("workloads/prod") or an OU id ("ou-ab12-cd34ef56").
 _OU_ID = re.compile(r"^ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}$")
@@ -101,7 +101,7 @@ def _parse(text: str, path: str) -> tuple[yaml.MappingNode | None, dict[str, Acc
         line = key_node.start_mark.line + 1
         if name in accounts:
             raise ParseError(path, line, f"account '{name}' is defined twice; keep one entry")
-        if not _NAME.match(str(name)):
+        if not ACCOUNT_NAME.match(str(name)):
             raise ParseError(path, line, f"account name '{name}' must be 1-50 lowercase letters, digits and dashes")
         try:
             account = Account.model_validate(data[name])

@@ -104,10 +104,11 @@ def parse(text: str, source: str) -> list[Job]:
     if not isinstance(data, list):
         raise JobRefused(f"{source}: expected a job object, a list of jobs or an object with `jobs`")
     jobs = [_one(item, i, source) for i, item in enumerate(data)]
-    ids = [j.id for j in jobs]
-    for i, job_id in enumerate(ids):
-        if job_id in ids[:i]:
-            raise JobRefused(f"{source}: job {i} ({job_id}): id: duplicate id; every job id must be unique")
+    seen: set[str] = set()
+    for i, job in enumerate(jobs):
+        if job.id in seen:
+            raise JobRefused(f"{source}: job {i} ({job.id}): id: duplicate id; every job id must be unique")
+        seen.add(job.id)
     _check_needs(jobs, source)
     return jobs
 

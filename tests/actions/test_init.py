@@ -93,6 +93,7 @@ def test_init_refuses_to_overwrite_and_writes_nothing(tmp_path: Path) -> None:
         (["pipelines", "--org", "acme"], "init pipelines needs --accounts NAME=ID"),
         (["pipelines", "--org", "acme", "--accounts", "dev=1234"], "--accounts 'dev=1234': write NAME=ID"),
         (["pipelines", "--org", "acme", "--accounts", "a=123456789012,a=123456789013"], "'a' is given twice"),
+        (["pipelines", "--org", "acme", "--accounts", "Prod_1=123456789012"], "lowercase letters, digits and dashes"),
         (["live"], "--live-repo 'infrastructure-live' has no owner: pass --org ORG"),
         (["live", "--org", "ac me"], "is not a GitHub OWNER/NAME"),
         (["live", "--org", "acme", "--gwpipelines-ref", "v1..2"], "--gwpipelines-ref 'v1..2' is not a valid git ref"),

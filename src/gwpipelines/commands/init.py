@@ -14,6 +14,7 @@ import jinja2
 from pydantic import ValidationError
 
 from gwpipelines import __version__
+from gwpipelines.accounts import ACCOUNT_NAME
 from gwpipelines.commands._options import emit_json, format_option, repo_option
 from gwpipelines.credentials import AccountRoles, AuthenticationConfig
 from gwpipelines.errors import UserError
@@ -69,6 +70,9 @@ def parse_accounts(values: tuple[str, ...]) -> list[Account]:
         m = _ACCOUNT.match(item)
         if not m:
             raise UserError(f"--accounts {item!r}: write NAME=ID, the account's name and its 12-digit AWS account id")
+        if not ACCOUNT_NAME.match(m["name"]):
+            raise UserError(f"--accounts {item!r}: the name must be lowercase letters, digits and dashes (at most 50), "
+                            "as in accounts.yml, where it also names the account's folder")  # fmt: skip
         if m["name"] in accounts:
             raise UserError(f"--accounts: account {m['name']!r} is given twice")
         accounts[m["name"]] = Account(m["name"], m["id"])
