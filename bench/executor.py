@@ -17,7 +17,7 @@ import random
 import sys
 import time
 
-from gwpipelines import scheduler
+from gwpipelines.executor import scheduler
 
 TARGET_AT_8 = 1.05
 

@@ -18,8 +18,8 @@ from typing import Any
 import hcl2
 from hcl2 import SerializationOptions
 
-from gwpipelines import hcl
 from gwpipelines.errors import ParseError
+from gwpipelines.orchestrator import hcl
 
 OPTIONS = SerializationOptions(
     with_comments=False, explicit_blocks=True, preserve_heredocs=True, strip_string_quotes=False

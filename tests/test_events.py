@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from gwpipelines import events
 from gwpipelines.errors import UserError
+from gwpipelines.github import events
 from gwpipelines.models import Event
 from tests.cli import run
 from tests.gitrepo import GitRepo

@@ -14,7 +14,8 @@ from typing import Any
 
 import pytest
 
-from gwpipelines import hcl, orchestrator
+from gwpipelines import orchestrator
+from gwpipelines.orchestrator import hcl
 from tests import hcl2_reference as reference
 from tests.conftest import LIVE_TEMPLATE, ROOT
 
@@ -215,7 +216,7 @@ def test_orchestrate_json_is_the_same_with_the_reference_on_the_demo_change(
 
 def test_folder_sharing_changes_no_unit_of_a_generated_repo(generated: tuple[Path, str, str]) -> None:
     """Units of a folder share what they include (terragrunt.Evaluator.share_by_folder): same analysis without."""
-    from gwpipelines import tree
+    from gwpipelines.orchestrator import tree
     from tests.orchestrator.test_folder_sharing import assert_same, both_ways
 
     repo, base, head = generated

@@ -5,7 +5,7 @@
       default_branch: main
       execution_defaults: {max_attempts: 2, parallelism: 4, timeout_seconds: 3600, retry_delay_seconds: 10}
       steps: [terragrunt, policy]        # extension instances a unit job runs, in this order
-    authentication:                      # gwpipelines.credentials.AuthenticationConfig; absent: no role assumed
+    authentication:                      # gwpipelines.config.AuthenticationConfig; absent: no role assumed
       region: us-east-1
       accounts:
         non-prod: {account_id: "111122223333", plan_role: gwpipelines-plan, apply_role: gwpipelines-apply}
@@ -25,21 +25,79 @@ with their path; the schema (`gwpipelines config schema`) is built from the inst
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, field_validator
 
-from gwpipelines.credentials import AuthenticationConfig
+from gwpipelines import accounts
 from gwpipelines.errors import ParseError, UserError
 from gwpipelines.extensions import loader
 from gwpipelines.extensions.base import Extension, ExtensionConfig
 
 ACCOUNT_FACTORY = "account-factory"
 ACCOUNT_ACTIONS = frozenset({"account-plan", "account-create"})
+
+
+class AccountRoles(BaseModel):
+    """The two roles gwpipelines may assume in one account: a read-mostly plan role and the apply role."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    account_id: str = Field(description="12-digit AWS account id")
+    plan_role: str = Field(description="role name (in this account) or full role ARN used for plans")
+    apply_role: str = Field(description="role name (in this account) or full role ARN used for apply and destroy")
+
+    @field_validator("account_id", mode="before")
+    @classmethod
+    def _account_id(cls, v: Any) -> str:
+        return accounts.account_id(v)
+
+    @field_validator("plan_role", "apply_role")
+    @classmethod
+    def _role(cls, v: str) -> str:
+        if v.startswith("arn:"):
+            if not _ROLE_ARN.fullmatch(v):
+                raise ValueError("must be a role name or an ARN like arn:aws:iam::123456789012:role/NAME")
+        elif not _ROLE_NAME.fullmatch(v):
+            raise ValueError("must be an IAM role name (letters, digits and +=,.@_- with optional /path/)")
+        return v
+
+    def role_arn(self, role: str) -> str:
+        """A role name is expanded in this account; an ARN is used as written (it may name another account)."""
+        return role if role.startswith("arn:") else f"arn:aws:iam::{self.account_id}:role/{role.lstrip('/')}"
+
+
+_ROLE_NAME = re.compile(r"(/[\w+=,.@-]+)*/?[\w+=,.@-]{1,64}", re.ASCII)
+_ROLE_ARN = re.compile(r"arn:aws[\w-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}", re.ASCII)
+
+
+class AuthenticationConfig(BaseModel):
+    """The `authentication` section of `pipelines.yml`."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    region: str = Field(
+        default="us-east-1",
+        pattern=r"^[a-z]{2}(-[a-z]+)+-\d+$",
+        description="AWS region for STS and the extensions' AWS_REGION / AWS_DEFAULT_REGION",
+    )
+    session_duration_seconds: int = Field(
+        default=3600, ge=900, le=43200, description="STS session length; at most each role's MaxSessionDuration"
+    )
+    audience: str = Field(
+        default="sts.amazonaws.com",
+        min_length=1,
+        description="`aud` of the GitHub OIDC token; a client id of the accounts' IAM OIDC provider",
+    )
+    accounts: dict[str, AccountRoles] = Field(
+        default_factory=dict,
+        description="account name (as in accounts.yml and in jobs' `account`) -> its plan and apply roles",
+    )
 
 
 class ExecutionDefaults(BaseModel):

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from gwpipelines import account_factory as af
+from gwpipelines.extensions.account_factory import factory as af
 from tests.accounts.conftest import Org
 
 FAST = af.Backoff(first_seconds=0.001, max_seconds=0.01, deadline_seconds=5)

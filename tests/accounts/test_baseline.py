@@ -9,9 +9,10 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from gwpipelines import accounts, baseline
+from gwpipelines import accounts
 from gwpipelines.errors import UserError
-from gwpipelines.extensions.account_factory import AccountFactoryConfig
+from gwpipelines.extensions.account_factory import baseline
+from gwpipelines.extensions.account_factory.extension import AccountFactoryConfig
 from gwpipelines.trust_policy import APPLY_ENVIRONMENT, SUBJECT_CLAIM_KEYS, TrustSettings, policy
 from tests.cli import run
 from tests.conftest import LIVE_TEMPLATE, ROOT

@@ -4,8 +4,9 @@ from typing import Any
 
 import pytest
 
-from gwpipelines import accounts, baseline, baseline_pr
-from gwpipelines.github_client import RetryPolicy, token_auth
+from gwpipelines import accounts
+from gwpipelines.extensions.account_factory import baseline, baseline_pr
+from gwpipelines.github.client import RetryPolicy, token_auth
 from tests.accounts.test_baseline import TEMPLATE, VALUES
 from tests.conftest import LIVE_TEMPLATE
 

@@ -1,4 +1,4 @@
-"""The composite action's main step (`python -m gwpipelines.action`): inputs -> CLI flags, outputs, job summary,
+"""The composite action's main step (`python -m gwpipelines.github.action`): inputs -> CLI flags, outputs, job summary,
 log groups, masks and exit codes, run as action.yml runs it (environment variables in, files out)."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from gwpipelines.action import Inputs, calls_for, set_outputs
+from gwpipelines.github.action import Inputs, calls_for, set_outputs
 from tests.actions.runner import read_outputs
 from tests.actions.workflows import ACTION, load
 from tests.cli import orchestrate_json, run
@@ -30,7 +30,7 @@ def run_step(tmp_path: Path, **inputs: str) -> tuple[subprocess.CompletedProcess
     output.touch()
     temp.mkdir(exist_ok=True)
     env |= {"GITHUB_OUTPUT": str(output), "GITHUB_STEP_SUMMARY": str(summary), "RUNNER_TEMP": str(temp)}
-    done = subprocess.run([sys.executable, "-m", "gwpipelines.action"], env=env, capture_output=True, text=True)
+    done = subprocess.run([sys.executable, "-m", "gwpipelines.github.action"], env=env, capture_output=True, text=True)
     return done, read_outputs(output), summary.read_text() if summary.exists() else ""
 
 
@@ -211,7 +211,7 @@ def test_run_plans_or_applies_in_this_repository(tmp_path: Path) -> None:
 
 
 def test_outputs_too_big_for_github_are_left_to_the_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from gwpipelines import action
+    from gwpipelines.github import action
 
     monkeypatch.setattr(action, "OUTPUT_LIMIT", 10)
     assert action._bounded("jobs", "[1]") == "[1]"

@@ -1,6 +1,6 @@
-from gwpipelines.comment import LIMIT, MARKER, render_comment
+from gwpipelines.dispatcher.comment import LIMIT, MARKER, render_comment
 from gwpipelines.models import Action, ChangeType, Event, Job, Orchestration
-from gwpipelines.results import JobResult, PlanSummary, Status
+from gwpipelines.models.results import JobResult, PlanSummary, Status
 
 
 def _orch(n: int) -> Orchestration:

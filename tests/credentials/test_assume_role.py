@@ -8,15 +8,15 @@ from typing import Any
 import boto3
 import pytest
 
-from gwpipelines.credentials import (
+from gwpipelines.errors import UserError
+from gwpipelines.executor.credentials import (
     AuthenticationConfig,
     CredentialsError,
     assume_role_env,
     role_arn_for,
     session_name,
 )
-from gwpipelines.errors import UserError
-from gwpipelines.oidc import OidcError, OidcNotConfigured
+from gwpipelines.github.oidc import OidcError, OidcNotConfigured
 from tests.aws_fixtures import MotoServer, aws_client
 from tests.servers.oidc import OidcServer
 
@@ -77,7 +77,7 @@ def test_the_token_is_requested_as_github_documents(aws_env: dict[str, str], oid
 
 def test_session_duration_comes_from_config(aws_env: dict[str, str], moto_server: MotoServer) -> None:
     # moto reports the expiry it granted; read it back through the raw API to check DurationSeconds was sent.
-    from gwpipelines import oidc
+    from gwpipelines.github import oidc
 
     token = oidc.request_token(aws_env)
     sts = boto3.client("sts", region_name="eu-west-1", endpoint_url=moto_server.url)

@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 
-from gwpipelines.credentials import AuthenticationConfig, CredentialsError, assume_role_env, secrets_of, session_name
+from gwpipelines.config import AuthenticationConfig
+from gwpipelines.executor.credentials import CredentialsError, assume_role_env, secrets_of, session_name
 from gwpipelines.trust_policy import APPLY_ENVIRONMENT, TrustSettings, render
 from tests.aws_fixtures import aws_client
 from tests.servers.oidc import GithubContext, OidcServer

@@ -10,7 +10,7 @@ from typing import Any
 import jwt
 import pytest
 
-from gwpipelines import oidc
+from gwpipelines.github import oidc
 from tests.servers.oidc import ISSUER, GithubContext, OidcServer
 
 

@@ -10,7 +10,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from gwpipelines.credentials import (
+from gwpipelines.errors import UserError
+from gwpipelines.executor.credentials import (
     AuthenticationConfig,
     add_masks,
     mask,
@@ -18,7 +19,6 @@ from gwpipelines.credentials import (
     secrets_of,
     session_name,
 )
-from gwpipelines.errors import UserError
 
 # What STS accepts for RoleSessionName (API reference): 2 to 64 characters of [\w+=,.@-].
 STS_SESSION_NAME = re.compile(r"[A-Za-z0-9_+=,.@-]{2,64}")

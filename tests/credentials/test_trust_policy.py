@@ -9,8 +9,8 @@ from typing import Any
 import jwt
 import pytest
 
-from gwpipelines import oidc
 from gwpipelines.errors import UserError
+from gwpipelines.github import oidc
 from gwpipelines.trust_policy import (
     APPLY_ENVIRONMENT,
     SUBJECT_CLAIM_KEYS,

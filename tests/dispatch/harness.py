@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from gwpipelines.github_client import GitHub, RetryPolicy, token_auth
+from gwpipelines.github.client import GitHub, RetryPolicy, token_auth
 from tests.cli import Result, run
 from tests.github_server import GitHubServer
 from tests.github_server.model import Dispatch, RunScript

@@ -6,7 +6,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from github import Auth
 
-from gwpipelines.github_client import GitHub, app_installation_auth
+from gwpipelines.github.client import GitHub, app_installation_auth
 
 
 def test_installation_auth_for_the_client() -> None:

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from gwpipelines.dispatcher import (
+from gwpipelines.dispatcher.loop import (
     MAX_INPUTS_CHARS,
     Batch,
     Granularity,
@@ -19,7 +19,7 @@ from gwpipelines.dispatcher import (
 )
 from gwpipelines.errors import UserError
 from gwpipelines.models import Action, ChangeType, Job
-from gwpipelines.results import Status
+from gwpipelines.models.results import Status
 
 TARGET = Target("acme/infrastructure-pipelines", "pipelines.yml", "main", "acme/infrastructure-live", 7)
 

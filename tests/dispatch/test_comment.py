@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 
-from gwpipelines.comment import LIMIT, MARKER, render_comment
+from gwpipelines.dispatcher.comment import LIMIT, MARKER, render_comment
 from gwpipelines.models import Action, ChangeType, Event, Job, Orchestration
-from gwpipelines.results import JobResult, PlanSummary, Status
+from gwpipelines.models.results import JobResult, PlanSummary, Status
 from tests.golden import assert_golden
 
 HEAD = "0ad483ef19fd1b0e0433bc2c2bb516899b35732a"

@@ -8,10 +8,10 @@ from collections.abc import Iterator
 
 import pytest
 
-from gwpipelines.dispatcher import Dispatcher, DispatchOptions, Target
-from gwpipelines.github_client import GitHubAccessError, GitHubError
+from gwpipelines.dispatcher.loop import Dispatcher, DispatchOptions, Target
+from gwpipelines.github.client import GitHubAccessError, GitHubError
 from gwpipelines.models import Action, ChangeType, Job
-from gwpipelines.results import Status
+from gwpipelines.models.results import Status
 from tests.dispatch.harness import LIVE, PIPELINES, WORKFLOW, Pipelines, client, setup
 from tests.github_server import GitHubServer
 from tests.github_server.model import RunScript
@@ -194,7 +194,7 @@ def test_run_deadline(server: GitHubServer) -> None:
 
 def test_max_parallel_runs_and_per_job_batches(server: GitHubServer) -> None:
     pipelines = Pipelines(server, polls=2)
-    from gwpipelines.dispatcher import Granularity
+    from gwpipelines.dispatcher.loop import Granularity
 
     opts = DispatchOptions(granularity=Granularity.JOB, max_parallel_runs=2, poll_interval=0.0, poll_max=0.0)
     progress = Dispatcher(client(server), TARGET, opts).run(jobs(5))

@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from gwpipelines.dispatch_input import parse
 from gwpipelines.errors import UserError
 from gwpipelines.models import Event
+from gwpipelines.models.codec import parse
 
 JOB = {"id": "apply:a", "unit": "a", "action": "apply", "ref": "b" * 40, "account": "dev",
        "change_types": ["ModuleChanged"], "wave": 0, "needs": []}  # fmt: skip

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from gwpipelines.comment import MARKER
-from gwpipelines.dispatcher import Progress
+from gwpipelines.dispatcher.comment import MARKER
+from gwpipelines.dispatcher.loop import Progress
+from gwpipelines.dispatcher.reporter import Reporter, ReportOptions, StickyComment
 from gwpipelines.models import Action, ChangeType, Event, Job, Orchestration
-from gwpipelines.reporting import Reporter, ReportOptions, StickyComment
-from gwpipelines.results import JobResult, PlanSummary, Status
+from gwpipelines.models.results import JobResult, PlanSummary, Status
 from tests.dispatch.harness import LIVE, client, normalise, setup
 from tests.github_server import GitHubServer
 from tests.golden import assert_golden
@@ -75,7 +75,7 @@ def test_comment_failure_is_reported_not_fatal(github_server: GitHubServer) -> N
 
 
 def test_issue_title_fits_githubs_256_characters() -> None:
-    from gwpipelines.reporting import issue_title
+    from gwpipelines.dispatcher.reporter import issue_title
 
     deep = "/".join(f"level{i:02d}" for i in range(40))
     job = Job(f"apply:{deep}", deep, Action.APPLY, SHA, "dev", ())

@@ -181,7 +181,7 @@ def test_opentofu_extension_on_a_root_module(live: GitRepo, tmp_path: Path, stan
 
 def test_an_extension_that_crashes_fails_only_its_job(tmp_path: Path) -> None:
     from gwpipelines.config import Instance
-    from gwpipelines.executor import run_instance
+    from gwpipelines.executor.runner import run_instance
     from gwpipelines.models import Action, Job
 
     class Crashy(Good):

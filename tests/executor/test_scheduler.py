@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gwpipelines import scheduler
-from gwpipelines.scheduler import Task
+from gwpipelines.executor import scheduler
+from gwpipelines.executor.scheduler import Task
 
 
 def record(tasks: list[Task], fail: set[str] = frozenset(), parallelism: int = 4, pause: float = 0.0):  # type: ignore[no-untyped-def,assignment]

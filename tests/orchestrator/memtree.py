@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from textwrap import dedent
 
-from gwpipelines import terragrunt
-from gwpipelines.tree import Tree
+from gwpipelines.orchestrator import terragrunt
+from gwpipelines.orchestrator.tree import Tree
 
 
 def mem_tree(files: dict[str, str]) -> Tree:

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from gwpipelines.comment import render_comment
-from gwpipelines.terragrunt_cli import PLAN_FILE
+from gwpipelines.dispatcher.comment import render_comment
+from gwpipelines.extensions.terragrunt_cli import PLAN_FILE
 from tests.cli import run
 from tests.conftest import ROOT
 from tests.golden import assert_golden

@@ -8,7 +8,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gwpipelines import terragrunt, tree
+from gwpipelines.orchestrator import terragrunt, tree
 from tests.conftest import LIVE_TEMPLATE
 from tests.orchestrator.memtree import mem_tree
 

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from gwpipelines import hcl
 from gwpipelines.errors import ParseError
+from gwpipelines.orchestrator import hcl
 
 UNIT = """
 # a unit

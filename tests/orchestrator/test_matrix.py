@@ -1,7 +1,7 @@
 from __future__ import annotations
 
-from gwpipelines.matrix import MATRIX_LIMIT, to_matrix
 from gwpipelines.models import Action, ChangeType, Job
+from gwpipelines.orchestrator.matrix import MATRIX_LIMIT, to_matrix
 
 
 def jobs(n: int, waves: int = 1) -> list[Job]:

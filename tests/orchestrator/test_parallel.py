@@ -18,7 +18,7 @@ from tests.gitrepo import GitRepo
 
 # Put before the checks that count the evaluations split in two (`forks`: how many configs each split had).
 COUNT_FORKS = r"""
-from gwpipelines import terragrunt
+from gwpipelines.orchestrator import terragrunt
 forks = []
 real = terragrunt._evaluate_in_two
 def counted(ev, todo, alongside, needed_next):
@@ -30,7 +30,7 @@ terragrunt._evaluate_in_two = counted
 CHECKS = r"""
 import sys
 from pathlib import Path
-from gwpipelines import terragrunt, tree
+from gwpipelines.orchestrator import terragrunt, tree
 from gwpipelines.errors import ParseError
 from tests.orchestrator.memtree import ROOT_INCLUDE, mem_tree
 
@@ -85,7 +85,8 @@ def test_two_processes_answer_as_one(tmp_path: Path) -> None:
 CACHE_CHECKS = r"""
 import json, os, sys
 from pathlib import Path
-from gwpipelines import cache, orchestrator, terragrunt
+from gwpipelines import orchestrator
+from gwpipelines.orchestrator import cache, terragrunt
 
 repo, base, head, cache_dir = Path(sys.argv[1]), sys.argv[2], sys.argv[3], Path(sys.argv[4])
 terragrunt.PARALLEL_MIN_CONFIGS = 2
@@ -143,7 +144,8 @@ def test_big_analyses_are_cached_by_a_child_before_orchestrate_returns(tmp_path:
 INVALID_CHECKS = r"""
 import sys
 from pathlib import Path
-from gwpipelines import orchestrator, terragrunt
+from gwpipelines import orchestrator
+from gwpipelines.orchestrator import terragrunt
 from gwpipelines.errors import ParseError
 
 repo, base, head = Path(sys.argv[1]), sys.argv[2], sys.argv[3]

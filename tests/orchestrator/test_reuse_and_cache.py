@@ -11,7 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gwpipelines import orchestrator, terragrunt
+from gwpipelines import orchestrator
+from gwpipelines.orchestrator import terragrunt
 from tests.cli import orchestrate_json
 from tests.gitrepo import GitRepo
 from tests.orchestrator.memtree import mem_tree

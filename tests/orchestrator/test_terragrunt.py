@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from gwpipelines import terragrunt
+from gwpipelines.orchestrator import terragrunt
 from tests.orchestrator.memtree import ROOT_INCLUDE, analyse
 
 ENVCOMMON_INCLUDE = """

@@ -6,7 +6,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from gwpipelines import git, tree
+from gwpipelines import git
+from gwpipelines.orchestrator import tree
 from tests.gitrepo import GitRepo
 
 

@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 
 import click
 
-from gwpipelines import jsontext
+from gwpipelines.models import jsontext
 
 F = TypeVar("F", bound=Callable[..., Any])
 

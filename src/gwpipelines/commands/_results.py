@@ -10,11 +10,12 @@ from typing import Any
 import click
 
 from gwpipelines import config as pipeline_config
-from gwpipelines import executor, jobvalidation
+from gwpipelines import executor
 from gwpipelines.commands._options import emit_json
 from gwpipelines.errors import RunFailed
+from gwpipelines.executor import gate
 from gwpipelines.models import Job
-from gwpipelines.results import JobResult, Status
+from gwpipelines.models.results import JobResult, Status
 
 
 def config_option(f: click.decorators.FC) -> click.decorators.FC:
@@ -47,9 +48,9 @@ def run_jobs(
 ) -> list[JobResult]:
     """Validate against the repo and `cfg` (loaded from `config_path`; refusals exit 2 before anything runs), then
     run every job."""
-    jobvalidation.check_live_repo(live_repo, cfg)
-    jobvalidation.check_repo(repo, jobs, cfg.core.default_branch)
-    jobvalidation.check_accounts(jobs, cfg)
+    gate.check_live_repo(live_repo, cfg)
+    gate.check_repo(repo, jobs, cfg.core.default_branch)
+    gate.check_accounts(jobs, cfg)
     out_dir = Path(results_dir) if results_dir else executor.default_results_dir()
     environ = dict(os.environ)
     if config_path:  # files the config names (the account baseline template) are relative to it

@@ -18,13 +18,13 @@ from typing import Any
 import click
 
 from gwpipelines.commands._options import emit_json, format_option, repo_option
-from gwpipelines.dispatch_input import parse
-from gwpipelines.dispatcher import Dispatcher, DispatchOptions, Granularity, Progress, Target
+from gwpipelines.dispatcher.loop import Dispatcher, DispatchOptions, Granularity, Progress, Target
+from gwpipelines.dispatcher.reporter import Report, Reporter, ReportOptions
 from gwpipelines.errors import RunFailed, UserError
-from gwpipelines.github_client import DEFAULT_API_URL, GitHub, token_auth
+from gwpipelines.github.client import DEFAULT_API_URL, GitHub, token_auth
 from gwpipelines.models import MUTATING_ACTIONS, Action, Event, Orchestration
-from gwpipelines.reporting import Report, Reporter, ReportOptions
-from gwpipelines.results import Status
+from gwpipelines.models.codec import parse
+from gwpipelines.models.results import Status
 
 _REPO = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
 _SHA = re.compile(r"^[0-9a-f]{40}$")

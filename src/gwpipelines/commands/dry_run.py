@@ -10,8 +10,8 @@ import click
 
 from gwpipelines import orchestrator
 from gwpipelines.commands._options import emit_json, format_option, repo_option
+from gwpipelines.extensions.terragrunt_cli import commands_for
 from gwpipelines.models import Action, Job, Orchestration
-from gwpipelines.terragrunt_cli import commands_for
 
 RULE = "-" * 78
 
@@ -54,7 +54,7 @@ def job_commands(job: Job) -> list[str]:
 
 
 def _comment(result: Orchestration) -> str:
-    from gwpipelines.comment import render_comment
+    from gwpipelines.dispatcher.comment import render_comment
 
     return render_comment(result)[0]
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import click
 
-from gwpipelines import events
 from gwpipelines.commands._options import emit_json, format_option, repo_option
+from gwpipelines.github import events
 
 
 @click.command("event")

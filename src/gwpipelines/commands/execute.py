@@ -6,10 +6,11 @@ from pathlib import Path
 
 import click
 
-from gwpipelines import git, jobvalidation
+from gwpipelines import git
 from gwpipelines.commands._options import format_option, repo_option
 from gwpipelines.commands._results import config_option, emit, load_config, results_dir_option, run_jobs, stdin_text
 from gwpipelines.errors import UserError
+from gwpipelines.executor import gate
 
 
 @click.command("execute")
@@ -45,6 +46,6 @@ def command(
             text, source = Path(jobs_file).read_text(), jobs_file
         except OSError as e:
             raise UserError(f"{jobs_file}: cannot read the jobs file: {e.strerror}") from None
-    jobs = jobvalidation.parse(text, source)
+    jobs = gate.parse(text, source)
     root = git.toplevel(Path(repo))
     emit(run_jobs(root, jobs, load_config(config_path), config_path, results_dir, pr, live_repo), fmt)

@@ -16,7 +16,7 @@ from pydantic import ValidationError
 from gwpipelines import __version__
 from gwpipelines.accounts import ACCOUNT_NAME
 from gwpipelines.commands._options import emit_json, format_option, repo_option
-from gwpipelines.credentials import AccountRoles, AuthenticationConfig
+from gwpipelines.config import AccountRoles, AuthenticationConfig
 from gwpipelines.errors import UserError
 from gwpipelines.trust_policy import APPLY_ENVIRONMENT
 

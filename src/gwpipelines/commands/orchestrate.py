@@ -6,9 +6,10 @@ from pathlib import Path
 
 import click
 
-from gwpipelines import matrix, orchestrator
+from gwpipelines import orchestrator
 from gwpipelines.commands._options import emit_json, format_option, repo_option
 from gwpipelines.models import Orchestration
+from gwpipelines.orchestrator import matrix
 
 EVENTS = click.Choice(["pull_request", "push"])
 

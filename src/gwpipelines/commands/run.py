@@ -11,12 +11,13 @@ from typing import Any
 
 import click
 
-from gwpipelines import git, jobvalidation, orchestrator
+from gwpipelines import git, orchestrator
 from gwpipelines.commands._options import format_option, repo_option
 from gwpipelines.commands._results import config_option, emit, load_config, results_dir_option, run_jobs
 from gwpipelines.errors import UserError
+from gwpipelines.executor import gate
 from gwpipelines.models import MUTATING_ACTIONS, Orchestration
-from gwpipelines.results import JobResult
+from gwpipelines.models.results import JobResult
 
 
 @click.command("run")
@@ -61,8 +62,8 @@ def command(
 
 def _reporter(o: Orchestration, live_repo: str, pr: int | None) -> Any:
     """The dispatcher's reporter, in process; imported here so that local runs never load the GitHub client."""
-    from gwpipelines.github_client import DEFAULT_API_URL, GitHub, token_auth
-    from gwpipelines.reporting import Reporter
+    from gwpipelines.dispatcher.reporter import Reporter
+    from gwpipelines.github.client import DEFAULT_API_URL, GitHub, token_auth
 
     token = os.environ.get("GITHUB_TOKEN", "").strip()
     if not token:
@@ -74,7 +75,7 @@ def _reporter(o: Orchestration, live_repo: str, pr: int | None) -> Any:
 
 
 def _report(reporter: Any, results: list[JobResult]) -> dict[str, Any]:
-    from gwpipelines.dispatcher import Progress
+    from gwpipelines.dispatcher.loop import Progress
 
     report = reporter.final(Progress(results={r.id: r for r in results}))
     for error in report.errors:
@@ -88,7 +89,7 @@ def _check_merged(root: Path, result: Orchestration, branch: str) -> None:
     refs = sorted({j.ref for j in result.jobs if j.action in MUTATING_ACTIONS})
     if not refs:
         return
-    tip = jobvalidation.default_branch_sha(root, branch)
+    tip = gate.default_branch_sha(root, branch)
     for ref in refs:
         if not git.is_ancestor(root, ref, tip):
             raise UserError(

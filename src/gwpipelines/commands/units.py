@@ -6,9 +6,9 @@ from pathlib import Path
 
 import click
 
-from gwpipelines import hcl, terragrunt, tree
 from gwpipelines.commands._options import emit_json, format_option, repo_option
 from gwpipelines.errors import UserError
+from gwpipelines.orchestrator import hcl, terragrunt, tree
 
 
 @click.command("units")

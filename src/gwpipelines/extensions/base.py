@@ -33,7 +33,7 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from gwpipelines.results import PlanSummary
+from gwpipelines.models.results import PlanSummary
 
 
 class ExtensionConfig(BaseModel):

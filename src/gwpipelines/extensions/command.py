@@ -17,8 +17,7 @@ from typing import Any, ClassVar
 
 from pydantic import Field
 
-from gwpipelines import transient
-from gwpipelines.extensions import _process
+from gwpipelines.extensions import process, transient
 from gwpipelines.extensions.base import Extension, ExtensionConfig, ExtensionError, Outcome, Step
 from gwpipelines.extensions.terragrunt import PLAN_JSON
 
@@ -63,7 +62,7 @@ class CommandExtension(Extension):
         if (unit_dir / PLAN_JSON).is_file():
             env["GWPIPELINES_PLAN_JSON"] = str(unit_dir / PLAN_JSON)
         cwd = unit_dir if self.settings.in_unit else step.checkout
-        done = _process.run(
+        done = process.run(
             self.settings.argv, cwd=cwd, env=env, timeout=step.timeout_seconds, log=step.log, log_stdout=True
         )
         if done.returncode != 0:

@@ -7,7 +7,7 @@ from typing import ClassVar
 
 from pydantic import Field
 
-from gwpipelines import terragrunt_cli
+from gwpipelines.extensions import terragrunt_cli
 from gwpipelines.extensions.base import ExtensionConfig, ExtensionError, Step
 from gwpipelines.extensions.terragrunt import TerragruntExtension
 

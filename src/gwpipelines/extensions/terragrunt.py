@@ -8,10 +8,9 @@ from typing import Any, ClassVar
 
 from pydantic import Field
 
-from gwpipelines import terragrunt_cli, transient
-from gwpipelines.extensions import _plan, _process
+from gwpipelines.extensions import plan, process, terragrunt_cli, transient
 from gwpipelines.extensions.base import Extension, ExtensionConfig, ExtensionError, Outcome, Step
-from gwpipelines.results import PlanSummary
+from gwpipelines.models.results import PlanSummary
 
 PLAN_JSON = "gwpipelines-plan.json"
 # `-detailed-exitcode`: 0 no changes, 2 changes present (both success), anything else an error.
@@ -53,7 +52,7 @@ class TerragruntExtension(Extension):
         resources: tuple[str, ...] = ()
         for tf_command, argv in self.commands(step.action, unit):
             is_show = tf_command == "show"
-            done = _process.run(
+            done = process.run(
                 argv, cwd=step.checkout, env=env, timeout=step.timeout_seconds, log=step.log, log_stdout=not is_show
             )
             ok = done.returncode in _PLAN_OK if tf_command == "plan" else done.returncode == 0
@@ -61,10 +60,10 @@ class TerragruntExtension(Extension):
                 return self._failed(tf_command, done)
             if is_show:
                 try:
-                    self._plan = _plan.parse(done.stdout)
-                except _plan.PlanJSONError as e:
+                    self._plan = plan.parse(done.stdout)
+                except plan.PlanJSONError as e:
                     return Outcome(ok=False, message=str(e))
-                summary, resources = _plan.summarise(self._plan)
+                summary, resources = plan.summarise(self._plan)
                 # Later steps of the job (a policy check) read the plan from here; the checkout is thrown away.
                 (step.checkout / unit / PLAN_JSON).write_text(done.stdout)
                 step.log(_describe(summary, resources))
@@ -79,7 +78,7 @@ class TerragruntExtension(Extension):
             for argv in terragrunt_cli.commands_for(action, unit, tf_path=self.settings.tf_path)
         ]
 
-    def _failed(self, tf_command: str, done: _process.Completed) -> Outcome:
+    def _failed(self, tf_command: str, done: process.Completed) -> Outcome:
         if done.timed_out:
             return Outcome(ok=False, message=f"{tf_command} timed out", transient=False)
         kind = transient.classify(done.stderr + "\n" + done.stdout)

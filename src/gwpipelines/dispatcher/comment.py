@@ -16,7 +16,7 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from gwpipelines.models import Job, Orchestration
-from gwpipelines.results import JobResult, Status
+from gwpipelines.models.results import JobResult, Status
 from gwpipelines.templating import macro
 
 MARKER = "<!-- gwpipelines:comment -->"

@@ -20,9 +20,9 @@ from enum import StrEnum
 from typing import Any, Protocol
 
 from gwpipelines.errors import GwError, UserError
-from gwpipelines.github_client import RUN_NAME_PREFIX, GitHubAccessError, GitHubError, Run
+from gwpipelines.github.client import RUN_NAME_PREFIX, GitHubAccessError, GitHubError, Run
 from gwpipelines.models import Job
-from gwpipelines.results import JobResult, Status
+from gwpipelines.models.results import JobResult, Status
 
 ARTIFACT = "gwpipelines-results"
 RESULTS_FILE = "results.json"

@@ -14,7 +14,7 @@ from github import GithubException, InputGitTreeElement
 
 from gwpipelines import accounts
 from gwpipelines.errors import UserError
-from gwpipelines.github_client import GitHub
+from gwpipelines.github.client import GitHub
 
 BRANCH_PREFIX = "gwpipelines/account-"
 MARKER = "<!-- gwpipelines:account-baseline:{name} -->"

@@ -21,13 +21,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from gwpipelines import credentials, git, scheduler
+from gwpipelines import git
 from gwpipelines.config import ACCOUNT_ACTIONS, Instance, PipelineConfig
 from gwpipelines.errors import GitError
-from gwpipelines.extensions import _process
+from gwpipelines.executor import credentials, scheduler
+from gwpipelines.extensions import process
 from gwpipelines.extensions.base import ExtensionError, Outcome, Step
 from gwpipelines.models import MUTATING_ACTIONS, Job
-from gwpipelines.results import JobResult, PlanSummary, Status
+from gwpipelines.models.results import JobResult, PlanSummary, Status
 
 # What a result's `log` keeps (the tail); the whole log is in the job's log file.
 LOG_TAIL = 20_000
@@ -99,14 +100,14 @@ def execute(jobs: list[Job], config: PipelineConfig, ctx: Context) -> list[JobRe
             return result
 
         tasks = [scheduler.Task(j.id, j.needs) for j in jobs]
-        _process.allow_runs()
+        process.allow_runs()
         with _sigterm_as_interrupt():
             done = scheduler.run(
                 tasks,
                 work,
                 lambda r: r.status is Status.SUCCEEDED,
                 config.core.execution_defaults.parallelism,
-                on_interrupt=_process.stop_all,
+                on_interrupt=process.stop_all,
             )
     results = [_result(j, done[j.id]) for j in jobs]
     for r in results:

@@ -13,10 +13,9 @@ import sys
 from collections.abc import Iterable, Mapping
 from typing import Any, TextIO
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
-
-from gwpipelines import accounts, oidc
+from gwpipelines.config import AuthenticationConfig
 from gwpipelines.errors import GwError, UserError
+from gwpipelines.github import oidc
 from gwpipelines.models import MUTATING_ACTIONS, Action
 
 
@@ -24,63 +23,6 @@ class CredentialsError(GwError):
     """AWS or GitHub refused to hand out credentials for a job: the job fails, the run goes on reporting."""
 
     exit_code = 1
-
-
-class AccountRoles(BaseModel):
-    """The two roles gwpipelines may assume in one account: a read-mostly plan role and the apply role."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    account_id: str = Field(description="12-digit AWS account id")
-    plan_role: str = Field(description="role name (in this account) or full role ARN used for plans")
-    apply_role: str = Field(description="role name (in this account) or full role ARN used for apply and destroy")
-
-    @field_validator("account_id", mode="before")
-    @classmethod
-    def _account_id(cls, v: Any) -> str:
-        return accounts.account_id(v)
-
-    @field_validator("plan_role", "apply_role")
-    @classmethod
-    def _role(cls, v: str) -> str:
-        if v.startswith("arn:"):
-            if not _ROLE_ARN.fullmatch(v):
-                raise ValueError("must be a role name or an ARN like arn:aws:iam::123456789012:role/NAME")
-        elif not _ROLE_NAME.fullmatch(v):
-            raise ValueError("must be an IAM role name (letters, digits and +=,.@_- with optional /path/)")
-        return v
-
-    def role_arn(self, role: str) -> str:
-        """A role name is expanded in this account; an ARN is used as written (it may name another account)."""
-        return role if role.startswith("arn:") else f"arn:aws:iam::{self.account_id}:role/{role.lstrip('/')}"
-
-
-_ROLE_NAME = re.compile(r"(/[\w+=,.@-]+)*/?[\w+=,.@-]{1,64}", re.ASCII)
-_ROLE_ARN = re.compile(r"arn:aws[\w-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}", re.ASCII)
-
-
-class AuthenticationConfig(BaseModel):
-    """The `authentication` section of `pipelines.yml`."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    region: str = Field(
-        default="us-east-1",
-        pattern=r"^[a-z]{2}(-[a-z]+)+-\d+$",
-        description="AWS region for STS and the extensions' AWS_REGION / AWS_DEFAULT_REGION",
-    )
-    session_duration_seconds: int = Field(
-        default=3600, ge=900, le=43200, description="STS session length; at most each role's MaxSessionDuration"
-    )
-    audience: str = Field(
-        default="sts.amazonaws.com",
-        min_length=1,
-        description="`aud` of the GitHub OIDC token; a client id of the accounts' IAM OIDC provider",
-    )
-    accounts: dict[str, AccountRoles] = Field(
-        default_factory=dict,
-        description="account name (as in accounts.yml and in jobs' `account`) -> its plan and apply roles",
-    )
 
 
 # Plans must never hold the apply role: a pull request's code runs under the plan role only.

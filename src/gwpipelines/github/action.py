@@ -1,4 +1,4 @@
-"""The composite action's main step (`python -m gwpipelines.action`, see action.yml).
+"""The composite action's main step (`python -m gwpipelines.github.action`, see action.yml).
 
 It reads the action's inputs from `GWP_*` environment variables (action.yml passes every input through `env:`,
 never through the script text), maps them to the `gwpipelines` command line, runs it, and speaks to the Actions

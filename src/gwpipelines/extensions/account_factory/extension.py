@@ -19,11 +19,12 @@ from typing import Any, ClassVar
 from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import Field
 
-from gwpipelines import account_factory as af
-from gwpipelines import accounts, baseline, git
+from gwpipelines import accounts, git
 from gwpipelines.errors import GwError, UserError
+from gwpipelines.extensions.account_factory import baseline
+from gwpipelines.extensions.account_factory import factory as af
 from gwpipelines.extensions.base import Extension, ExtensionConfig, ExtensionError, Outcome, Step
-from gwpipelines.results import PlanSummary
+from gwpipelines.models.results import PlanSummary
 from gwpipelines.trust_policy import APPLY_ENVIRONMENT
 
 PLAN, CREATE = "account-plan", "account-create"
@@ -182,8 +183,8 @@ class AccountFactoryExtension(Extension):
         )
 
     def _baseline_pull(self, step: Step, made: af.CreatedAccount) -> Any:
-        from gwpipelines import baseline_pr
-        from gwpipelines.github_client import token_auth
+        from gwpipelines.extensions.account_factory import baseline_pr
+        from gwpipelines.github.client import token_auth
 
         env = step.env
         live_repo, pipelines_repo, token = self._github

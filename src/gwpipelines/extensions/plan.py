@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from gwpipelines.results import PlanSummary
+from gwpipelines.models.results import PlanSummary
 
 # `change.actions` -> (summary field, sign shown before the address); no-op and read change nothing.
 _KINDS: dict[tuple[str, ...], tuple[str, str]] = {

@@ -22,16 +22,17 @@ from typing import Any
 from gwpipelines import git
 
 KEEP = 64  # entries kept; the oldest are removed first
-_MODULES = ("hcl.py", "terragrunt.py", "orchestrator.py", "accounts.py", "tree.py")
 
 
 @cache
 def code_key() -> str:
-    """Changes whenever the code that computes an analysis changes (a new release, or a local edit)."""
+    """Changes whenever any code of the package changes (a new release, a local edit, a module moved or renamed):
+    a stale analysis could miss units, so every source file counts, by its path inside the package and its bytes."""
     h = hashlib.sha256()
-    here = Path(__file__).parent
-    for name in _MODULES:
-        h.update((here / name).read_bytes())
+    package = Path(__file__).resolve().parent.parent
+    for path in sorted(p for p in package.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
+        h.update(path.relative_to(package).as_posix().encode() + b"\0")
+        h.update(path.read_bytes() + b"\0")
     return h.hexdigest()[:16]
 
 

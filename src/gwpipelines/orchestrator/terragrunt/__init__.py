@@ -26,9 +26,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from gwpipelines import hcl
 from gwpipelines.errors import ParseError
-from gwpipelines.tree import SKIPPED_DIRS, Tree, is_hidden
+from gwpipelines.orchestrator import hcl
+from gwpipelines.orchestrator.tree import SKIPPED_DIRS, Tree, is_hidden
 
 CONFIG_NAME = "terragrunt.hcl"
 ROOT = "/@repo"  # the repository root, as an absolute path, while expressions are evaluated

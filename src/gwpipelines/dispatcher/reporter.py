@@ -20,12 +20,12 @@ from typing import Protocol
 
 import jinja2
 
-from gwpipelines.comment import MARKER, build_view, job_name, render_comment
-from gwpipelines.dispatcher import Progress
+from gwpipelines.dispatcher.comment import MARKER, build_view, job_name, render_comment
+from gwpipelines.dispatcher.loop import Progress
 from gwpipelines.errors import GwError
-from gwpipelines.github_client import Comment, IssueRef, PullRef
+from gwpipelines.github.client import Comment, IssueRef, PullRef
 from gwpipelines.models import MUTATING_ACTIONS, Event, Job, Orchestration
-from gwpipelines.results import JobResult, Status
+from gwpipelines.models.results import JobResult, Status
 from gwpipelines.templating import render
 
 ISSUE_MARKER_PREFIX = "<!-- gwpipelines:failed "

@@ -17,10 +17,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from gwpipelines import cache, git, hcl, terragrunt, tree
+from gwpipelines import git
 from gwpipelines.errors import GitError, UserError
 from gwpipelines.models import Action, Change, ChangeType, Event, Job, Orchestration
-from gwpipelines.terragrunt import Analysis, Scanner
+from gwpipelines.orchestrator import cache, hcl, terragrunt, tree
+from gwpipelines.orchestrator.terragrunt import Analysis, Scanner
 
 if TYPE_CHECKING:
     from gwpipelines.accounts import Account
