@@ -10,7 +10,7 @@ The pull request (one branch, one commit on top of `main`) holds one change of e
 - `accounts.yml`: a new `sandbox` account is requested (a new account).
 
 Offline and deterministic: fixed author, committer and dates, so the shas are the same on every machine.
-`tests/test_demo.py` builds the same repository with `build_demo_repo` and checks the orchestrator's answer.
+`tests/e2e/test_demo.py` builds the same repository with `build_demo_repo` and checks the orchestrator's answer.
 """
 
 from __future__ import annotations

@@ -4,12 +4,16 @@ from pathlib import Path
 
 import pytest
 
-from tests.gitrepo import GitRepo
+from testing.gitrepo import GitRepo
 
-pytest_plugins = ["pytester", "tests.github_fixtures", "tests.aws_fixtures"]
-
-ROOT = Path(__file__).resolve().parent.parent
-LIVE_TEMPLATE = ROOT / "infrastructure-live-template"
+pytest_plugins = [
+    "pytester",
+    "testing.github_fixtures",
+    "testing.aws_fixtures",
+    "testing.executor_fixtures",
+    "testing.account_fixtures",
+    "testing.dispatch_fixtures",
+]
 
 
 @pytest.fixture

@@ -10,8 +10,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from tests.cli import Result
-from tests.conftest import ROOT
+from testing import ROOT
+from testing.cli import Result
 
 
 def is_sha(value: Any) -> bool:

@@ -11,12 +11,12 @@ from typing import Any
 
 import pytest
 
-from tests.cli import Result, run
+from testing import dispatch_harness as harness
+from testing.cli import Result, run
+from testing.dispatch_harness import PIPELINES, Pipelines, setup
+from testing.github_server import GitHubServer
+from testing.gitrepo import GitRepo
 from tests.contract.contract import keys, one_error_line, only_json
-from tests.dispatch import harness
-from tests.dispatch.harness import PIPELINES, Pipelines, setup
-from tests.github_server import GitHubServer
-from tests.gitrepo import GitRepo
 
 PR = 5
 

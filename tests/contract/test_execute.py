@@ -12,10 +12,10 @@ from typing import Any
 
 import pytest
 
-from tests.cli import Result
+from testing.cli import Result
+from testing.executor_fixtures import Standin, execute, job
+from testing.gitrepo import GitRepo
 from tests.contract.contract import keys, one_error_line, only_json, subprocess_run
-from tests.executor.conftest import Standin, execute, job
-from tests.gitrepo import GitRepo
 
 DEV = "non-prod/us-east-1/dev"
 VPC = f"{DEV}/vpc"

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli import run
+from testing.cli import run
+from testing.executor_fixtures import FAST_CONFIG, Standin
+from testing.gitrepo import GitRepo
 from tests.contract.contract import one_error_line, only_json
-from tests.executor.conftest import FAST_CONFIG, Standin
-from tests.gitrepo import GitRepo
 
 DEV = "non-prod/us-east-1/dev"
 

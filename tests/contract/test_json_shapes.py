@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from tests.cli import run
+from testing.cli import run
+from testing.gitrepo import GitRepo
 from tests.contract.contract import is_sha, keys, only_json
-from tests.gitrepo import GitRepo
 
 ACTIONS = {"plan", "plan-destroy", "apply", "destroy", "account-plan", "account-create"}
 CHANGE_TYPES = {
@@ -258,7 +258,7 @@ def test_trust_policy_json(tmp_path: Path) -> None:
 def test_event_json_from_a_real_pull_request_payload(tmp_path: Path, repo: GitRepo) -> None:
     import json
 
-    from tests.webhooks import examples
+    from testing.webhooks import examples
 
     payload = examples("pull_request")[0]
     path = tmp_path / "event.json"

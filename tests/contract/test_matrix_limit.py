@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from tests.cli import run
+from testing.cli import run
+from testing.gitrepo import GitRepo
 from tests.contract.contract import keys, only_json
-from tests.gitrepo import GitRepo
 
 
 def orchestrate(repo: GitRepo, base: str, fmt: str) -> Any:

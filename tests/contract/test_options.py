@@ -8,7 +8,7 @@ import click
 import pytest
 
 from gwpipelines.cli import cli
-from tests.cli import run
+from testing.cli import run
 
 JSON_BY_DEFAULT = {"execute", "dispatch", "trust-policy"}
 MORE_FORMATS = {"orchestrate": {"matrix"}, "graph": {"dot", "mermaid"}}

@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from tests.cli import run
-from tests.executor.conftest import Standin, commit_change, execute, execute_job, job, results_by_id, write_config
-from tests.gitrepo import GitRepo
+from testing.cli import run
+from testing.executor_fixtures import Standin, commit_change, execute, execute_job, job, results_by_id, write_config
+from testing.gitrepo import GitRepo
 
 DEV = "non-prod/us-east-1/dev"
 WHOAMI = (

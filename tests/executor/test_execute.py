@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.cli import run
-from tests.executor.conftest import (
+from testing.cli import run
+from testing.executor_fixtures import (
     FAST_CONFIG,
     Standin,
     commit_change,
@@ -18,7 +18,7 @@ from tests.executor.conftest import (
     results_by_id,
     write_config,
 )
-from tests.gitrepo import GitRepo
+from testing.gitrepo import GitRepo
 
 PREVIOUS = "HEAD~1"  # dev_live: the commit before the units were added
 DEV = "non-prod/us-east-1/dev"

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.cli import run
-from tests.executor.conftest import FAST_CONFIG, Standin, write_config
-from tests.github_server import GitHubServer
-from tests.gitrepo import GitRepo
+from testing.cli import run
+from testing.executor_fixtures import FAST_CONFIG, Standin, write_config
+from testing.github_server import GitHubServer
+from testing.gitrepo import GitRepo
 
 LIVE = "acme/infrastructure-live"
 DEV = "non-prod/us-east-1/dev"

@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import LIVE_TEMPLATE
-from tests.executor.conftest import Standin, execute, job
-from tests.gitrepo import GitRepo
+from testing import LIVE_TEMPLATE
+from testing.executor_fixtures import Standin, execute, job
+from testing.gitrepo import GitRepo
 
 VPC = "non-prod/us-east-1/dev/vpc"
 

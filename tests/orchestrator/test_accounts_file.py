@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from tests.cli import orchestrate_json, run
-from tests.gitrepo import GitRepo
+from testing.cli import orchestrate_json, run
+from testing.gitrepo import GitRepo
 
 ACCT = 'acct:\n  id: "111111111111"\n  email: acct@example.com\n'
 

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli import run
+from testing.cli import run
+from testing.gitrepo import GitRepo
 from tests.contract.contract import one_error_line
-from tests.gitrepo import GitRepo
 
 UNIT = 'include "root" {\n  path = find_in_parent_folders("root.hcl")\n}\n'
 

@@ -11,10 +11,10 @@ import pytest
 
 from gwpipelines.dispatcher.comment import render_comment
 from gwpipelines.extensions.terragrunt_cli import PLAN_FILE
-from tests.cli import run
-from tests.conftest import ROOT
-from tests.golden import assert_golden
-from tests.test_demo import demo
+from testing import ROOT
+from testing.cli import run
+from testing.golden import assert_golden
+from tests.e2e.test_demo import demo
 
 
 @pytest.fixture(scope="module")

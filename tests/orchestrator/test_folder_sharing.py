@@ -9,8 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gwpipelines.orchestrator import terragrunt, tree
-from tests.conftest import LIVE_TEMPLATE
-from tests.orchestrator.memtree import mem_tree
+from testing import LIVE_TEMPLATE
+from testing.memtree import mem_tree
 
 # Bodies of an included file: folder-independent (only find_in_parent_folders, the repo root, absolute paths) and
 # dependent on the including unit's own folder (get_terragrunt_dir, relative paths, path_relative_to_include).

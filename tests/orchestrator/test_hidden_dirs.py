@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from tests.cli import orchestrate_json
-from tests.gitrepo import GitRepo
+from testing.cli import orchestrate_json
+from testing.gitrepo import GitRepo
 
 
 def orchestrate(repo: GitRepo, base: str) -> dict[str, Any]:

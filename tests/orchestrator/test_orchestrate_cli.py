@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from tests.cli import orchestrate_json, run
+from testing.cli import orchestrate_json, run
+from testing.gitrepo import GitRepo
 from tests.contract.contract import one_error_line
-from tests.gitrepo import GitRepo
 
 ROOT = 'include "root" {\n  path = find_in_parent_folders("root.hcl")\n}\n'
 ENVCOMMON = (

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import LIVE_TEMPLATE, ROOT
-from tests.gitrepo import GitRepo
+from testing import LIVE_TEMPLATE, ROOT
+from testing.gitrepo import GitRepo
 
 # Put before the checks that count the evaluations split in two (`forks`: how many configs each split had).
 COUNT_FORKS = r"""
@@ -32,7 +32,7 @@ import sys
 from pathlib import Path
 from gwpipelines.orchestrator import terragrunt, tree
 from gwpipelines.errors import ParseError
-from tests.orchestrator.memtree import ROOT_INCLUDE, mem_tree
+from testing.memtree import ROOT_INCLUDE, mem_tree
 
 template, repo, head = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3]
 assert terragrunt.may_fork(), "cannot fork here"

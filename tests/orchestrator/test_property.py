@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 
 from gwpipelines import git, orchestrator
 from gwpipelines.models import Event
-from tests.gitrepo import GitRepo
-from tests.orchestrator.memtree import mem_tree
+from testing.gitrepo import GitRepo
+from testing.memtree import mem_tree
 
 SEGMENTS = st.sampled_from(["a", "b", "c", "prod", "dev", "x-y", "_global"])
 DIRS = st.lists(SEGMENTS, min_size=0, max_size=3).map(lambda parts: "/".join(parts))

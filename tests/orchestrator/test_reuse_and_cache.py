@@ -13,9 +13,9 @@ from hypothesis import strategies as st
 
 from gwpipelines import orchestrator
 from gwpipelines.orchestrator import terragrunt
-from tests.cli import orchestrate_json
-from tests.gitrepo import GitRepo
-from tests.orchestrator.memtree import mem_tree
+from testing.cli import orchestrate_json
+from testing.gitrepo import GitRepo
+from testing.memtree import mem_tree
 
 SHARED = {
     "root.hcl": 'locals {\n  env = read_terragrunt_config(find_in_parent_folders("env.hcl"))\n}\n',

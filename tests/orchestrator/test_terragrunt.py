@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from gwpipelines.orchestrator import terragrunt
-from tests.orchestrator.memtree import ROOT_INCLUDE, analyse
+from testing.memtree import ROOT_INCLUDE, analyse
 
 ENVCOMMON_INCLUDE = """
 include "envcommon" {

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from gwpipelines import git
 from gwpipelines.orchestrator import tree
-from tests.gitrepo import GitRepo
+from testing.gitrepo import GitRepo
 
 
 def test_across_equals_ls_tree_both_ways(tmp_path: Path) -> None:

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from tests.cli import run
-from tests.gitrepo import GitRepo
+from testing.cli import run
+from testing.gitrepo import GitRepo
 
 ROOT_HCL = """\
 terraform {

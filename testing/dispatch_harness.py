@@ -1,0 +1,103 @@
+"""A live repo and a pipelines repo on the local GitHub server, and a pipelines workflow that "runs" the jobs it is
+sent: each run uploads the `gwpipelines-results` artifact with a results.json in the `execute` JSON shape."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from gwpipelines.github.client import GitHub, RetryPolicy, token_auth
+from testing.cli import Result, run
+from testing.github_server import GitHubServer
+from testing.github_server.model import Dispatch, RunScript
+
+LIVE = "acme/infrastructure-live"
+PIPELINES = "acme/infrastructure-pipelines"
+WORKFLOW = "pipelines.yml"
+FAST = RetryPolicy(attempts=4, backoff=0.01, max_wait=0.05, deadline=30.0)
+
+
+@dataclass
+class Pipelines:
+    """The pipelines workflow's behaviour: per-unit outcome, plan summary and log; run conclusion from them."""
+
+    server: GitHubServer
+    fail_units: set[str] = field(default_factory=set)
+    log: Callable[[dict[str, Any]], str] = lambda job: "Plan: 1 to add, 0 to change, 0 to destroy.\n"
+    polls: int = 1
+    script: Callable[[Dispatch], RunScript | None] = lambda d: None
+    seen: list[list[dict[str, Any]]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.server.on_dispatch = self.run
+
+    def run(self, dispatch: Dispatch) -> RunScript:
+        jobs = json.loads(dispatch.inputs["jobs"])
+        self.seen.append(jobs)
+        special = self.script(dispatch)
+        if special is not None:
+            return special
+        results = [self.result(j) for j in jobs]
+        failed = any(r["status"] == "failed" for r in results)
+        return RunScript(
+            conclusion="failure" if failed else "success",
+            polls=self.polls,
+            failing_job="execute" if failed else None,
+            failing_step="Run gwpipelines execute" if failed else None,
+            files={"results.json": json.dumps({"results": results}).encode()},
+        )
+
+    def result(self, job: dict[str, Any]) -> dict[str, Any]:
+        failed = job["unit"] in self.fail_units
+        return {
+            "id": job["id"],
+            "unit": job["unit"],
+            "action": job["action"],
+            "status": "failed" if failed else "succeeded",
+            "summary": {"add": 0 if failed else 1, "change": 0, "destroy": 0, "replace": 0},
+            "outputs": {},
+            "log": "Error: creating resource: AccessDenied\n" if failed else self.log(job),
+            "seconds": 1.5,
+        }
+
+
+def setup(server: GitHubServer, *, pr: int = 7, head: str = "a" * 40, base: str = "b" * 40) -> None:
+    server.add_repo(LIVE)
+    server.add_repo(PIPELINES, private=True)
+    server.add_workflow(PIPELINES, WORKFLOW, inputs=("correlation_id", "jobs", "live_repo", "pr"))
+    server.add_pull(LIVE, pr, head_sha=head, base_sha=base, head_ref="change")
+
+
+def dispatch(tmp_path: Path, jobs_input: Any, *extra: str) -> Result:
+    """`gwpipelines dispatch` into the harness repos, polling fast and unthrottled; `jobs_input` (the orchestrate
+    JSON or a list of jobs) goes in as a file."""
+    jobs_file = tmp_path / "orchestrate.json"
+    jobs_file.write_text(json.dumps(jobs_input, indent=2))
+    return run("dispatch", "--jobs-file", str(jobs_file), "--live-repo", LIVE, "--pipelines-repo", PIPELINES,
+               "--workflow", WORKFLOW, "--poll-interval", "0.01", "--no-throttle", *extra)  # fmt: skip
+
+
+def client(
+    server: GitHubServer, token_env: str = "GITHUB_TOKEN", sleep: Callable[[float], None] | None = None, **policy: Any
+) -> GitHub:
+    return GitHub(
+        token_auth("test-token"),
+        api_url=server.url,
+        token_env=token_env,
+        throttle=False,
+        timeout=2,
+        policy=RetryPolicy(**{**FAST.__dict__, **policy}),
+        **({"sleep": sleep} if sleep else {}),
+    )
+
+
+def normalise(text: str, server: GitHubServer) -> str:
+    """Golden-stable text: the server's port, run ids and correlation ids vary between runs."""
+    text = text.replace(server.url, "http://api.test")
+    text = re.sub(r"/actions/runs/\d+", "/actions/runs/RUN", text)
+    text = re.sub(r"/job/\d+", "/job/JOB", text)
+    return re.sub(r"\b[0-9a-f]{12}-wave", "CID-wave", text)

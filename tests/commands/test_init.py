@@ -1,0 +1,138 @@
+"""`gwpipelines init live|pipelines DIR`: the files, the user's names in them, no overwrite without --force, and
+the repository templates in this repo are exactly what init writes for Acme."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from gwpipelines.commands.init import FILES
+from testing.actions.workflows import LIVE_TEMPLATE, PIPELINES_TEMPLATE, load
+from testing.cli import run
+
+ACME = ["--org", "acme"]
+ACME_ACCOUNTS = [
+    "--accounts",
+    "management=999988887777,non-prod=111122223333,prod=444455556666",
+    "--management-account",
+    "management",
+]
+
+
+def test_init_live_writes_a_workflow_calling_gwpipelines_with_the_users_names(tmp_path: Path) -> None:
+    out = tmp_path / "live"
+    result = run("init", "live", str(out), "--org", "example", "--pipelines-repo", "deploy", "--format", "json")
+    assert result.code == 0, result.err
+    assert result.json()["files"] == list(FILES["live"])
+    workflow = load(out / ".github/workflows/gwpipelines.yml")
+    assert set(workflow["on"]) == {"pull_request", "push"}
+    assert workflow["permissions"] == {}
+    job = workflow["jobs"]["gwpipelines"]
+    assert job["uses"] == "gwpipelines/gwpipelines/.github/workflows/live.yml@v0.1.0"
+    assert job["with"] == {"pipelines-repo": "example/deploy"}
+    assert job["permissions"] == {"contents": "read", "pull-requests": "write", "issues": "write"}
+    assert "id-token" not in job["permissions"]
+    readme = (out / ".github/workflows/README.md").read_text()
+    assert "example/infrastructure-live" in readme and "example/deploy" in readme and "<<" not in readme
+
+
+def test_init_pipelines_writes_a_config_with_the_accounts(tmp_path: Path) -> None:
+    out = tmp_path / "pipelines"
+    role = "arn:aws:iam::210987654321:role/deployer"
+    args = ["--org", "example", "--live-repo", "other/live", "--accounts", "dev=123456789012", "--accounts",
+            "prod=210987654321", "--region", "eu-west-1", "--apply-role", role]  # fmt: skip
+    result = run("init", "pipelines", str(out), *args)
+    assert result.code == 0, result.err
+    config = yaml.safe_load((out / "pipelines.yml").read_text())
+    assert config["core"]["live_repo"] == "other/live"
+    assert config["authentication"]["region"] == "eu-west-1"
+    assert config["authentication"]["accounts"] == {
+        "dev": {"account_id": "123456789012", "plan_role": "gwpipelines-plan",
+                "apply_role": role},
+        "prod": {"account_id": "210987654321", "plan_role": "gwpipelines-plan", "apply_role": role},
+    }  # fmt: skip
+    workflow = load(out / ".github/workflows/pipelines.yml")
+    assert workflow["run-name"] == "gwpipelines ${{ inputs.correlation_id }}"
+    assert list(workflow["on"]["workflow_dispatch"]["inputs"]) == ["correlation_id", "jobs", "live_repo", "pr"]
+    assert "example/infrastructure-pipelines" in (out / "README.md").read_text()
+
+
+def test_the_pipelines_config_is_valid_for_the_executor(tmp_path: Path) -> None:
+    """The template (with the account factory) and a plain init (without) both pass `gwpipelines config validate`."""
+    result = run("config", "validate", str(PIPELINES_TEMPLATE / "pipelines.yml"))
+    assert result.code == 0, result.err + result.out
+    config = yaml.safe_load((PIPELINES_TEMPLATE / "pipelines.yml").read_text())
+    assert config["account_factory"][0]["template"] == "pipelines/account-baseline"
+    assert (PIPELINES_TEMPLATE / "account-baseline").is_dir()
+    assert run("init", "pipelines", str(tmp_path), *ACME, "--accounts", "dev=123456789012").code == 0
+    plain = run("config", "validate", str(tmp_path / "pipelines.yml"))
+    assert plain.code == 0, plain.err
+    assert "account_factory" not in yaml.safe_load((tmp_path / "pipelines.yml").read_text())
+
+
+def test_init_refuses_to_overwrite_and_writes_nothing(tmp_path: Path) -> None:
+    out = tmp_path / "live"
+    (out / ".github").mkdir(parents=True)
+    (out / ".github/zizmor.yml").write_text("mine\n")
+    result = run("init", "live", str(out), *ACME)
+    assert result.code == 2
+    assert result.err.strip() == (
+        f"gwpipelines: error: {out}/.github/zizmor.yml already exists; pass --force to overwrite it"
+    )
+    assert (out / ".github/zizmor.yml").read_text() == "mine\n"
+    assert not (out / ".github/workflows").exists()
+    assert run("init", "live", str(out), *ACME, "--force").code == 0
+    assert "unpinned-uses" in (out / ".github/zizmor.yml").read_text()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["pipelines", "--org", "acme"], "init pipelines needs --accounts NAME=ID"),
+        (["pipelines", "--org", "acme", "--accounts", "dev=1234"], "--accounts 'dev=1234': write NAME=ID"),
+        (["pipelines", "--org", "acme", "--accounts", "a=123456789012,a=123456789013"], "'a' is given twice"),
+        (["pipelines", "--org", "acme", "--accounts", "Prod_1=123456789012"], "lowercase letters, digits and dashes"),
+        (["live"], "--live-repo 'infrastructure-live' has no owner: pass --org ORG"),
+        (["live", "--org", "ac me"], "is not a GitHub OWNER/NAME"),
+        (["live", "--org", "acme", "--gwpipelines-ref", "v1..2"], "--gwpipelines-ref 'v1..2' is not a valid git ref"),
+        (
+            ["pipelines", "--org", "acme", "--accounts", "dev=123456789012", "--management-account", "mgmt"],
+            "--management-account 'mgmt' is not one of the --accounts names",
+        ),
+    ],
+)
+def test_bad_options_are_exit_2_naming_the_option(tmp_path: Path, args: list[str], message: str) -> None:
+    result = run("init", args[0], str(tmp_path / "out"), *args[1:])
+    assert result.code == 2
+    assert message in result.err and len(result.err.strip().splitlines()) == 1
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(
+    ("kind", "template", "extra"),
+    [("live", LIVE_TEMPLATE, []), ("pipelines", PIPELINES_TEMPLATE, ACME_ACCOUNTS)],
+    ids=["live", "pipelines"],
+)
+def test_the_repository_templates_are_what_init_writes(
+    tmp_path: Path, kind: str, template: Path, extra: list[str]
+) -> None:
+    """The templates in this repository are init's output for Acme: edit the package templates, then re-run
+    `gwpipelines init live infrastructure-live-template --org acme --force` (and the same for pipelines)."""
+    assert run("init", kind, str(tmp_path), *ACME, *extra).code == 0
+    for path in FILES[kind]:
+        assert (template / path).read_text() == (tmp_path / path).read_text(), path
+
+
+def test_the_pipelines_tool_versions_default_to_the_live_templates(tmp_path: Path) -> None:
+    """The executor installs what the pipelines repo pins; by default, what the live template's developers use."""
+    import tomllib
+
+    from testing.actions.workflows import LIVE_TEMPLATE
+
+    assert run("init", "pipelines", str(tmp_path), *ACME, *ACME_ACCOUNTS).code == 0
+    pinned = tomllib.loads((tmp_path / "mise.toml").read_text())["tools"]
+    assert pinned == tomllib.loads((LIVE_TEMPLATE / ".mise.toml").read_text())["tools"]
+    result = run("init", "pipelines", str(tmp_path / "x"), *ACME, *ACME_ACCOUNTS, "--terragrunt-version", "latest")
+    assert result.code == 2 and "--terragrunt-version 'latest' is not a version like 1.2.3" in result.err

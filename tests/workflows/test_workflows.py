@@ -1,0 +1,162 @@
+"""The reusable workflows' contract and security properties (DESIGN.md, Security model), read from the YAML, and
+the pipelines workflow's own validation step executed as the runner would execute it."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from gwpipelines.trust_policy import APPLY_ENVIRONMENT
+from testing.actions.workflows import ACTION, PIPELINES_TEMPLATE, REUSABLE, load
+
+LIVE = load(REUSABLE / "live.yml")
+PIPELINES = load(REUSABLE / "pipelines.yml")
+SHA_A = "a" * 40
+SHA_B = "b" * 40
+
+
+def checkouts(workflow: dict[str, Any]) -> list[dict[str, Any]]:
+    return [
+        s.get("with", {})
+        for job in workflow["jobs"].values()
+        for s in job.get("steps", [])
+        if str(s.get("uses", "")).startswith("actions/checkout@")
+    ]
+
+
+def test_no_workflow_grants_anything_at_the_top_level() -> None:
+    for workflow in (LIVE, PIPELINES, load(PIPELINES_TEMPLATE / ".github/workflows/pipelines.yml")):
+        assert workflow["permissions"] == {}
+        assert all("permissions" in job for job in workflow["jobs"].values())
+
+
+def test_the_live_side_has_no_cloud_credentials_and_the_history_the_diff_needs() -> None:
+    jobs = LIVE["jobs"]
+    assert all("id-token" not in job["permissions"] for job in jobs.values())
+    assert jobs["gwpipelines"]["permissions"] == {"contents": "read", "pull-requests": "write", "issues": "write"}
+    assert jobs["status"]["permissions"] == {}
+    [checkout] = checkouts(LIVE)
+    assert checkout["fetch-depth"] == 0 and checkout["persist-credentials"] is False
+    secrets = LIVE["on"]["workflow_call"]["secrets"]
+    assert list(secrets) == ["PIPELINES_DISPATCH_TOKEN"]
+
+
+def test_the_pipelines_side_takes_exactly_the_dispatch_contract() -> None:
+    assert PIPELINES["run-name"] == "gwpipelines ${{ inputs.correlation_id }}"
+    dispatch = PIPELINES["on"]["workflow_dispatch"]["inputs"]
+    required = [name for name, spec in dispatch.items() if spec.get("required")]
+    assert required == ["correlation_id", "jobs", "live_repo"]
+    assert all(spec.get("default") is not None for name, spec in dispatch.items() if name not in required)
+    assert set(dispatch) == set(PIPELINES["on"]["workflow_call"]["inputs"])
+    template = load(PIPELINES_TEMPLATE / ".github/workflows/pipelines.yml")
+    assert list(template["on"]["workflow_dispatch"]["inputs"]) == ["correlation_id", "jobs", "live_repo", "pr"]
+    assert template["run-name"] == PIPELINES["run-name"]
+
+
+def test_only_the_execute_job_may_request_an_oidc_token_and_it_never_keeps_a_git_token() -> None:
+    jobs = PIPELINES["jobs"]
+    assert [name for name, job in jobs.items() if job["permissions"].get("id-token") == "write"] == ["execute"]
+    assert jobs["execute"]["permissions"] == {"contents": "read", "id-token": "write"}
+    assert all(c["persist-credentials"] is False for c in checkouts(PIPELINES))
+    live = next(c for c in checkouts(PIPELINES) if c.get("repository"))
+    assert live["repository"] == "${{ inputs.live_repo }}"
+    assert live["ref"] == "${{ needs.prepare.outputs.ref }}"
+    assert live["token"] == "${{ secrets.LIVE_REPO_READ_TOKEN || github.token }}"
+
+
+def test_applies_queue_per_account_and_are_never_cancelled() -> None:
+    execute = PIPELINES["jobs"]["execute"]
+    assert execute["concurrency"]["cancel-in-progress"] is False
+    assert "matrix.account" in execute["concurrency"]["group"]
+    assert execute["strategy"]["matrix"]["account"] == "${{ fromJSON(needs.prepare.outputs.accounts) }}"
+    # The environment the apply role's trust policy names (trust_policy.APPLY_ENVIRONMENT), for applies only.
+    assert execute["environment"] == f"${{{{ needs.prepare.outputs.mode == 'apply' && '{APPLY_ENVIRONMENT}' || '' }}}}"
+
+
+def test_the_results_artifact_is_published_even_when_a_job_failed() -> None:
+    status = PIPELINES["jobs"]["status"]
+    assert status["if"] == "always()" and set(status["needs"]) == {"prepare", "execute"}
+    published = [s for s in status["steps"] if s.get("with", {}).get("name") == "gwpipelines-results"]
+    assert [s["with"]["path"] for s in published] == ["results.json"]
+    keep = next(s for s in PIPELINES["jobs"]["execute"]["steps"] if "upload-artifact" in str(s.get("uses")))
+    assert keep["if"].startswith("always()")
+
+
+def test_every_input_given_to_the_action_is_one_it_declares() -> None:
+    declared = set(load(ACTION)["inputs"])
+    for workflow in (LIVE, PIPELINES):
+        for job in workflow["jobs"].values():
+            for step in job.get("steps", []):
+                if str(step.get("uses", "")).startswith("gwpipelines/gwpipelines@"):
+                    assert set(step["with"]) <= declared, set(step["with"]) - declared
+
+
+def test_the_templates_call_the_reusable_workflows_with_declared_inputs_and_secrets() -> None:
+    from testing.actions.workflows import LIVE_TEMPLATE
+
+    for caller, callee in (
+        (LIVE_TEMPLATE / ".github/workflows/gwpipelines.yml", LIVE),
+        (PIPELINES_TEMPLATE / ".github/workflows/pipelines.yml", PIPELINES),
+    ):
+        [job] = load(caller)["jobs"].values()
+        spec = callee["on"]["workflow_call"]
+        assert set(job["with"]) <= set(spec["inputs"])
+        assert {n for n, i in spec["inputs"].items() if i.get("required")} <= set(job["with"])
+        assert set(job.get("secrets", {})) <= set(spec.get("secrets", {}))
+        # A called workflow gets no more than its caller's permissions.
+        needed = {p for j in callee["jobs"].values() for p, v in j["permissions"].items() if v == "write"}
+        assert needed <= {p for p, v in job["permissions"].items() if v == "write"}
+
+
+# -- the pipelines workflow's validation step, executed ---------------------------------------------------------------
+
+
+def prepare(jobs: Any, config: str = "pipelines.yml", tmp: Path | None = None) -> tuple[int, dict[str, str], str]:
+    step = next(s for s in PIPELINES["jobs"]["prepare"]["steps"] if s.get("id") == "jobs")
+    assert step["env"] == {"JOBS": "${{ inputs.jobs }}", "CONFIG": "${{ inputs.config }}"}
+    assert tmp is not None
+    output = tmp / "output"
+    output.write_text("")
+    env = {**os.environ, "JOBS": jobs if isinstance(jobs, str) else json.dumps(jobs), "CONFIG": config}
+    env["GITHUB_OUTPUT"] = str(output)
+    done = subprocess.run(["bash", "-e", "-c", step["run"]], env=env, capture_output=True, text=True)
+    outputs = dict(line.split("=", 1) for line in output.read_text().splitlines())
+    return done.returncode, outputs, done.stdout
+
+
+def job(action: str, ref: str = SHA_A, account: str | None = "non-prod") -> dict[str, Any]:
+    return {"id": f"{action}:x", "unit": "non-prod/x", "action": action, "ref": ref, "account": account}
+
+
+def test_prepare_picks_the_head_commit_the_accounts_and_the_mode(tmp_path: Path) -> None:
+    jobs = [job("plan-destroy", SHA_B), job("plan", SHA_A, "prod"), job("plan", SHA_A)]
+    jobs.append(job("account-plan", SHA_A, None))
+    code, outputs, _ = prepare(jobs, tmp=tmp_path)
+    assert code == 0
+    assert outputs == {"ref": SHA_A, "accounts": '["non-prod","none","prod"]', "mode": "plan"}
+    code, outputs, _ = prepare([job("destroy", SHA_B), job("apply", SHA_A)], tmp=tmp_path)
+    assert code == 0 and outputs["mode"] == "apply" and outputs["ref"] == SHA_A
+    code, outputs, _ = prepare([job("destroy", SHA_B)], tmp=tmp_path)
+    assert code == 0 and outputs["ref"] == SHA_B
+
+
+@pytest.mark.parametrize(
+    ("jobs", "config", "error"),
+    [
+        ([job("plan"), job("apply")], "pipelines.yml", "may not mix plans with applies"),
+        ([job("plan", "main")], "pipelines.yml", "ref is not a 40-hex commit"),
+        ([job("plan", SHA_A + "\nmode=apply")], "pipelines.yml", "ref is not a 40-hex commit"),
+        ([job("plan", account="../x")], "pipelines.yml", "an account name is not"),
+        ([], "pipelines.yml", "not a non-empty JSON list"),
+        ("{not json", "pipelines.yml", "not a non-empty JSON list"),
+        ([job("plan")], "../live/pipelines.yml", "config: must name a YAML file"),
+    ],
+)
+def test_prepare_refuses_what_cannot_be_a_job(tmp_path: Path, jobs: Any, config: str, error: str) -> None:
+    code, outputs, stdout = prepare(jobs, config, tmp=tmp_path)
+    assert code == 2 and error in stdout and "mode" not in outputs
