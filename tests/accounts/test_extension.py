@@ -11,7 +11,7 @@ from gwpipelines.dispatcher.comment import render_comment
 from gwpipelines.extensions.account_factory.extension import AccountFactoryConfig, AccountFactoryExtension
 from gwpipelines.extensions.base import ExtensionError, Outcome, Step
 from gwpipelines.models.results import JobResult, Status
-from gwpipelines.orchestrator.shell import orchestrate
+from gwpipelines.orchestrator import orchestrate
 from tests.accounts.conftest import Org
 from tests.accounts.test_baseline_pr import LIVE, REQUESTED, live_files
 from tests.conftest import LIVE_TEMPLATE, ROOT
