@@ -1,4 +1,4 @@
-"""Big trees are evaluated by two processes (terragrunt._evaluate_in_two): the answers, their order and the
+"""Big trees are evaluated by two processes (parallel.evaluate_in_two): the answers, their order and the
 errors raised are those of one process. Forced on small repos here by lowering the threshold.
 
 The checks run in a fresh interpreter: the test process usually runs server threads (GitHub, AWS doubles), and
@@ -18,28 +18,28 @@ from testing.gitrepo import GitRepo
 
 # Put before the checks that count the evaluations split in two (`forks`: how many configs each split had).
 COUNT_FORKS = r"""
-from gwpipelines.orchestrator import terragrunt
+from gwpipelines.orchestrator import parallel
 forks = []
-real = terragrunt._evaluate_in_two
+real = parallel.evaluate_in_two
 def counted(ev, todo, alongside, needed_next):
     forks.append(len(todo))
     return real(ev, todo, alongside, needed_next)
-terragrunt._evaluate_in_two = counted
+parallel.evaluate_in_two = counted
 """
 
 CHECKS = r"""
 import sys
 from pathlib import Path
-from gwpipelines.orchestrator import terragrunt, tree
+from gwpipelines.orchestrator import parallel, sides, tree
 from gwpipelines.errors import ParseError
 from testing.memtree import ROOT_INCLUDE, mem_tree
 
 template, repo, head = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3]
-assert terragrunt.may_fork(), "cannot fork here"
+assert parallel.may_fork(), "cannot fork here"
 
-def analyse(t, parallel):
-    terragrunt.PARALLEL_MIN_CONFIGS = 2 if parallel else 10**9
-    return terragrunt.analyse(t)
+def analyse(t, in_two):
+    parallel.PARALLEL_MIN_CONFIGS = 2 if in_two else 10**9
+    return sides.analyse_reusing(t)
 
 # The same analysis, in the same order, from a folder and from a git commit.
 for make in (lambda: tree.in_directory(template), lambda: tree.at_commit(repo, head)):
@@ -53,9 +53,9 @@ assert len(forks) == 2, forks
 files = {"root.hcl": "locals {}\n", **{f"{n}/terragrunt.hcl": ROOT_INCLUDE for n in "abcd"}}
 files["d/terragrunt.hcl"] += "locals {\n  x = [\n}\n"
 errors = []
-for parallel in (False, True):
+for in_two in (False, True):
     try:
-        analyse(mem_tree(files), parallel)
+        analyse(mem_tree(files), in_two)
     except ParseError as error:
         errors.append(str(error))
 assert len(errors) == 2 and errors[0] == errors[1] and errors[0].startswith("d/terragrunt.hcl:"), errors
@@ -86,10 +86,10 @@ CACHE_CHECKS = r"""
 import json, os, sys
 from pathlib import Path
 from gwpipelines import orchestrator
-from gwpipelines.orchestrator import cache, terragrunt
+from gwpipelines.orchestrator import cache, parallel, terragrunt
 
 repo, base, head, cache_dir = Path(sys.argv[1]), sys.argv[2], sys.argv[3], Path(sys.argv[4])
-terragrunt.PARALLEL_MIN_CONFIGS = 2
+parallel.PARALLEL_MIN_CONFIGS = 2
 forked = []
 real = cache.store_all
 def counted(cache_dir, entries, background=False):
@@ -116,15 +116,15 @@ except ChildProcessError:
 names = sorted(p.name.split("-")[0] for p in cache_dir.glob("*.pickle"))
 assert names == ["reuse", "reuse", "side", "side", "validated"], names
 assert not list(cache_dir.glob("*.tmp"))
-real_evaluate_all = terragrunt._evaluate_all
+real_evaluate_all = parallel.evaluate_all
 def refuse(*args, **kwargs):
     raise AssertionError("a warm run evaluated a unit")
-terragrunt._evaluate_all = refuse
+parallel.evaluate_all = refuse
 warm = orchestrator.orchestrate(repo, base, head, "pull_request").to_json()
 assert json.dumps(warm) == json.dumps(cold)
 os.environ["GWPIPELINES_CACHE"] = "off"
-terragrunt.PARALLEL_MIN_CONFIGS = 10**9
-terragrunt._evaluate_all = real_evaluate_all
+parallel.PARALLEL_MIN_CONFIGS = 10**9
+parallel.evaluate_all = real_evaluate_all
 one = orchestrator.orchestrate(repo, base, head, "pull_request").to_json()
 assert json.dumps(one) == json.dumps(cold)  # one process, no cache: the same answers
 print("ok")
@@ -145,13 +145,13 @@ INVALID_CHECKS = r"""
 import sys
 from pathlib import Path
 from gwpipelines import orchestrator
-from gwpipelines.orchestrator import terragrunt
+from gwpipelines.orchestrator import parallel
 from gwpipelines.errors import ParseError
 
 repo, base, head = Path(sys.argv[1]), sys.argv[2], sys.argv[3]
 errors = []
 for threshold in (10**9, 2):  # one process (the check runs first), then two (it runs alongside)
-    terragrunt.PARALLEL_MIN_CONFIGS = threshold
+    parallel.PARALLEL_MIN_CONFIGS = threshold
     try:
         orchestrator.orchestrate(repo, base, head, "pull_request")
     except ParseError as error:

@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gwpipelines import orchestrator
-from gwpipelines.orchestrator import terragrunt
+from gwpipelines.orchestrator import parallel, sides, terragrunt
 from testing.cli import orchestrate_json
 from testing.gitrepo import GitRepo
 from testing.memtree import mem_tree
@@ -60,7 +60,7 @@ def test_reusing_the_other_commits_units_changes_nothing(states: tuple[dict[str,
     changed = [p for p in base_files.keys() | head_files.keys() if base_files.get(p) != head_files.get(p)]
     head = terragrunt.analyse(mem_tree(head_files))
     fresh = terragrunt.analyse(mem_tree(base_files))
-    reused = terragrunt.analyse(mem_tree(base_files), reuse=(head, changed))
+    reused = sides.analyse_reusing(mem_tree(base_files), reuse=(head, changed))
     assert reused.units == fresh.units
     assert reused.shared_configs == fresh.shared_configs
 
@@ -123,7 +123,7 @@ def test_units_reused_from_a_cached_commit_are_its_own(tmp_path: Path, monkeypat
     monkeypatch.setenv("GWPIPELINES_CACHE_DIR", str(tmp_path / "cache"))
     orchestrator.orchestrate(repo.path, c0, c1, "push")
     evaluated: list[list[str]] = []
-    real = terragrunt._evaluate_all
+    real = parallel.evaluate_all
 
     def spy(
         ev: terragrunt.Evaluator,
@@ -134,7 +134,7 @@ def test_units_reused_from_a_cached_commit_are_its_own(tmp_path: Path, monkeypat
         evaluated.append(list(todo))
         return real(ev, todo, alongside, needed_next)
 
-    monkeypatch.setattr(terragrunt, "_evaluate_all", spy)
+    monkeypatch.setattr(parallel, "evaluate_all", spy)
     cached = orchestrator.orchestrate(repo.path, c1, c2, "push")
     assert evaluated == [["b/terragrunt.hcl"]]  # c1 from the cache; of c2, only the unit that changed
     monkeypatch.setenv("GWPIPELINES_CACHE", "off")

@@ -18,6 +18,7 @@ from gwpipelines import git
 from gwpipelines.config import PipelineConfig
 from gwpipelines.errors import GitError, UserError
 from gwpipelines.models import MUTATING_ACTIONS, Action, ChangeType, Job
+from gwpipelines.models.units import unit_config
 
 UNIT_ACTIONS = frozenset({Action.PLAN, Action.PLAN_DESTROY, Action.APPLY, Action.DESTROY})
 # Actions that change infrastructure: only from the default branch.
@@ -197,7 +198,7 @@ def check_repo(repo: Path, jobs: list[Job], default_branch: str) -> None:
 def _check_deleted(repo: Path, job: Job, branch_sha: str, default_branch: str, label: str) -> None:
     """A destroy is only for a unit deleted on the default branch: one still there is never destroyed."""
     unit = job.unit or "."
-    if _tree_entries(repo, branch_sha, [_unit_config(unit)]):
+    if _tree_entries(repo, branch_sha, [unit_config(unit)]):
         raise JobRefused(
             f"{label}: action: destroy refused: unit '{unit}' still exists on '{default_branch}'; only units "
             "deleted there are destroyed"
@@ -238,7 +239,7 @@ def _check_unit_path(repo: Path, job: Job, label: str) -> None:
     unit = job.unit or "."
     parts = [] if unit == "." else unit.split("/")
     prefixes = ["/".join(parts[: i + 1]) for i in range(len(parts))]
-    config = _unit_config(unit)
+    config = unit_config(unit)
     entries = _tree_entries(repo, job.ref, [*prefixes, config])
     for path in prefixes:
         mode = entries.get(path)
@@ -248,12 +249,6 @@ def _check_unit_path(repo: Path, job: Job, label: str) -> None:
             raise JobRefused(f"{label}: unit: '{unit}' is not a directory at commit {job.ref[:12]}")
     if entries.get(config) == _SYMLINK:
         raise JobRefused(f"{label}: unit: '{config}' is a symbolic link at {job.ref[:12]}; units must not escape")
-
-
-def _unit_config(unit: str) -> str:
-    """The unit's terragrunt.hcl in the tree, as terragrunt.unit_config (not imported: that module loads the HCL
-    parser, ~180 ms more on every `execute`)."""
-    return "terragrunt.hcl" if unit == "." else f"{unit}/terragrunt.hcl"
 
 
 def _tree_entries(repo: Path, ref: str, paths: list[str]) -> dict[str, str]:

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from gwpipelines import git
+from gwpipelines.orchestrator import parallel
 
 KEEP = 64  # entries kept; the oldest are removed first
 
@@ -101,30 +102,17 @@ def store_all(
     evaluation); the function returned waits for that child. Each entry appears whole or not at all, either way."""
     if cache_dir is None or not entries:
         return _done
-    pid = _fork() if background else -1
-    if pid == 0:  # the child: write, and leave without running any of the parent's exit handlers
-        try:
-            for tree_id, kind, value in entries:
-                store(cache_dir, tree_id, kind, value)
-        finally:
-            os._exit(0)
-    if pid > 0:
-        return functools.partial(_reap, pid)
-    for tree_id, kind, value in entries:
-        store(cache_dir, tree_id, kind, value)
+    if background:
+        pid = parallel.in_child(functools.partial(_store_each, cache_dir, entries))
+        if pid is not None:
+            return functools.partial(parallel.reap, pid)
+    _store_each(cache_dir, entries)
     return _done
 
 
-def _fork() -> int:
-    try:
-        return os.fork()
-    except OSError:
-        return -1  # no process to spare: write in this one
-
-
-def _reap(pid: int) -> None:
-    with contextlib.suppress(ChildProcessError):
-        os.waitpid(pid, 0)
+def _store_each(cache_dir: Path, entries: list[tuple[str, str, Any]]) -> None:
+    for tree_id, kind, value in entries:
+        store(cache_dir, tree_id, kind, value)
 
 
 def _done() -> None:

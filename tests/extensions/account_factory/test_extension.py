@@ -11,7 +11,7 @@ from gwpipelines.dispatcher.comment import render_comment
 from gwpipelines.extensions.account_factory.extension import AccountFactoryConfig, AccountFactoryExtension
 from gwpipelines.extensions.base import ExtensionError, Outcome, Step
 from gwpipelines.models.results import JobResult, Status
-from gwpipelines.orchestrator.shell import orchestrate
+from gwpipelines.orchestrator import orchestrate
 from testing import LIVE_TEMPLATE, ROOT
 from testing.account_fixtures import Org
 from testing.gitrepo import GitRepo

@@ -1,0 +1,177 @@
+"""Changes: a diff between two analysed commits becomes typed infrastructure changes, the files it ignores, and
+warnings. Pure: the two sides and the diff in, frozen values out. Missing a unit a change affects is the worst bug
+this product can have, so every rule here errs towards including a unit."""
+
+from __future__ import annotations
+
+import posixpath
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from gwpipelines import git
+from gwpipelines.models import Change, ChangeType
+from gwpipelines.models.units import CONFIG_NAME, unit_config, unit_name
+from gwpipelines.orchestrator.terragrunt import Analysis
+
+# The live repo's account list (gwpipelines.accounts parses it; imported only when it must be, since pydantic
+# costs a tenth of a second of start-up that a cached run does not otherwise spend).
+ACCOUNTS_FILE = "accounts.yml"
+
+TYPE_ORDER = {t: i for i, t in enumerate(ChangeType)}
+
+
+@dataclass(frozen=True)
+class Side:
+    """One commit's view: its units and their reads, and its accounts.yml."""
+
+    analysis: Analysis
+    # account name -> its entry as canonical JSON: all the orchestrator compares, and a cached side then loads
+    # without importing pydantic (a tenth of a second, half a warm run).
+    accounts: dict[str, str]
+
+    def account_of(self, unit: str) -> str | None:
+        first = unit.split("/", 1)[0]
+        return first if first in self.accounts else None
+
+
+@dataclass
+class _Changes:
+    by_key: dict[tuple[ChangeType, str | None, str | None], set[str]] = field(default_factory=dict)
+    ignored: set[str] = field(default_factory=set)
+    warnings: set[str] = field(default_factory=set)
+
+    def add(self, kind: ChangeType, unit: str | None, account: str | None, files: Iterable[str]) -> None:
+        self.by_key.setdefault((kind, unit, account), set()).update(files)
+
+
+def classify(base: Side, head: Side, diff: list[git.DiffEntry]) -> tuple[list[Change], list[str], list[str]]:
+    """(changes, ignored files, warnings) for a diff between the `base` and `head` sides."""
+    out = _Changes()
+    moved = _moved_units(base, head, diff)
+    for new, old in sorted(moved.items()):
+        out.add(
+            ChangeType.MODULE_MOVED,
+            new,
+            head.account_of(new),
+            [unit_config(old), unit_config(new)],
+        )
+        out.warnings.add(
+            f"unit {old} moved to {new}: its state must be moved too (a `moved` block, `terragrunt state mv`, "
+            f"or a changed remote_state key); the old path is not destroyed"
+        )
+    moved_from = {old: new for new, old in moved.items()}
+    entries = [side for entry in diff for side in _sides(entry)]
+    head_readers = head.analysis.readers_of(p for p, _, on_head in entries if on_head)
+    base_readers = base.analysis.readers_of(p for p, on_base, _ in entries if on_base)
+    for path, _on_base, on_head in entries:
+        touched = _ownership(path, base, head, moved, moved_from, out)
+        readers = head_readers.get(path, set()) | base_readers.get(path, set())
+        touched |= _readers(path, readers, on_head, base, head, out)
+        if path == ACCOUNTS_FILE:
+            touched |= _accounts(base, head, out)
+        if not touched:
+            out.ignored.add(path)
+    changes = [Change(kind, unit, account, tuple(sorted(files))) for (kind, unit, account), files in out.by_key.items()]
+    changes.sort(key=lambda c: (TYPE_ORDER[c.type], c.unit or "", c.account or ""))
+    return changes, sorted(out.ignored), sorted(out.warnings)
+
+
+def _sides(entry: git.DiffEntry) -> list[tuple[str, bool, bool]]:
+    """(path, exists on base, exists on head) for each path a diff entry touches."""
+    if entry.status == "M" and entry.new:
+        return [(entry.new, True, True)]
+    out = []
+    if entry.old:
+        out.append((entry.old, True, False))
+    if entry.new:
+        out.append((entry.new, False, True))
+    return out
+
+
+def _moved_units(base: Side, head: Side, diff: list[git.DiffEntry]) -> dict[str, str]:
+    """new unit -> old unit, for units whose terragrunt.hcl git saw renamed."""
+    moved = {}
+    for e in diff:
+        if e.status != "R" or not e.old or not e.new:
+            continue
+        if posixpath.basename(e.old) != CONFIG_NAME or posixpath.basename(e.new) != CONFIG_NAME:
+            continue
+        old, new = unit_name(e.old), unit_name(e.new)
+        stays = old in head.analysis.units or new in base.analysis.units
+        if old in base.analysis.units and new in head.analysis.units and not stays:
+            moved[new] = old
+    return moved
+
+
+def _ownership(
+    path: str,
+    base: Side,
+    head: Side,
+    moved: dict[str, str],
+    moved_from: dict[str, str],
+    out: _Changes,
+) -> bool:
+    """A changed file changes the unit whose directory holds it, on either commit: a file deleted from a unit
+    that stays, or added to one, changes that unit as much as an edited one does."""
+    touched = False
+    owner = head.analysis.owner(path)
+    if owner is not None:
+        if owner in moved:
+            kind = ChangeType.MODULE_MOVED
+        elif owner not in base.analysis.units:
+            kind = ChangeType.MODULE_ADDED
+        else:
+            kind = ChangeType.MODULE_CHANGED
+        out.add(kind, owner, head.account_of(owner), [path])
+        touched = True
+    owner = base.analysis.owner(path)
+    if owner is not None:
+        if owner in moved_from:
+            new = moved_from[owner]
+            out.add(ChangeType.MODULE_MOVED, new, head.account_of(new), [path])
+        elif owner not in head.analysis.units:
+            out.add(ChangeType.MODULE_DELETED, owner, base.account_of(owner), [path])
+        else:
+            out.add(ChangeType.MODULE_CHANGED, owner, head.account_of(owner), [path])
+        touched = True
+    return touched
+
+
+def shared_change_type(path: str) -> ChangeType:
+    if "_envcommon" in path.split("/")[:-1]:
+        return ChangeType.ENV_COMMON_CHANGED
+    if path.endswith(".hcl"):
+        return ChangeType.HCL_CHANGED
+    return ChangeType.FILE_CHANGED
+
+
+def _readers(path: str, readers: set[str], on_head: bool, base: Side, head: Side, out: _Changes) -> bool:
+    """Units that read a changed file (at either commit) are changed by it, unless added or deleted."""
+    kind = shared_change_type(path)
+    owner = head.analysis.owner(path) if on_head else base.analysis.owner(path)
+    for unit in sorted(readers):
+        if unit not in head.analysis.units or unit not in base.analysis.units or unit == owner:
+            continue  # added, deleted or moved units, and a unit reading its own file, are covered already
+        out.add(kind, unit, head.account_of(unit), [path])
+    return bool(readers)
+
+
+def _accounts(base: Side, head: Side, out: _Changes) -> bool:
+    before, after = base.accounts, head.accounts
+    touched = False
+    for name in sorted(after.keys() - before.keys()):
+        out.add(ChangeType.ACCOUNT_ADDED, None, name, [ACCOUNTS_FILE])
+        touched = True
+    for name in sorted(before.keys() - after.keys()):
+        out.add(ChangeType.ACCOUNT_DELETED, None, name, [ACCOUNTS_FILE])
+        out.warnings.add(f"account {name} was removed from accounts.yml: AWS accounts are never closed automatically")
+        touched = True
+    for name in sorted(before.keys() & after.keys()):
+        if before[name] != after[name]:
+            out.add(ChangeType.ACCOUNT_CHANGED, None, name, [ACCOUNTS_FILE])
+            touched = True
+    return touched
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Jobs

@@ -1,0 +1,204 @@
+"""The values of evaluation (known, partly known, unknown), what a unit reads, and the scope one file is
+evaluated in; and how values become paths and patterns."""
+
+from __future__ import annotations
+
+import posixpath
+import re
+import sys
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from gwpipelines.orchestrator import hcl
+from gwpipelines.orchestrator.terragrunt.paths import ROOT, join, parent
+
+Scanner = Callable[[str, str], hcl.FileFacts]
+
+
+class Unknown:
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "UNKNOWN"
+
+
+UNKNOWN = Unknown()
+
+
+@dataclass(frozen=True)
+class Partial:
+    """A string of which some pieces are unknown (None)."""
+
+    parts: tuple[str | None, ...]
+
+
+@dataclass(frozen=True)
+class ConfigValue:
+    """What `read_terragrunt_config` returns: the read file, to look its locals up in."""
+
+    path: str
+
+
+@dataclass(frozen=True)
+class IncludeValue:
+    """`include.NAME` (an exposed include): the included file, evaluated for the including unit."""
+
+    name: str
+
+
+Value = Any  # str | int | float | bool | None | list | dict | Partial | ConfigValue | IncludeValue | Unknown
+
+
+@dataclass
+class Reads:
+    """What a unit (or a read file) depends on, as repository-relative paths."""
+
+    files: set[str] = field(default_factory=set)
+    patterns: set[str] = field(default_factory=set)  # regexes over repository-relative paths
+    module_dirs: set[str] = field(default_factory=set)  # local modules: every file below counts
+    warnings: set[str] = field(default_factory=set)
+
+    def merge(self, other: Reads) -> None:
+        self.files |= other.files
+        self.patterns |= other.patterns
+        self.module_dirs |= other.module_dirs
+        self.warnings |= other.warnings
+
+
+def interned(paths: Iterable[str]) -> frozenset[str]:
+    """The same path from many units is one object: the cached analysis pickles (and loads) it once."""
+    return frozenset(map(sys.intern, paths))
+
+
+@dataclass(frozen=True)
+class Unit:
+    path: str  # repository-relative directory; "." for the root
+    files: frozenset[str]
+    patterns: tuple[str, ...]
+    module_dirs: frozenset[str]
+    dependencies: tuple[str, ...]  # repository-relative unit paths; may start with ../ when outside
+    warnings: tuple[str, ...]
+
+    def reads(self, path: str) -> bool:
+        if path in self.files:
+            return True
+        if any(path.startswith(d + "/") or d == "" for d in self.module_dirs):
+            return True
+        return any(re.fullmatch(p, path) for p in self.patterns)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Paths
+
+
+# Scopes: one file being evaluated on behalf of one config (the including unit, or the read file itself).
+
+
+class DirReads:
+    """How many times evaluation has asked a scope for its config dir: a stretch of evaluation during which the
+    count did not move gave an answer that depends on the config dir's parent only (see Evaluator._collect_included)."""
+
+    count = 0
+
+
+@dataclass(slots=True)
+class Scope:
+    config_path: str  # Terragrunt's TerragruntConfigPath (absolute, virtual); evaluation reads `config_dir` instead
+    file_path: str  # the file whose expressions these are
+    facts: hcl.FileFacts
+    original_include: str | None = None  # set when this is an included file
+    includes: dict[str, str] = field(default_factory=dict)  # include name -> included file (absolute)
+    include_scopes: dict[str, Scope] = field(default_factory=dict)
+    local_values: dict[str, Value] = field(default_factory=dict)
+    evaluating: set[str] = field(default_factory=set)
+    parent_dir: str = field(init=False)  # the config dir's parent, where find_in_parent_folders starts
+    file_dir: str = field(init=False)
+    _config_dir: str = field(init=False, repr=False)
+    _same_dir: bool = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._config_dir = parent(self.config_path)
+        self.parent_dir = parent(self._config_dir)
+        self.file_dir = self._config_dir if self.file_path == self.config_path else parent(self.file_path)
+        self._same_dir = self.file_dir == self._config_dir
+
+    @property
+    def config_dir(self) -> str:
+        DirReads.count += 1
+        return self._config_dir
+
+    def bases(self) -> list[str | Scope]:
+        """Where Terraform's file functions resolve a relative path: the evaluated file's folder and, in an
+        included file elsewhere, the unit's too (the scope itself stands for its config dir, read only if used)."""
+        if self._same_dir:
+            DirReads.count += 1  # a decision that another config dir would make differently
+            return [self.file_dir]
+        return [self.file_dir, self]
+
+
+def dir_of(base: str | Scope) -> str:
+    return base if isinstance(base, str) else base.config_dir
+
+
+def join_from(base: str | Scope, path: str) -> str:
+    """join from a folder, or from a scope's config dir, which is read only when `path` is relative."""
+    return join(ROOT, path) if path.startswith("/") else join(dir_of(base), path)
+
+
+# Values to paths and patterns
+
+
+def concat(parts: tuple[str | None, ...] | list[str | None]) -> Value:
+    merged: list[str | None] = []
+    for p in parts:
+        if p is None and merged and merged[-1] is None:
+            continue
+        if isinstance(p, str) and merged and isinstance(merged[-1], str):
+            merged[-1] += p
+        else:
+            merged.append(p)
+    if all(isinstance(p, str) for p in merged):
+        return "".join(p for p in merged if p is not None)
+    return Partial(tuple(merged))
+
+
+def pieces(value: Value) -> list[str | None]:
+    if isinstance(value, str):
+        return [value]
+    return list(value.parts) if isinstance(value, Partial) else [None]
+
+
+def partial_text(value: Value) -> str | None:
+    if isinstance(value, Partial):
+        return "".join("\0" if p is None else p for p in value.parts)
+    return None
+
+
+def glob_value(value: Value) -> Value:
+    """fileset(dir, "*.yaml") and mark_glob_as_read("**/*.json"): a glob's wildcards are unknown parts."""
+    if not isinstance(value, str) or not any(c in value for c in "*?["):
+        return value
+    parts: list[str | None] = []
+    for i, piece in enumerate(re.split(r"[*?]+|\[[^\]]*\]", value)):
+        parts += [piece] if i == 0 else [None, piece]
+    return concat(parts)
+
+
+def path_pattern(value: Value, base_dir: str) -> str:
+    """A regex over repository-relative paths covering every file `value` may name."""
+    parts = value.parts if isinstance(value, Partial) else (None,)
+    head = parts[0]
+    if head is None:  # an unknown start: absolute or relative, anywhere
+        return "".join(".*" if p is None else re.escape(p) for p in parts)
+    joined = posixpath.normpath(head if head.startswith("/") else f"{base_dir}/{head}")
+    if head.endswith("/"):
+        joined += "/"
+    if joined != ROOT and not joined.startswith(ROOT + "/"):
+        return "(?!)"  # outside the repository: nothing in it can change
+    prefix = re.escape(joined[len(ROOT) + 1 :])
+    return prefix + "".join(".*" if p is None else re.escape(p) for p in parts[1:])
+
+
+def describe_pattern(pattern: str) -> str:
+    return "'" + pattern.replace(".*", "*").replace("\\", "") + "'"
