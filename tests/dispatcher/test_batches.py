@@ -6,18 +6,17 @@ import json
 
 import pytest
 
-from gwpipelines.dispatcher.loop import (
+from gwpipelines.dispatcher.artifact import results_from_artifact
+from gwpipelines.dispatcher.batches import (
     MAX_INPUTS_CHARS,
     Batch,
     Granularity,
     Target,
-    _BadArtifact,
     check_needs,
     inputs_for,
     make_batches,
-    results_from_artifact,
 )
-from gwpipelines.errors import UserError
+from gwpipelines.errors import ArtifactError, UserError
 from gwpipelines.models import Action, ChangeType, Job
 from gwpipelines.models.results import Status
 
@@ -94,5 +93,5 @@ def test_results_only_for_the_batch_jobs() -> None:
     results = results_from_artifact(data, batch)
     assert list(results) == ["plan:dev/vpc"] and results["plan:dev/vpc"].status is Status.SUCCEEDED
     assert results_from_artifact(None, batch) == {}
-    with pytest.raises(_BadArtifact, match=r"results\.json in gwpipelines-results is malformed"):
+    with pytest.raises(ArtifactError, match=r"results\.json in gwpipelines-results is malformed"):
         results_from_artifact(b'{"results": [{"id": 1}]}', batch)

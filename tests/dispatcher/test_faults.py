@@ -8,7 +8,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from gwpipelines.dispatcher.loop import Dispatcher, DispatchOptions, Target
+from gwpipelines.dispatcher.batches import Target
+from gwpipelines.dispatcher.loop import Dispatcher, DispatchOptions
 from gwpipelines.github.client import GitHubAccessError, GitHubError
 from gwpipelines.models import Action, ChangeType, Job
 from gwpipelines.models.results import Status
@@ -194,7 +195,7 @@ def test_run_deadline(server: GitHubServer) -> None:
 
 def test_max_parallel_runs_and_per_job_batches(server: GitHubServer) -> None:
     pipelines = Pipelines(server, polls=2)
-    from gwpipelines.dispatcher.loop import Granularity
+    from gwpipelines.dispatcher.batches import Granularity
 
     opts = DispatchOptions(granularity=Granularity.JOB, max_parallel_runs=2, poll_interval=0.0, poll_max=0.0)
     progress = Dispatcher(client(server), TARGET, opts).run(jobs(5))

@@ -34,14 +34,7 @@ def test_every_real_pull_request_payload(payload: dict[str, Any]) -> None:
     assert context.default_branch == payload["repository"]["default_branch"]
     assert context.actor == payload["sender"]["login"]
     assert context.action == payload["action"]
-    assert not context.new_branch and not context.fork
-
-
-@pytest.mark.parametrize("head_repo", [{"full_name": "mallory/Hello-World"}, None])
-def test_a_pull_request_from_a_fork_or_a_deleted_fork_is_marked(head_repo: dict[str, str] | None) -> None:
-    payload = examples("pull_request")[0]
-    payload["pull_request"]["head"]["repo"] = head_repo
-    assert events.parse("pull_request", payload).fork
+    assert not context.new_branch
 
 
 @pytest.mark.parametrize("payload", _branch_pushes())
@@ -110,7 +103,6 @@ def test_new_branch_base_is_where_it_forked_from_the_default_branch(git_repo: Gi
         "pr": None,
         "action": None,
         "new_branch": True,
-        "fork": False,
     }
 
 

@@ -18,10 +18,12 @@ from typing import Any
 import click
 
 from gwpipelines.commands._options import emit_json, format_option, repo_option
-from gwpipelines.dispatcher.loop import Dispatcher, DispatchOptions, Granularity, Progress, Target
+from gwpipelines.dispatcher.batches import Granularity, Target
+from gwpipelines.dispatcher.loop import Dispatcher, DispatchOptions, Progress
 from gwpipelines.dispatcher.reporter import Report, Reporter, ReportOptions
 from gwpipelines.errors import RunFailed, UserError
-from gwpipelines.github.client import DEFAULT_API_URL, GitHub, token_auth
+from gwpipelines.github.actions import Runner
+from gwpipelines.github.client import from_runner
 from gwpipelines.models import MUTATING_ACTIONS, Action, Event, Orchestration
 from gwpipelines.models.codec import parse
 from gwpipelines.models.results import Status
@@ -78,8 +80,21 @@ def command(
     """Dispatch jobs into the pipelines repo, follow the runs, and report the results."""
     orchestration = parse(*_read_input(source, jobs_file), sha=sha)
     _check(orchestration, live_repo, pipelines_repo, pr, sha)
-    dispatching = _client("PIPELINES_DISPATCH_TOKEN", f"actions: write on {pipelines_repo}", throttle)
-    commenting = _client("GITHUB_TOKEN", f"pull-requests: write and issues: write on {live_repo}", throttle)
+    runner = Runner.from_mapping(os.environ)
+    dispatching = from_runner(
+        runner,
+        "PIPELINES_DISPATCH_TOKEN",
+        needs=f"actions: write on {pipelines_repo}",
+        where="dispatch",
+        throttle=throttle,
+    )
+    commenting = from_runner(
+        runner,
+        "GITHUB_TOKEN",
+        needs=f"pull-requests: write and issues: write on {live_repo}",
+        where="dispatch",
+        throttle=throttle,
+    )
     head = sha or orchestration.head
     reporter = Reporter(
         commenting,
@@ -147,14 +162,6 @@ def _check(o: Orchestration, live_repo: str, pipelines_repo: str, pr: int | None
     if elsewhere:
         # Safety: what is applied on a push is exactly the pushed commit.
         raise UserError(f"dispatch: job {elsewhere[0]} applies a commit other than --sha {sha}; re-run orchestrate")
-
-
-def _client(token_env: str, needs: str, throttle: bool) -> GitHub:
-    token = os.environ.get(token_env, "").strip()
-    if not token:
-        raise UserError(f"dispatch: environment variable {token_env} is not set; set it to a token with {needs}")
-    api_url = os.environ.get("GITHUB_API_URL") or DEFAULT_API_URL
-    return GitHub(token_auth(token), api_url=api_url, token_env=token_env, throttle=throttle)
 
 
 def _log(message: str) -> None:

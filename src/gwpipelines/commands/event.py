@@ -10,6 +10,7 @@ import click
 
 from gwpipelines.commands._options import emit_json, format_option, repo_option
 from gwpipelines.github import events
+from gwpipelines.github.actions import Runner
 
 
 @click.command("event")
@@ -19,13 +20,12 @@ from gwpipelines.github import events
 @click.option("--event-name", help="pull_request or push [default: $GITHUB_EVENT_NAME].")
 def command(repo: str, fmt: str, event_path: str | None, event_name: str | None) -> None:
     """Parse the event payload; a push that creates a branch gets the merge-base with the default branch as base."""
-    environ = dict(os.environ)
-    if event_path:
-        environ["GITHUB_EVENT_PATH"] = event_path
-    if event_name:
-        environ["GITHUB_EVENT_NAME"] = event_name
-    context = events.from_environ(
-        environ, hint="pass --event-path FILE and --event-name pull_request|push, or run inside GitHub Actions"
+    runner = Runner.from_mapping(os.environ)
+    runner = dataclasses.replace(
+        runner, event_path=event_path or runner.event_path, event_name=event_name or runner.event_name
+    )
+    context = events.from_runner(
+        runner, hint="pass --event-path FILE and --event-name pull_request|push, or run inside GitHub Actions"
     )
     if context.base is None:
         context = dataclasses.replace(context, base=events.new_branch_base(context, Path(repo)))

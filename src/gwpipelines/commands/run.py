@@ -63,14 +63,13 @@ def command(
 def _reporter(o: Orchestration, live_repo: str, pr: int | None) -> Any:
     """The dispatcher's reporter, in process; imported here so that local runs never load the GitHub client."""
     from gwpipelines.dispatcher.reporter import Reporter
-    from gwpipelines.github.client import DEFAULT_API_URL, GitHub, token_auth
+    from gwpipelines.github.actions import Runner
+    from gwpipelines.github.client import from_runner
 
-    token = os.environ.get("GITHUB_TOKEN", "").strip()
-    if not token:
-        raise UserError(f"--live-repo: GITHUB_TOKEN is not set; set it to a token with pull-requests: write and "
-                        f"issues: write on {live_repo}")  # fmt: skip
-    api_url = os.environ.get("GITHUB_API_URL") or DEFAULT_API_URL
-    client = GitHub(token_auth(token), api_url=api_url, token_env="GITHUB_TOKEN", throttle=False)
+    needs = f"pull-requests: write and issues: write on {live_repo}"
+    client = from_runner(
+        Runner.from_mapping(os.environ), "GITHUB_TOKEN", needs=needs, where="--live-repo", throttle=False
+    )
     return Reporter(client, live_repo, o, pr=pr, sha=o.head, log=lambda m: click.echo(f"gwpipelines: {m}", err=True))
 
 

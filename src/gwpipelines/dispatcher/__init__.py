@@ -2,6 +2,7 @@
 
 Its one door is `Dispatcher.run()`."""
 
-from gwpipelines.dispatcher.loop import Dispatcher, DispatchOptions, Granularity, Progress, Target
+from gwpipelines.dispatcher.batches import Granularity, Target
+from gwpipelines.dispatcher.loop import Dispatcher, DispatchOptions, Progress
 
 __all__ = ["DispatchOptions", "Dispatcher", "Granularity", "Progress", "Target"]

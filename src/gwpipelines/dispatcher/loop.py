@@ -11,47 +11,29 @@ the reason, and never hides the other runs' results.
 
 from __future__ import annotations
 
-import json
 import time
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from enum import StrEnum
 from typing import Any, Protocol
 
-from gwpipelines.errors import GwError, UserError
+from gwpipelines.dispatcher.artifact import ARTIFACT, RESULTS_FILE, results_from_artifact
+from gwpipelines.dispatcher.batches import (
+    Batch,
+    Granularity,
+    Target,
+    check_needs,
+    failed,
+    inputs_for,
+    make_batches,
+    skipped,
+)
+from gwpipelines.errors import ArtifactError, GwError
 from gwpipelines.github.client import RUN_NAME_PREFIX, GitHubAccessError, GitHubError, Run
 from gwpipelines.models import Job
 from gwpipelines.models.results import JobResult, Status
 
-ARTIFACT = "gwpipelines-results"
-RESULTS_FILE = "results.json"
-# GitHub's limit on the dispatch inputs, all values together.
-MAX_INPUTS_CHARS = 65_535
 _OK = frozenset({Status.SUCCEEDED})
-
-
-class Granularity(StrEnum):
-    JOB = "job"
-    WAVE = "wave"
-    ACCOUNT = "account"
-
-
-@dataclass(frozen=True)
-class Batch:
-    label: str
-    jobs: tuple[Job, ...]
-
-
-@dataclass(frozen=True)
-class Target:
-    """Where runs go and what they work on."""
-
-    pipelines_repo: str
-    workflow: str
-    ref: str
-    live_repo: str
-    pr: int | None
 
 
 @dataclass(frozen=True)
@@ -102,86 +84,6 @@ class Client(Protocol):
     def get_run(self, repo: str, run_id: int) -> Run: ...
     def failing_step_url(self, repo: str, run_id: int) -> str | None: ...
     def artifact_file(self, repo: str, run_id: int, artifact: str, member: str) -> bytes | None: ...
-
-
-# --- Pure: batches and inputs ---------------------------------------------------------------------------------
-
-
-def make_batches(jobs: Sequence[Job], granularity: Granularity, target: Target) -> list[Batch]:
-    """Batches in dispatch order; a batch whose inputs would pass GitHub's size limit is halved until it fits."""
-    groups: dict[str, list[Job]] = {}
-    for i, job in enumerate(jobs):
-        if granularity is Granularity.JOB:
-            key = f"job-{i}"
-        elif granularity is Granularity.ACCOUNT:
-            key = f"wave-{job.wave}-{job.account or 'none'}"
-        else:
-            key = f"wave-{job.wave}"
-        groups.setdefault(key, []).append(job)
-    ordered = sorted(groups.items(), key=lambda kv: min(j.wave for j in kv[1]))
-    return [b for label, group in ordered for b in _fit(Batch(label, tuple(group)), target)]
-
-
-def _fit(batch: Batch, target: Target) -> list[Batch]:
-    if len(batch.jobs) == 1 or _inputs_size(inputs_for(batch, target, "x" * 64)) <= MAX_INPUTS_CHARS:
-        return [batch]
-    half = len(batch.jobs) // 2
-    return _fit(Batch(f"{batch.label}a", batch.jobs[:half]), target) + _fit(
-        Batch(f"{batch.label}b", batch.jobs[half:]), target
-    )
-
-
-def inputs_for(batch: Batch, target: Target, correlation_id: str) -> dict[str, str]:
-    """The workflow_dispatch inputs: exactly correlation_id, jobs (JSON), live_repo, pr ("" on push)."""
-    return {
-        "correlation_id": correlation_id,
-        "jobs": json.dumps([j.to_json() for j in batch.jobs], separators=(",", ":")),
-        "live_repo": target.live_repo,
-        "pr": str(target.pr) if target.pr is not None else "",
-    }
-
-
-def _inputs_size(inputs: dict[str, str]) -> int:
-    return sum(len(k) + len(v) for k, v in inputs.items())
-
-
-def check_needs(jobs: Sequence[Job]) -> None:
-    """Every `needs` must name a job in the set, listed earlier: otherwise nothing could ever wait for it."""
-    seen: set[str] = set()
-    for job in jobs:
-        for need in job.needs:
-            if need not in seen:
-                raise UserError(
-                    f"jobs: job {job.id!r} needs {need!r}, which is not an earlier job in the input; "
-                    "pass the orchestrator's whole job list"
-                )
-        seen.add(job.id)
-
-
-def results_from_artifact(data: bytes | None, batch: Batch) -> dict[str, JobResult]:
-    """The results of this batch's jobs from results.json; entries for other jobs are ignored, not trusted."""
-    if data is None:
-        return {}
-    try:
-        payload = json.loads(data)
-        entries = payload["results"]
-        parsed = [JobResult.from_json(e) for e in entries]
-    except (ValueError, KeyError, TypeError) as e:
-        raise _BadArtifact(f"{RESULTS_FILE} in {ARTIFACT} is malformed ({type(e).__name__}: {e})") from e
-    ours = {j.id for j in batch.jobs}
-    return {r.id: r for r in parsed if r.id in ours}
-
-
-class _BadArtifact(Exception):
-    pass
-
-
-def failed(job: Job, reason: str) -> JobResult:
-    return JobResult(id=job.id, unit=job.unit, action=str(job.action), status=Status.FAILED, failure=reason)
-
-
-def skipped(job: Job, reason: str) -> JobResult:
-    return JobResult(id=job.id, unit=job.unit, action=str(job.action), status=Status.SKIPPED, failure=reason)
 
 
 # --- The loop -------------------------------------------------------------------------------------------------
@@ -330,7 +232,7 @@ class Dispatcher:
             data = self.client.artifact_file(t.pipelines_repo, run.id, ARTIFACT, RESULTS_FILE)
             results = results_from_artifact(data, record.batch)
             why = "" if data is not None else f"; it published no {ARTIFACT} artifact"
-        except (_BadArtifact, GitHubError) as e:
+        except (ArtifactError, GitHubError) as e:
             results, why = {}, f"; {e}"
         failing_url = None
         if run.conclusion != "success" or any(r.status is Status.FAILED for r in results.values()):

@@ -14,16 +14,11 @@ from collections.abc import Iterable, Mapping
 from typing import Any, TextIO
 
 from gwpipelines.config import AuthenticationConfig
-from gwpipelines.errors import GwError, UserError
+from gwpipelines.errors import CredentialsError as CredentialsError
+from gwpipelines.errors import UserError
 from gwpipelines.github import oidc
+from gwpipelines.github.actions import Runner, add_mask
 from gwpipelines.models import MUTATING_ACTIONS, Action
-
-
-class CredentialsError(GwError):
-    """AWS or GitHub refused to hand out credentials for a job: the job fails, the run goes on reporting."""
-
-    exit_code = 1
-
 
 # Plans must never hold the apply role: a pull request's code runs under the plan role only.
 
@@ -160,12 +155,5 @@ def add_masks(secrets: Iterable[str], *, environ: Mapping[str, str], stream: Tex
     """Inside GitHub Actions, tell the runner to mask each secret in every later log line (`::add-mask::`).
     Outside Actions this does nothing: the command would only echo the secret. The runner reads workflow commands
     from stderr as well as stdout; stderr keeps stdout clean for the JSON contract."""
-    if environ.get("GITHUB_ACTIONS") != "true":
-        return
-    out = stream or sys.stderr
-    for secret in secrets:
-        # One command per line: a multi-line value is masked line by line (the runner masks per line).
-        for line in secret.splitlines():
-            if line.strip():
-                out.write(f"::add-mask::{line}\n")
-    out.flush()
+    if Runner.from_mapping(environ).in_actions:
+        add_mask(secrets, stream=stream or sys.stderr)

@@ -16,7 +16,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from gwpipelines import git
 from gwpipelines.config import PipelineConfig
-from gwpipelines.errors import GitError, UserError
+from gwpipelines.errors import GitError
+from gwpipelines.errors import JobRefused as JobRefused
 from gwpipelines.models import MUTATING_ACTIONS, Action, ChangeType, Job
 from gwpipelines.models.units import unit_config
 
@@ -26,10 +27,6 @@ _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/@+=-]{0,511}$")
 _ACCOUNT = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 _SYMLINK = "120000"
 _TREE = "040000"
-
-
-class JobRefused(UserError):
-    """A job failed validation; nothing was run."""
 
 
 class JobInput(BaseModel):

@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -27,22 +28,14 @@ from gwpipelines.errors import GitError
 from gwpipelines.executor import credentials, scheduler
 from gwpipelines.extensions import process
 from gwpipelines.extensions.base import ExtensionError, Outcome, Step
+from gwpipelines.github.actions import SECRET_VARIABLES, Runner
 from gwpipelines.models import MUTATING_ACTIONS, Job
 from gwpipelines.models.results import JobResult, PlanSummary, Status
 
 # What a result's `log` keeps (the tail); the whole log is in the job's log file.
 LOG_TAIL = 20_000
 # The executor's own secrets: the tool run for a unit (and any code in the live repo it runs) must not see them.
-WITHHELD_ENV = frozenset(
-    {
-        "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
-        "ACTIONS_ID_TOKEN_REQUEST_URL",
-        "ACTIONS_RUNTIME_TOKEN",
-        "GITHUB_TOKEN",
-        "GH_TOKEN",
-        "PIPELINES_DISPATCH_TOKEN",
-    }
-)
+WITHHELD_ENV = SECRET_VARIABLES
 AWS_CREDENTIAL_ENV = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE")
 
 
@@ -55,6 +48,11 @@ class Context:
     environ: Mapping[str, str]
     pr: int | None = None
     sleep: Callable[[float], None] = time.sleep
+
+    @cached_property
+    def runner(self) -> Runner:
+        """The Actions runner this executor runs on (all fields empty outside Actions)."""
+        return Runner.from_mapping(self.environ)
 
 
 @dataclass
@@ -112,7 +110,7 @@ def execute(jobs: list[Job], config: PipelineConfig, ctx: Context) -> list[JobRe
     results = [_result(j, done[j.id]) for j in jobs]
     for r in results:
         write_result_file(ctx.results_dir, r, details.get(r.id, {}))
-    write_step_summary(ctx.environ, results)
+    write_step_summary(ctx.runner, results)
     return results
 
 
@@ -311,9 +309,7 @@ def job_environment(job: Job, account: str | None, config: PipelineConfig, ctx: 
         log(f"credentials: no role assumed ({why}); the tools use this environment's own AWS credentials")
         return env
     action = str(job.action)
-    name = credentials.session_name(
-        actor=ctx.environ.get("GITHUB_ACTOR", "local"), ref=ctx.environ.get("GITHUB_REF", ""), pr=ctx.pr, job_id=job.id
-    )
+    name = credentials.session_name(actor=ctx.runner.actor or "local", ref=ctx.runner.ref, pr=ctx.pr, job_id=job.id)
     assumed: dict[str, str] = credentials.assume_role_env(
         action=action, account=account, auth=config.authentication, session_name=name, environ=ctx.environ
     )
@@ -345,13 +341,9 @@ def write_result_file(results_dir: Path, result: JobResult, detail: Mapping[str,
     return path
 
 
-def write_step_summary(environ: Mapping[str, str], results: list[JobResult]) -> None:
-    """Inside Actions, the results as the job's summary (markdown, appended to `$GITHUB_STEP_SUMMARY`)."""
-    target = environ.get("GITHUB_STEP_SUMMARY")
-    if not target:
-        return
-    with open(target, "a", encoding="utf-8") as f:
-        f.write(step_summary(results))
+def write_step_summary(runner: Runner, results: list[JobResult]) -> None:
+    """Inside Actions, the results as the job's summary."""
+    runner.append_summary(step_summary(results))
 
 
 def step_summary(results: list[JobResult]) -> str:
@@ -375,5 +367,5 @@ def step_summary(results: list[JobResult]) -> str:
 
 
 def default_results_dir(environ: Mapping[str, str] = os.environ) -> Path:
-    base = environ.get("RUNNER_TEMP")
+    base = Runner.from_mapping(environ).temp
     return Path(base) / "gwpipelines-results" if base else Path("gwpipelines-results")

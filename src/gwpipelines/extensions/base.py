@@ -33,6 +33,7 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from gwpipelines.errors import ExtensionError as ExtensionError
 from gwpipelines.models.results import PlanSummary
 
 
@@ -121,7 +122,3 @@ class Extension(abc.ABC):
 
     def cleanup(self) -> None:  # noqa: B027 - optional hook
         """Release what `initialize`/`execute` took; called even when they failed."""
-
-
-class ExtensionError(Exception):
-    """An extension could not run (tool missing, bad directory); the job fails with this message."""

@@ -7,14 +7,10 @@ from collections.abc import Iterable
 from importlib import metadata
 
 from gwpipelines import __version__
-from gwpipelines.errors import UserError
+from gwpipelines.errors import ExtensionLoadError as ExtensionLoadError
 from gwpipelines.extensions.base import Extension, ExtensionConfig
 
 GROUP = "gwpipelines.extensions"
-
-
-class ExtensionLoadError(UserError):
-    """An extension that cannot be used: missing, not importable, not an Extension, or for another core version."""
 
 
 def _version(text: str) -> tuple[int, ...]:

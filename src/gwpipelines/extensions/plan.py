@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from gwpipelines.errors import PlanJSONError as PlanJSONError
 from gwpipelines.models.results import PlanSummary
 
 # `change.actions` -> (summary field, sign shown before the address); no-op and read change nothing.
@@ -16,10 +17,6 @@ _KINDS: dict[tuple[str, ...], tuple[str, str]] = {
     ("delete", "create"): ("replace", "-/+"),
     ("create", "delete"): ("replace", "+/-"),
 }
-
-
-class PlanJSONError(ValueError):
-    """The tool printed something that is not a plan's JSON representation."""
 
 
 def parse(text: str) -> dict[str, Any]:

@@ -2,9 +2,9 @@
 
 It reads the action's inputs from `GWP_*` environment variables (action.yml passes every input through `env:`,
 never through the script text), maps them to the `gwpipelines` command line, runs it, and speaks to the Actions
-runner: step outputs, the job summary, `::group::` log folding and `::add-mask::` for the tokens. The exit code is
-the command's, so a workflow sees 1 for a failed job and 2 for bad input; the outputs are written first either way,
-so `if: always()` steps can still publish results.
+runner through `actions`: step outputs, the job summary, `::group::` log folding and `::add-mask::` for the tokens.
+The exit code is the command's, so a workflow sees 1 for a failed job and 2 for bad input; the outputs are written
+first either way, so `if: always()` steps can still publish results.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ import dataclasses
 import json
 import os
 import re
-import secrets
 import subprocess
 import sys
 import tempfile
@@ -23,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from gwpipelines.errors import UserError
+from gwpipelines.github import actions
 
 COMMANDS = ("orchestrate", "dispatch", "execute", "run")
 # GitHub keeps at most 1 MB of outputs per job: a bigger value is left empty, with a warning, and the file holds it.
@@ -143,39 +143,16 @@ def with_event(inputs: Inputs, event: Any) -> Inputs:
 # -- the Actions runner ------------------------------------------------------------------------------------------------
 
 
-def mask(values: Sequence[str]) -> None:
-    for value in values:
-        if value:
-            print(f"::add-mask::{value}", flush=True)
-
-
 def set_outputs(values: Mapping[str, str], environ: Mapping[str, str]) -> None:
-    """Append to `$GITHUB_OUTPUT` with a random heredoc delimiter, so no value can end its own entry early."""
-    path = environ.get("GITHUB_OUTPUT")
-    if not path:
-        return
-    with open(path, "a", encoding="utf-8") as f:
-        for name, value in values.items():
-            delimiter = f"gwpipelines_{secrets.token_hex(8)}"
-            f.write(f"{name}<<{delimiter}\n{value}\n{delimiter}\n")
-
-
-def write_summary(markdown: str, environ: Mapping[str, str]) -> None:
-    path = environ.get("GITHUB_STEP_SUMMARY")
-    if path and markdown:
-        with open(path, "a", encoding="utf-8") as f:
-            f.write(markdown.rstrip() + "\n")
+    """The step's outputs (see `actions.Runner.set_outputs`)."""
+    actions.Runner.from_mapping(environ).set_outputs(values)
 
 
 def run_cli(call: Call, env: Mapping[str, str]) -> int:
     """The CLI as a subprocess: a renamed flag fails here as it would for a user. stdout (JSON) goes to a file,
     stderr (progress) to the log, folded."""
-    print(f"::group::gwpipelines {' '.join(call.argv[:1])}", flush=True)
-    try:
-        with open(call.output, "wb") as out:
-            done = subprocess.run([sys.executable, "-m", "gwpipelines", *call.argv], stdout=out, env=dict(env))
-    finally:
-        print("::endgroup::", flush=True)
+    with actions.group(f"gwpipelines {' '.join(call.argv[:1])}"), open(call.output, "wb") as out:
+        done = subprocess.run([sys.executable, "-m", "gwpipelines", *call.argv], stdout=out, env=dict(env))
     return done.returncode
 
 
@@ -222,8 +199,8 @@ def report(inputs: Inputs, calls: Sequence[Call], code: int) -> tuple[dict[str, 
 def _bounded(name: str, value: str) -> str:
     if len(value) <= OUTPUT_LIMIT:
         return value
-    print(f"::warning::gwpipelines: output `{name}` is {len(value)} characters, over GitHub's limit; it is left empty: "
-          "use the `jobs-file` output instead", flush=True)  # fmt: skip
+    actions.command("warning", f"gwpipelines: output `{name}` is {len(value)} characters, over GitHub's limit; it is "
+                    "left empty: use the `jobs-file` output instead")  # fmt: skip
     return ""
 
 
@@ -271,8 +248,8 @@ def _results_table(data: Mapping[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def workdir_for(command: str, environ: Mapping[str, str]) -> Path:
-    base = Path(environ.get("RUNNER_TEMP") or tempfile.gettempdir()) / "gwpipelines"
+def workdir_for(command: str, runner: actions.Runner) -> Path:
+    base = Path(runner.temp or tempfile.gettempdir()) / "gwpipelines"
     path = base / command
     path.mkdir(parents=True, exist_ok=True)
     return path
@@ -280,10 +257,12 @@ def workdir_for(command: str, environ: Mapping[str, str]) -> Path:
 
 def main(environ: Mapping[str, str] | None = None) -> int:
     environ = dict(os.environ if environ is None else environ)
+    runner = actions.Runner.from_mapping(environ)
     try:
         inputs = Inputs.from_env(environ)
-        mask([inputs.dispatch_token, inputs.github_token])
-        workdir = workdir_for(inputs.command, environ)
+        # This step runs inside Actions by definition: mask before anything else can print the tokens.
+        actions.add_mask([inputs.dispatch_token, inputs.github_token])
+        workdir = workdir_for(inputs.command, runner)
         env = {k: v for k, v in environ.items() if not k.startswith("GWP_")}
         if inputs.dispatch_token:
             env["PIPELINES_DISPATCH_TOKEN"] = inputs.dispatch_token
@@ -293,15 +272,15 @@ def main(environ: Mapping[str, str] | None = None) -> int:
             event = Call(("event", "--repo", inputs.repo, "--format", "json"), workdir / "event.json")
             code = run_cli(event, env)
             if code != 0:
-                set_outputs({"status": STATUS_BY_EXIT.get(code, "error")}, environ)
+                runner.set_outputs({"status": STATUS_BY_EXIT.get(code, "error")})
                 return code
             inputs = with_event(inputs, _load(event.output))
         calls = calls_for(inputs, workdir)
         if inputs.jobs and not inputs.jobs_file and inputs.command in ("dispatch", "execute"):
             jobs_file(inputs, workdir).write_text(inputs.jobs)
     except UserError as e:
-        print(f"::error::gwpipelines: {_one_line(str(e))}", flush=True)
-        set_outputs({"status": "error"}, environ)
+        actions.error(f"gwpipelines: {_one_line(str(e))}")
+        runner.set_outputs({"status": "error"})
         return 2
     code = 0
     for call in calls:
@@ -309,8 +288,8 @@ def main(environ: Mapping[str, str] | None = None) -> int:
         if code != 0:
             break
     outputs, summary = report(inputs, calls, code)
-    set_outputs(outputs, environ)
-    write_summary(summary, environ)
+    runner.set_outputs(outputs)
+    runner.append_summary(summary)
     return code
 
 

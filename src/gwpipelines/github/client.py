@@ -27,21 +27,14 @@ from typing import Any, TypeVar
 import requests
 from github import Auth, Github, GithubException
 
+from gwpipelines.errors import GitHubAccessError as GitHubAccessError
+from gwpipelines.errors import GitHubError as GitHubError
 from gwpipelines.errors import GwError, UserError
+from gwpipelines.github.actions import DEFAULT_API_URL as DEFAULT_API_URL
+from gwpipelines.github.actions import Runner
 
 T = TypeVar("T")
-DEFAULT_API_URL = "https://api.github.com"
 RUN_NAME_PREFIX = "gwpipelines "
-
-
-class GitHubError(GwError):
-    """GitHub stayed unavailable (5xx, timeouts, rate limits) past the bounded retries; nothing was duplicated."""
-
-    exit_code = 1
-
-
-class GitHubAccessError(UserError):
-    """The token was rejected or lacks a permission: a configuration problem, fixed by the user."""
 
 
 @dataclass(frozen=True)
@@ -336,9 +329,13 @@ def token_auth(token: str) -> Auth.Auth:
     return Auth.Token(token)
 
 
-def app_installation_auth(app_id: int, private_key: str, installation_id: int) -> Auth.Auth:
-    """GitHub App auth: PyGithub mints and refreshes the installation token itself."""
-    return Auth.AppAuth(app_id, private_key).get_installation_auth(installation_id)
+def from_runner(runner: Runner, token_env: str, *, needs: str, where: str, throttle: bool = True) -> GitHub:
+    """The client for the token the runner holds in `token_env`, at the runner's API URL; a missing token is bad
+    input naming the variable and the permissions it needs."""
+    token = runner.token(token_env)
+    if not token:
+        raise UserError(f"{where}: environment variable {token_env} is not set; set it to a token with {needs}")
+    return GitHub(token_auth(token), api_url=runner.api_url, token_env=token_env, throttle=throttle)
 
 
 def _rate_limit_wait(e: GithubException, now: float) -> float | None:

@@ -14,6 +14,7 @@ from typing import Any
 
 from gwpipelines import git
 from gwpipelines.errors import GitError, UserError
+from gwpipelines.github.actions import Runner
 from gwpipelines.models import Event
 
 BRANCH_PREFIX = "refs/heads/"
@@ -24,8 +25,7 @@ class EventContext:
     """What an event asks gwpipelines to do, in the orchestrator's terms.
 
     `base` is None only for a push that creates a branch (`new_branch`): the payload's `before` is forty zeros and
-    names no commit; `new_branch_base` says what to diff against. `fork` marks a pull request whose head lives in
-    another repository (or in one since deleted): its code must never run with credentials.
+    names no commit; `new_branch_base` says what to diff against.
     """
 
     event: Event
@@ -38,7 +38,6 @@ class EventContext:
     pr: int | None = None
     action: str | None = None
     new_branch: bool = False
-    fork: bool = False
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -52,7 +51,6 @@ class EventContext:
             "pr": self.pr,
             "action": self.action,
             "new_branch": self.new_branch,
-            "fork": self.fork,
         }
 
 
@@ -69,13 +67,14 @@ def load(path: Path, event_name: str) -> EventContext:
     return parse(event_name, payload, source=str(path))
 
 
-def from_environ(environ: Mapping[str, str], *, hint: str) -> EventContext:
-    """The event of the running workflow, as GitHub Actions describes it in the environment; `hint` (the caller's
-    options) ends the line that refuses an environment without one."""
-    missing = [name for name in ("GITHUB_EVENT_NAME", "GITHUB_EVENT_PATH") if not environ.get(name)]
+def from_runner(runner: Runner, *, hint: str) -> EventContext:
+    """The event of the running workflow, as the runner describes it; `hint` (the caller's options) ends the line
+    that refuses a runner without one."""
+    given = (("GITHUB_EVENT_NAME", runner.event_name), ("GITHUB_EVENT_PATH", runner.event_path))
+    missing = [name for name, value in given if not value]
     if missing:
         raise UserError(f"{' and '.join(missing)} not set: {hint}")
-    return load(Path(environ["GITHUB_EVENT_PATH"]), environ["GITHUB_EVENT_NAME"])
+    return load(Path(runner.event_path), runner.event_name)
 
 
 def parse(event_name: str, payload: Mapping[str, Any], *, source: str = "event payload") -> EventContext:
@@ -117,13 +116,7 @@ def _pull_request(payload: Mapping[str, Any], source: str) -> EventContext:
         branch=str(_field(payload, "pull_request.head.ref", source)),
         pr=int(_field(payload, "number", source)),
         action=str(payload.get("action")) if payload.get("action") is not None else None,
-        fork=_head_repository(payload) != repo,
     )
-
-
-def _head_repository(payload: Mapping[str, Any]) -> str | None:
-    head_repo = payload.get("pull_request", {}).get("head", {}).get("repo")
-    return str(head_repo["full_name"]) if isinstance(head_repo, Mapping) and "full_name" in head_repo else None
 
 
 def _push(payload: Mapping[str, Any], source: str) -> EventContext:

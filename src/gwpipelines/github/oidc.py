@@ -17,23 +17,15 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from gwpipelines import __version__
-from gwpipelines.errors import GwError, UserError
+from gwpipelines.errors import OidcError as OidcError
+from gwpipelines.errors import OidcNotConfigured as OidcNotConfigured
+from gwpipelines.github.actions import OIDC_TOKEN_VAR, OIDC_URL_VAR
 
-URL_VAR = "ACTIONS_ID_TOKEN_REQUEST_URL"
-TOKEN_VAR = "ACTIONS_ID_TOKEN_REQUEST_TOKEN"
+URL_VAR = OIDC_URL_VAR
+TOKEN_VAR = OIDC_TOKEN_VAR
 MAX_ATTEMPTS = 4
 DEADLINE_SECONDS = 60.0
 REQUEST_TIMEOUT_SECONDS = 10.0
-
-
-class OidcError(GwError):
-    """The token endpoint did not give us a token."""
-
-    exit_code = 1
-
-
-class OidcNotConfigured(UserError):
-    """The job cannot request a token at all: a workflow configuration problem, not a transient failure."""
 
 
 def token_url(base: str, audience: str) -> str:

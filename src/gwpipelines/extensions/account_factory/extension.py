@@ -24,6 +24,7 @@ from gwpipelines.errors import GwError, UserError
 from gwpipelines.extensions.account_factory import baseline
 from gwpipelines.extensions.account_factory import factory as af
 from gwpipelines.extensions.base import Extension, ExtensionConfig, ExtensionError, Outcome, Step
+from gwpipelines.github.actions import Runner
 from gwpipelines.models.results import PlanSummary
 from gwpipelines.trust_policy import APPLY_ENVIRONMENT
 
@@ -120,7 +121,7 @@ class AccountFactoryExtension(Extension):
 
     def _github_settings(self, env: Mapping[str, str]) -> tuple[str, str, str]:
         live_repo = self.settings.live_repo or env.get("GWPIPELINES_LIVE_REPO")
-        pipelines_repo = self.settings.pipelines_repo or env.get("GITHUB_REPOSITORY")
+        pipelines_repo = self.settings.pipelines_repo or Runner.from_mapping(env).repository
         token = env.get(self.settings.github_token_env)
         if not live_repo or not pipelines_repo or not token:
             raise ExtensionError(
@@ -205,7 +206,7 @@ class AccountFactoryExtension(Extension):
         files = baseline.render(self._template_dir, values)
         gh = baseline_pr.BaselinePulls(
             token_auth(token),
-            api_url=env.get("GITHUB_API_URL", "https://api.github.com"),
+            api_url=Runner.from_mapping(env).api_url,
             token_env=self.settings.github_token_env,
             throttle=self.settings.github_throttle,
         )
@@ -223,7 +224,7 @@ class AccountFactoryExtension(Extension):
         if path.is_absolute():
             return path
         # Next to pipelines.yml first; then the workflow's workspace (where the pipelines repo may sit in a subfolder).
-        bases = [env.get("GWPIPELINES_CONFIG_DIR"), env.get("GITHUB_WORKSPACE"), os.getcwd()]
+        bases = [env.get("GWPIPELINES_CONFIG_DIR"), Runner.from_mapping(env).workspace, os.getcwd()]
         candidates = [Path(base) / path for base in bases if base]
         return next((c for c in candidates if c.is_dir()), candidates[0])
 

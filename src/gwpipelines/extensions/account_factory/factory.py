@@ -15,18 +15,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gwpipelines.accounts import Account
-from gwpipelines.errors import RunFailed
+from gwpipelines.errors import AccountCreationFailed as AccountCreationFailed
+from gwpipelines.errors import AccountRequestInvalid as AccountRequestInvalid
 
 # The client is boto3's untyped Organizations client.
 Organizations = Any
-
-
-class AccountRequestInvalid(RunFailed):
-    """The organization refuses the request as written (a missing OU, an email or name already taken)."""
-
-
-class AccountCreationFailed(RunFailed):
-    """Organizations answered FAILED, or the creation did not finish before the deadline."""
 
 
 @dataclass(frozen=True)
