@@ -1,0 +1,56 @@
+"""Drift: a plan of every unit (or every selected unit) at one commit of the default branch, as ordinary jobs.
+
+Pure apart from reading that commit's tree through git. No diff is involved: each selected unit gets one `plan`
+job at `sha`, with no `needs` (every unit is already applied, so a plan reads its dependencies' real outputs). The
+jobs are sharded into waves of `units_per_run`: the dispatcher gives each wave its own workflow run, and since no
+wave waits for another, up to its `max_parallel_runs` of them run at once.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from gwpipelines import git, unit_globs
+from gwpipelines.errors import UserError
+from gwpipelines.models import Action, Event, Job, Orchestration
+from gwpipelines.orchestrator import hcl, tree
+from gwpipelines.orchestrator.shell import load_side, repository_root
+
+UNITS_PER_RUN = 50
+
+
+def drift_jobs(
+    repo: Path,
+    ref: str,
+    *,
+    paths: tuple[str, ...] = ("**",),
+    ignore: tuple[str, ...] = (),
+    max_units: int = 500,
+    units_per_run: int = UNITS_PER_RUN,
+) -> Orchestration:
+    """The plan jobs of a drift run at `ref`, as an orchestration of a push with no changes (so `dispatch` and the
+    executor take it as they take any push's plans: the plan role, no pull request)."""
+    root = repository_root(repo)
+    git.check_ref(ref)
+    sha = git.resolve(root, ref)
+    # Every file parsed in full: a file that cannot be parsed is an error, never a unit silently left out.
+    side = load_side(tree.at_commit(root, sha), hcl.scan_strict)
+    every = sorted(side.analysis.units)
+    chosen = unit_globs.select(every, paths, ignore)
+    if len(chosen) > max_units:
+        raise UserError(
+            f"drift: {len(chosen)} units selected, more than drift.max_units ({max_units}); narrow drift.paths "
+            "(or --path), add globs to drift.ignore, or raise drift.max_units in pipelines.yml"
+        )
+    warnings = (
+        [f"drift: {len(every) - len(chosen)} unit(s) not selected by drift.paths / ignore"]
+        if (len(chosen) < len(every))
+        else []
+    )
+    if not chosen:
+        warnings.append("drift: no unit selected; nothing is planned")
+    jobs = tuple(
+        Job(f"{Action.PLAN}:{u}", u, Action.PLAN, sha, side.account_of(u), (), i // max(1, units_per_run), ())
+        for i, u in enumerate(chosen)
+    )
+    return Orchestration(sha, sha, Event.PUSH, (), (), tuple(side.analysis.warnings) + tuple(warnings), jobs)
