@@ -29,12 +29,12 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, create_model, field_validator
 
-from gwpipelines import accounts
+from gwpipelines import accounts, unit_globs
 from gwpipelines.errors import ParseError, UserError
 from gwpipelines.extensions import loader
 from gwpipelines.extensions.base import Extension, ExtensionConfig
@@ -120,8 +120,12 @@ class CoreConfig(BaseModel):
     steps: tuple[str, ...] = Field(default=("terragrunt",), min_length=1, description="Instances a unit job runs.")
 
 
+# Each glob checked on its own, so an error names its index (drift.paths.1).
+_Glob = Annotated[str, AfterValidator(unit_globs.check_glob)]
+
+
 class DriftConfig(BaseModel):
-    """The `drift` section: which units the scheduled drift plan covers (issue 17; see gwpipelines.unit_globs)."""
+    """The `drift` section: which units the scheduled drift plan covers (issue 17): the units a drift run plans."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -129,23 +133,14 @@ class DriftConfig(BaseModel):
         default="17 6 * * 1-5",
         description="cron (5 fields, UTC) of the live repo's drift workflow; `gwpipelines init live` writes it",
     )
-    paths: tuple[str, ...] = Field(default=("**",), min_length=1, description="globs of unit paths to plan")
-    ignore: tuple[str, ...] = Field(default=(), description="globs of unit paths never planned for drift")
+    paths: tuple[_Glob, ...] = Field(default=("**",), min_length=1, description="globs of unit paths to plan")
+    ignore: tuple[_Glob, ...] = Field(default=(), description="globs of unit paths never planned for drift")
     max_units: int = Field(default=500, ge=1, le=100_000, description="refuse a drift run planning more units")
 
     @field_validator("schedule")
     @classmethod
     def _schedule(cls, v: str) -> str:
-        from gwpipelines.unit_globs import check_cron
-
-        return check_cron(v)
-
-    @field_validator("paths", "ignore")
-    @classmethod
-    def _globs(cls, v: tuple[str, ...]) -> tuple[str, ...]:
-        from gwpipelines.unit_globs import check_glob
-
-        return tuple(check_glob(g) for g in v)
+        return unit_globs.check_cron(v)
 
 
 class _Root(BaseModel):

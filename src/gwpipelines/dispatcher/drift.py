@@ -91,13 +91,16 @@ def is_drifted(result: JobResult) -> bool:
 
 
 def resources_in(log: str) -> tuple[str, ...]:
-    """The resource addresses of the plan's summary in a job's log (the last summary, if it holds several)."""
+    """The resource addresses listed right below the plan's summary line in a job's log (the last such summary)."""
     found: list[str] = []
+    inside = False
     for line in log.splitlines():
         if _SUMMARY_LINE.match(line):
-            found = []
-        elif (m := _RESOURCE_LINE.match(line)) and line:
+            found, inside = [], True
+        elif inside and (m := _RESOURCE_LINE.match(line)):
             found.append(f"{m.group(1)} {m.group(2)}")
+        else:
+            inside = False
     return tuple(dict.fromkeys(found))
 
 
