@@ -147,3 +147,49 @@ def test_drift_opens_one_issue_updates_it_and_closes_it_when_resolved(drift_worl
     assert fifth.code == 0, fifth.err
     assert len(server.issues(LIVE_REPO)) == 1 and len(server.comments(LIVE_REPO, issue.number)) == 1
     assert fifth.json()["closed_issue_urls"] == []
+
+
+def live_drift_run(flow: DriftWorld, event_name: str, event: dict[str, Any], inputs: dict[str, str]) -> WorkflowRun:
+    """The live repository's own drift workflow, from its YAML, through the reusable workflow and the action."""
+    import yaml
+
+    live = flow.world.live
+    workflow = yaml.safe_load(live.git("show", "HEAD:.github/workflows/gwpipelines-drift.yml"))
+    workflow["on"] = workflow.pop(True)
+    github = {
+        "event_name": event_name,
+        "event": event,
+        "repository": LIVE_REPO,
+        "sha": live.head(),
+        "ref": "refs/heads/main",
+        "token": "ghs_live_workflow_token",
+        "actor": "octocat",
+        "run_id": "778",
+    }
+    return flow.world.runner.run(
+        workflow, github=github, inputs=inputs, secrets={"PIPELINES_DISPATCH_TOKEN": "ghp_dispatch"}
+    )
+
+
+def test_the_scheduled_workflow_and_a_filtered_run_by_hand(drift_world: DriftWorld) -> None:
+    flow, server = drift_world, drift_world.server
+    state = json.loads(flow.state(VPC).read_text())
+    state["resources"] = [r for r in state["resources"] if r["name"] != "source"]  # deleted by hand: to re-create
+    flow.state(VPC).write_text(json.dumps(state))
+
+    scheduled = live_drift_run(flow, "schedule", {"schedule": "17 6 * * 1-5"}, {})
+    assert scheduled.conclusion == "success", scheduled.text()
+    [issue] = server.issues(LIVE_REPO)
+    assert VPC in issue.title and "+ terraform_data.source" in issue.body
+    [(dispatch, _)] = flow.pipeline_runs
+    assert sorted(j["unit"] for j in json.loads(dispatch.inputs["jobs"])) == DEV_UNITS
+
+    # By hand, with a path filter that leaves the VPC out: only those units are planned; the issue stays open.
+    flow.pipeline_runs.clear()
+    event = {"inputs": {"paths": f"{DEV}/app {DEV}/redis"}, "ref": "refs/heads/main"}
+    by_hand = live_drift_run(flow, "workflow_dispatch", event, {"paths": f"{DEV}/app {DEV}/redis"})
+    assert by_hand.conclusion == "success", by_hand.text()
+    [(dispatch, _)] = flow.pipeline_runs
+    assert sorted(j["unit"] for j in json.loads(dispatch.inputs["jobs"])) == [f"{DEV}/app", f"{DEV}/redis"]
+    [issue] = server.issues(LIVE_REPO)
+    assert issue.state == "open"

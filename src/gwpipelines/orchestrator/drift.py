@@ -32,7 +32,9 @@ def drift_jobs(
     executor take it as they take any push's plans: the plan role, no pull request)."""
     root = repository_root(repo)
     git.check_ref(ref)
-    sha = git.resolve(root, ref)
+    # The remote's branch when there is one (a developer's local branch may be behind); a CI checkout has both.
+    remote = git.try_rev_parse(root, "--verify", "--quiet", f"refs/remotes/origin/{ref}^{{commit}}")
+    sha = remote[0] if remote else git.resolve(root, ref)
     # Every file parsed in full: a file that cannot be parsed is an error, never a unit silently left out.
     side = load_side(tree.at_commit(root, sha), hcl.scan_strict)
     every = sorted(side.analysis.units)
