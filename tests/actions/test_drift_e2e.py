@@ -89,17 +89,19 @@ def test_drift_opens_one_issue_updates_it_and_closes_it_when_resolved(drift_worl
     flow, server = drift_world, drift_world.server
     tip = flow.world.live.head()
 
-    # -- no drift yet: every unit planned, with the plan role, nothing opened ----------------------------------
-    first = flow.drift(tmp_path)
+    # -- no drift yet: every unit planned, with the plan role, in shards of 3, nothing opened ------------------------
+    first = flow.drift(tmp_path, "--units-per-run", "3")
     assert first.code == 0, first.err
     out = first.json()
     assert out["sha"] == tip and out["drifted"] == [] and sorted(out["clean"]) == DEV_UNITS
-    [(dispatch, pipelines_run)] = flow.pipeline_runs
-    assert dispatch.inputs["pr"] == "" and set(dispatch.inputs) == {"correlation_id", "jobs", "live_repo", "pr"}
-    jobs = json.loads(dispatch.inputs["jobs"])
+    assert [len(r["jobs"]) for r in out["runs"]] == [3, 2]
+    jobs = []
+    for dispatch, pipelines_run in flow.pipeline_runs:
+        assert dispatch.inputs["pr"] == "" and set(dispatch.inputs) == {"correlation_id", "jobs", "live_repo", "pr"}
+        jobs += json.loads(dispatch.inputs["jobs"])
+        assert all("assumed the plan role" in r["log"] for r in results(pipelines_run).values())
     assert sorted(j["unit"] for j in jobs) == DEV_UNITS
     assert {(j["action"], j["ref"]) for j in jobs} == {("plan", tip)}
-    assert all("assumed the plan role" in r["log"] for r in results(pipelines_run).values())
     assert server.issues(LIVE_REPO) == []
 
     # -- the VPC is changed behind the tool's back (its state no longer matches the code) --------------------------
@@ -111,8 +113,10 @@ def test_drift_opens_one_issue_updates_it_and_closes_it_when_resolved(drift_worl
     state["serial"] += 1
     flow.state(VPC).write_text(json.dumps(state, indent=2))
 
+    flow.pipeline_runs.clear()
     second = flow.drift(tmp_path)
     assert second.code == 0, second.err
+    assert len(flow.pipeline_runs) == 1  # 5 units: one run of the default 50
     [drifted] = second.json()["drifted"]
     assert drifted["unit"] == VPC and drifted["summary"]["change"] == 1
     assert drifted["resources"] == ["~ terraform_data.config"]

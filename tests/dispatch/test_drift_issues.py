@@ -39,6 +39,15 @@ def test_resources_come_from_the_plan_summary_in_the_log() -> None:
     assert resources_in("no plan here\n  + not.a.resource\n") == ()
 
 
+def test_a_plan_changing_only_outputs_is_drift_too() -> None:
+    from gwpipelines.dispatcher.drift import is_drifted
+
+    outputs_only = 'Changes to Outputs:\n  ~ vpc_id = "vpc-1" -> "vpc-2"\n'
+    assert is_drifted(result("a", log=outputs_only))
+    assert not is_drifted(result("a", log="No changes. Your infrastructure matches the configuration.\n"))
+    assert not is_drifted(result("a", change=1, status=Status.FAILED))
+
+
 def test_only_our_own_issue_is_updated_and_closed(github_server: GitHubServer) -> None:
     github_server.add_repo(LIVE)
     github_server.tokens = {"drift-token": "drift-bot", "mallory-token": "mallory"}

@@ -131,3 +131,10 @@ def test_bad_path_option_and_missing_repos_exit_2(live: GitRepo) -> None:
     assert res.code == 2 and "--path" in res.err
     res = run("drift", "--repo", str(live.path))
     assert res.code == 2 and "--live-repo" in res.err
+
+
+def test_a_config_of_another_live_repo_is_refused(live: GitRepo, tmp_path: Path) -> None:
+    cfg = write_config(tmp_path, "")
+    repos = ["--live-repo", "acme/other", "--pipelines-repo", "a/p"]
+    res = run("drift", "--repo", str(live.path), "--config", cfg, *repos)
+    assert res.code == 2 and "core.live_repo is acme/live, not --live-repo acme/other" in res.err

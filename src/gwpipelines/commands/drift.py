@@ -82,6 +82,11 @@ def command(
         emit_json(orchestration.to_json())
         return
     live, pipelines = _repos(live_repo, pipelines_repo)
+    if config_path and cfg.core.live_repo and cfg.core.live_repo.lower() != live.lower():
+        raise UserError(
+            f"{config_path}: core.live_repo is {cfg.core.live_repo}, not --live-repo {live}; "
+            "pass the pipelines.yml of this live repository"
+        )
     sha, jobs = orchestration.head, orchestration.jobs
     progress = Progress()
     if jobs:

@@ -86,8 +86,14 @@ def title(unit: str) -> str:
 
 
 def is_drifted(result: JobResult) -> bool:
+    """Changes in the plan: resources to add, change, destroy or replace, or only outputs (which also make
+    `-detailed-exitcode` answer 2; OpenTofu and Terraform print them under "Changes to Outputs:")."""
     s = result.summary
-    return result.status is Status.SUCCEEDED and (s.add + s.change + s.destroy + s.replace) > 0
+    if result.status is not Status.SUCCEEDED:
+        return False
+    return (s.add + s.change + s.destroy + s.replace) > 0 or any(
+        line.startswith("Changes to Outputs:") for line in result.log.splitlines()
+    )
 
 
 def resources_in(log: str) -> tuple[str, ...]:
