@@ -93,3 +93,15 @@ def test_a_failed_plan_leaves_the_issue_open_and_is_in_the_summary(github_server
     assert by_title == {"gwpipelines: drift in a": "open", "gwpipelines: drift in b": "closed"}
     text = summary_markdown(SHA, got)
     assert "0 drifted, 1 without drift, 1 not checked" in text and "`a`: terragrunt: plan failed (exit 1)" in text
+
+
+def test_the_issue_of_a_unit_that_is_gone_is_closed_and_one_not_planned_is_kept(github_server: GitHubServer) -> None:
+    github_server.add_repo(LIVE)
+    report(github_server, [result("old", change=1), result("elsewhere", change=1)])
+    gh = client(github_server)
+    got = DriftReporter(gh, LIVE, SHA).report([], {}, {}, gone=lambda unit: unit == "old")
+    by_title = {i.title: i for i in github_server.issues(LIVE)}
+    assert by_title["gwpipelines: drift in old"].state == "closed"
+    assert by_title["gwpipelines: drift in elsewhere"].state == "open"  # filtered out of this run: left alone
+    [comment] = github_server.comments(LIVE, by_title["gwpipelines: drift in old"].number)
+    assert "`old` is no longer a unit" in comment.body and got.closed_urls

@@ -27,7 +27,7 @@ from gwpipelines.commands.dispatch import _REPO, _client, _log
 from gwpipelines.dispatcher.drift import DriftReport, DriftReporter, summary_markdown
 from gwpipelines.dispatcher.loop import Dispatcher, DispatchOptions, Granularity, Progress, Target
 from gwpipelines.errors import RunFailed, UserError
-from gwpipelines.orchestrator.drift import UNITS_PER_RUN, drift_jobs
+from gwpipelines.orchestrator.drift import UNITS_PER_RUN, drift_jobs, select
 
 
 @click.command("drift")
@@ -68,14 +68,9 @@ def command(
     """Plan every unit at the default branch's tip; one issue per drifted unit, closed once resolved."""
     cfg = pipeline_config.load(Path(config_path) if config_path else None)
     globs = _globs(paths) or cfg.drift.paths
-    orchestration = drift_jobs(
-        Path(repo),
-        branch or cfg.core.default_branch,
-        paths=globs,
-        ignore=cfg.drift.ignore,
-        max_units=cfg.drift.max_units,
-        units_per_run=units_per_run,
-    )
+    where = branch or cfg.core.default_branch
+    selection = select(Path(repo), where, paths=globs, ignore=cfg.drift.ignore, max_units=cfg.drift.max_units)
+    orchestration = drift_jobs(selection, units_per_run=units_per_run)
     for warning in orchestration.warnings:
         _log(f"warning: {warning}")
     if jobs_only:
@@ -102,7 +97,8 @@ def command(
         target = Target(pipelines, workflow, ref, live, None)
         progress = Dispatcher(dispatching, target, options, log=_log).run(jobs)
     commenting = _client("GITHUB_TOKEN", f"issues: write on {live}", throttle)
-    report = DriftReporter(commenting, live, sha, log=_log).report(jobs, progress.results, progress.links)
+    reporter = DriftReporter(commenting, live, sha, log=_log)
+    report = reporter.report(jobs, progress.results, progress.links, gone=selection.gone)
     summary = summary_markdown(sha, report)
     if summary_file:
         with open(summary_file, "a", encoding="utf-8") as f:

@@ -155,11 +155,19 @@ class DriftReporter:
         self.client, self.live_repo, self.sha = client, live_repo, sha
         self._author, self._log, self._now = author, log, now
 
-    def report(self, jobs: Iterable[Job], results: Mapping[str, JobResult], links: Mapping[str, str]) -> DriftReport:
+    def report(
+        self,
+        jobs: Iterable[Job],
+        results: Mapping[str, JobResult],
+        links: Mapping[str, str],
+        *,
+        gone: Callable[[str], bool] = lambda unit: False,
+    ) -> DriftReport:
+        """`gone(unit)`: the unit no longer exists where this run looked; its open issue is closed."""
         jobs = list(jobs)
         report = classify(jobs, results)
         try:
-            self._write(jobs, results, links, report)
+            self._write(jobs, results, links, report, gone)
         except jinja2.TemplateError as bug:  # a template bug must not hide the plans' results
             report.errors.append(GwError(f"rendering failed (a bug in a gwpipelines template): {bug}"))
         except GwError as e:
@@ -191,7 +199,12 @@ class DriftReporter:
         return found
 
     def _write(
-        self, jobs: list[Job], results: Mapping[str, JobResult], links: Mapping[str, str], report: DriftReport
+        self,
+        jobs: list[Job],
+        results: Mapping[str, JobResult],
+        links: Mapping[str, str],
+        report: DriftReport,
+        gone: Callable[[str], bool],
     ) -> None:
         by_unit = {(j.unit or j.id): j for j in jobs}
         existing = self.existing()
@@ -207,23 +220,26 @@ class DriftReporter:
                 self._log(f"drift in {d.unit}: updated {issue.html_url}")
             report.drifted[i] = Drifted(d.unit, d.account, d.summary, d.resources, issue.html_url)
         for unit in report.clean:
-            old = existing.get(marker(unit))
-            if old is None or old.state != "open":
-                continue
-            note = resolved_marker(self.sha)
-            text = (
-                f"{note}\nNo drift any more: a plan of {self.sha} (the default branch's tip) shows no changes for "
-                f"`{unit}`{self._logs(links.get(by_unit[unit].id, ''))}. Closing."
-            )
-            self.client.create_comment(
-                self.live_repo,
-                old.number,
-                text,
-                is_ours=lambda c, note=note: note in c.body,  # type: ignore[misc]
-            )
-            self.client.edit_issue(self.live_repo, old.number, title=old.title, body=old.body, state="closed")
-            report.closed_urls.append(old.html_url)
-            self._log(f"no drift in {unit} any more: closed {old.html_url}")
+            why = f"a plan of {self.sha} (the default branch's tip) shows no changes for `{unit}`"
+            self._close(existing.get(marker(unit)), unit, why + self._logs(links.get(by_unit[unit].id, "")), report)
+        planned = set(by_unit)
+        for key, issue in existing.items():
+            unit = key.removeprefix(MARKER_PREFIX).removesuffix(" -->")
+            if unit not in planned and gone(unit):
+                why = f"`{unit}` is no longer a unit at {self.sha} (the default branch's tip)"
+                self._close(issue, unit, why, report)
+
+    def _close(self, issue: IssueRef | None, unit: str, why: str, report: DriftReport) -> None:
+        if issue is None or issue.state != "open":
+            return
+        note = resolved_marker(self.sha)
+        text = f"{note}\nNo drift any more: {why}. Closing."
+        self.client.create_comment(
+            self.live_repo, issue.number, text, is_ours=lambda c: note in c.body and c.body.startswith(note)
+        )
+        self.client.edit_issue(self.live_repo, issue.number, title=issue.title, body=issue.body, state="closed")
+        report.closed_urls.append(issue.html_url)
+        self._log(f"no drift in {unit} any more: closed {issue.html_url}")
 
     def _body(self, d: Drifted, result: JobResult, link: str) -> str:
         log = result.log[-_LOG:].replace("```", "` ` `").rstrip("\n")

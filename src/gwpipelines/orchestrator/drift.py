@@ -8,6 +8,7 @@ wave waits for another, up to its `max_parallel_runs` of them run at once.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from gwpipelines import git, unit_globs
@@ -19,17 +20,27 @@ from gwpipelines.orchestrator.shell import load_side, repository_root
 UNITS_PER_RUN = 50
 
 
-def drift_jobs(
-    repo: Path,
-    ref: str,
-    *,
-    paths: tuple[str, ...] = ("**",),
-    ignore: tuple[str, ...] = (),
-    max_units: int = 500,
-    units_per_run: int = UNITS_PER_RUN,
-) -> Orchestration:
-    """The plan jobs of a drift run at `ref`, as an orchestration of a push with no changes (so `dispatch` and the
-    executor take it as they take any push's plans: the plan role, no pull request)."""
+@dataclass(frozen=True)
+class Selection:
+    """The units at one commit, and those a drift run plans."""
+
+    sha: str
+    every: tuple[str, ...]
+    chosen: tuple[str, ...]
+    accounts: dict[str, str | None]
+    paths: tuple[str, ...]
+    ignore: tuple[str, ...]
+    warnings: tuple[str, ...] = ()  # the analysis's (reads it could not follow, over-approximated)
+
+    def gone(self, unit: str) -> bool:
+        """A unit this run would have planned, had it still existed: its drift issue is obsolete."""
+        return unit not in self.every and bool(unit_globs.select([unit], self.paths, self.ignore))
+
+
+def select(
+    repo: Path, ref: str, *, paths: tuple[str, ...] = ("**",), ignore: tuple[str, ...] = (), max_units: int = 500
+) -> Selection:
+    """The units at `ref` that `paths` cover and `ignore` does not; more than `max_units` is refused."""
     root = repository_root(repo)
     git.check_ref(ref)
     # The remote's branch when there is one (a developer's local branch may be behind); a CI checkout has both.
@@ -37,22 +48,28 @@ def drift_jobs(
     sha = remote[0] if remote else git.resolve(root, ref)
     # Every file parsed in full: a file that cannot be parsed is an error, never a unit silently left out.
     side = load_side(tree.at_commit(root, sha), hcl.scan_strict)
-    every = sorted(side.analysis.units)
-    chosen = unit_globs.select(every, paths, ignore)
+    every = tuple(sorted(side.analysis.units))
+    chosen = tuple(unit_globs.select(every, paths, ignore))
     if len(chosen) > max_units:
         raise UserError(
             f"drift: {len(chosen)} units selected, more than drift.max_units ({max_units}); narrow drift.paths "
             "(or --path), add globs to drift.ignore, or raise drift.max_units in pipelines.yml"
         )
-    warnings = (
-        [f"drift: {len(every) - len(chosen)} unit(s) not selected by drift.paths / ignore"]
-        if (len(chosen) < len(every))
-        else []
-    )
-    if not chosen:
-        warnings.append("drift: no unit selected; nothing is planned")
+    accounts = {u: side.account_of(u) for u in chosen}
+    return Selection(sha, every, chosen, accounts, paths, ignore, tuple(side.analysis.warnings))
+
+
+def drift_jobs(selection: Selection, *, units_per_run: int = UNITS_PER_RUN) -> Orchestration:
+    """The plan jobs of a drift run, as an orchestration of a push with no changes (so `dispatch` and the executor
+    take it as they take any push's plans: the plan role, no pull request)."""
+    s = selection
+    notes = list(s.warnings)
+    if len(s.chosen) < len(s.every):
+        notes.append(f"drift: {len(s.every) - len(s.chosen)} unit(s) not selected by drift.paths / ignore")
+    if not s.chosen:
+        notes.append("drift: no unit selected; nothing is planned")
     jobs = tuple(
-        Job(f"{Action.PLAN}:{u}", u, Action.PLAN, sha, side.account_of(u), (), i // max(1, units_per_run), ())
-        for i, u in enumerate(chosen)
+        Job(f"{Action.PLAN}:{u}", u, Action.PLAN, s.sha, s.accounts[u], (), i // max(1, units_per_run), ())
+        for i, u in enumerate(s.chosen)
     )
-    return Orchestration(sha, sha, Event.PUSH, (), (), tuple(side.analysis.warnings) + tuple(warnings), jobs)
+    return Orchestration(s.sha, s.sha, Event.PUSH, (), (), tuple(notes), jobs)
