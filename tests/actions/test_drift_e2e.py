@@ -56,7 +56,7 @@ class DriftWorld:
         res = run(
             "drift", "--repo", str(self.world.live.path), "--config", str(self.world.pipelines.path / "pipelines.yml"),
             "--live-repo", LIVE_REPO, "--pipelines-repo", PIPELINES_REPO, "--poll-interval", "0.01", "--no-throttle",
-            "--summary-file", str(summary), *extra,
+            "--summary-file", str(summary), "--format", "json", *extra,
         )  # fmt: skip
         self.summary = summary.read_text()
         return res

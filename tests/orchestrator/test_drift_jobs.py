@@ -57,7 +57,7 @@ def test_globs_cover_a_unit_or_a_folder_above_it(glob: str, unit: str, expected:
 
 
 def test_every_unit_at_the_tip_is_one_plan_job_without_needs(live: GitRepo) -> None:
-    res = run("drift", "--repo", str(live.path), "--jobs-only")
+    res = run("drift", "--repo", str(live.path), "--jobs-only", "--format", "json")
     assert res.code == 0, res.err
     out = res.json()
     tip = live.head()
@@ -73,28 +73,34 @@ def test_the_default_branch_tip_not_the_checked_out_commit(live: GitRepo) -> Non
     live.git("checkout", "-q", "-b", "feature")
     live.write("feature/new/terragrunt.hcl", "")
     live.commit("a unit not on main")
-    out = run("drift", "--repo", str(live.path), "--jobs-only").json()
+    out = run("drift", "--repo", str(live.path), "--jobs-only", "--format", "json").json()
     assert out["head"] == tip and "feature/new" not in [j["unit"] for j in out["jobs"]]
 
 
+def test_the_text_format_lists_the_jobs(live: GitRepo) -> None:
+    res = run("drift", "--repo", str(live.path), "--jobs-only")
+    assert res.code == 0 and res.out.splitlines()[0] == "plan:non-prod/dev/app  (run 0, account -)"
+
+
 def test_units_are_sharded_into_waves(live: GitRepo) -> None:
-    out = run("drift", "--repo", str(live.path), "--jobs-only", "--units-per-run", "3").json()
+    out = run("drift", "--repo", str(live.path), "--jobs-only", "--units-per-run", "3", "--format", "json").json()
     assert [j["wave"] for j in out["jobs"]] == [0, 0, 0, 1]
 
 
 def test_paths_ignore_and_the_path_option_select_units(live: GitRepo, tmp_path: Path) -> None:
     cfg = write_config(tmp_path, "drift:\n  paths: [prod, non-prod/**]\n  ignore: ['*/vpc', '**/dev/vpc']\n")
-    out = run("drift", "--repo", str(live.path), "--config", cfg, "--jobs-only").json()
+    out = run("drift", "--repo", str(live.path), "--config", cfg, "--jobs-only", "--format", "json").json()
     assert [j["unit"] for j in out["jobs"]] == ["non-prod/dev/app", "prod/app"]
     assert any("2 unit(s) not selected" in w for w in out["warnings"])
     # --path narrows by hand; drift.ignore still applies.
-    out = run("drift", "--repo", str(live.path), "--config", cfg, "--path", "prod/**", "--jobs-only").json()
-    assert [j["unit"] for j in out["jobs"]] == ["prod/app"]
+    narrowed = ["--path", "prod/**", "--jobs-only", "--format", "json"]
+    res = run("drift", "--repo", str(live.path), "--config", cfg, *narrowed)
+    assert [j["unit"] for j in res.json()["jobs"]] == ["prod/app"]
 
 
 def test_more_units_than_max_units_is_refused(live: GitRepo, tmp_path: Path) -> None:
     cfg = write_config(tmp_path, "drift:\n  max_units: 3\n")
-    res = run("drift", "--repo", str(live.path), "--config", cfg, "--jobs-only")
+    res = run("drift", "--repo", str(live.path), "--config", cfg, "--jobs-only", "--format", "json")
     assert res.code == 2
     assert "4 units selected, more than drift.max_units (3)" in res.err and len(res.err.strip().splitlines()) == 1
 
@@ -102,7 +108,7 @@ def test_more_units_than_max_units_is_refused(live: GitRepo, tmp_path: Path) -> 
 def test_a_file_that_cannot_be_parsed_fails_closed(live: GitRepo) -> None:
     live.write("prod/app/terragrunt.hcl", "locals {\n")
     live.commit("broken")
-    res = run("drift", "--repo", str(live.path), "--jobs-only")
+    res = run("drift", "--repo", str(live.path), "--jobs-only", "--format", "json")
     assert res.code == 2 and "prod/app/terragrunt.hcl" in res.err
 
 
@@ -120,14 +126,14 @@ def test_bad_drift_config_exits_2_naming_file_line_and_key(
     live: GitRepo, tmp_path: Path, drift: str, expected: str
 ) -> None:
     cfg = write_config(tmp_path, drift)
-    res = run("drift", "--repo", str(live.path), "--config", cfg, "--jobs-only")
+    res = run("drift", "--repo", str(live.path), "--config", cfg, "--jobs-only", "--format", "json")
     assert res.code == 2
     [line] = res.err.strip().splitlines()
     assert f"{cfg}:4" in line and expected in line, line
 
 
 def test_bad_path_option_and_missing_repos_exit_2(live: GitRepo) -> None:
-    res = run("drift", "--repo", str(live.path), "--path", "/etc", "--jobs-only")
+    res = run("drift", "--repo", str(live.path), "--path", "/etc", "--jobs-only", "--format", "json")
     assert res.code == 2 and "--path" in res.err
     res = run("drift", "--repo", str(live.path))
     assert res.code == 2 and "--live-repo" in res.err

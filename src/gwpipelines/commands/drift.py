@@ -7,10 +7,11 @@ and report each drifted unit in an issue of its own.
 The jobs are `plan` jobs at the tip, dispatched as a push's are (no pull request: the plan role, the pipelines
 workflow's drift mode), sharded into runs of `--units-per-run`. `drift.paths` / `drift.ignore` / `drift.max_units`
 come from pipelines.yml's `drift` section; `--path` narrows a run by hand. Nothing is ever applied. Environment as
-for `dispatch` (GITHUB_API_URL, PIPELINES_DISPATCH_TOKEN, GITHUB_TOKEN). Prints `{"sha", "runs", "drifted": [{"unit",
-"account", "summary", "resources", "issue_url"}], "clean", "failed", "issue_urls", "closed_issue_urls"}`; exit 0
-when every plan ran (drift or not: the issues are the report), 1 when a plan or a run failed, 2 for bad input.
-`--jobs-only` prints the jobs (the orchestrate JSON) and touches no network.
+for `dispatch` (GITHUB_API_URL, PIPELINES_DISPATCH_TOKEN, GITHUB_TOKEN). `--format json` prints `{"sha", "runs",
+"drifted": [{"unit", "account", "summary", "resources", "issue_url"}], "clean", "failed", "issue_urls",
+"closed_issue_urls"}` (text: the summary); exit 0 when every plan ran (drift or not: the issues are the report), 1
+when a plan or a run failed, 2 for bad input. `--jobs-only` prints the jobs (with `--format json`, the orchestrate
+JSON) and touches no network.
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ from gwpipelines.orchestrator.drift import UNITS_PER_RUN, drift_jobs, select
 @click.option("--poll-interval", type=click.FloatRange(min=0), default=10.0, show_default=True, help="First poll wait.")
 @click.option("--summary-file", type=click.Path(dir_okay=False), help="Append the markdown summary here.")
 @click.option("--throttle/--no-throttle", default=True, show_default=True, help="Space API requests out (PyGithub).")
-@format_option("json", "text", default="json")
+@format_option("text", "json")
 def command(
     repo: str,
     config_path: str | None,
@@ -74,7 +75,10 @@ def command(
     for warning in orchestration.warnings:
         _log(f"warning: {warning}")
     if jobs_only:
-        emit_json(orchestration.to_json())
+        if fmt == "json":
+            emit_json(orchestration.to_json())
+        else:
+            click.echo("\n".join(f"{j.id}  (run {j.wave}, account {j.account or '-'})" for j in orchestration.jobs))
         return
     live, pipelines = _repos(live_repo, pipelines_repo)
     if config_path and cfg.core.live_repo and cfg.core.live_repo.lower() != live.lower():
