@@ -27,14 +27,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, create_model, field_validator
 
-from gwpipelines import accounts
+from gwpipelines import accounts, unit_globs
 from gwpipelines.errors import ParseError, UserError
 from gwpipelines.extensions import loader
 from gwpipelines.extensions.base import Extension, ExtensionConfig
@@ -120,10 +120,34 @@ class CoreConfig(BaseModel):
     steps: tuple[str, ...] = Field(default=("terragrunt",), min_length=1, description="Instances a unit job runs.")
 
 
+# Each glob checked on its own, so an error names its index (drift.paths.1).
+_Glob = Annotated[str, AfterValidator(unit_globs.check_glob)]
+
+
+class DriftConfig(BaseModel):
+    """The `drift` section: which units the scheduled drift plan covers (issue 17): the units a drift run plans."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    schedule: str = Field(
+        default="17 6 * * 1-5",
+        description="cron (5 fields, UTC) of the live repo's drift workflow; `gwpipelines init live` writes it",
+    )
+    paths: tuple[_Glob, ...] = Field(default=("**",), min_length=1, description="globs of unit paths to plan")
+    ignore: tuple[_Glob, ...] = Field(default=(), description="globs of unit paths never planned for drift")
+    max_units: int = Field(default=500, ge=1, le=100_000, description="refuse a drift run planning more units")
+
+    @field_validator("schedule")
+    @classmethod
+    def _schedule(cls, v: str) -> str:
+        return unit_globs.check_cron(v)
+
+
 class _Root(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     core: CoreConfig = Field(default_factory=CoreConfig)
+    drift: DriftConfig = Field(default_factory=DriftConfig)
 
 
 def section(extension: str) -> str:
@@ -159,6 +183,7 @@ class PipelineConfig:
     core: CoreConfig
     authentication: AuthenticationConfig | None
     instances: tuple[Instance, ...]
+    drift: DriftConfig = field(default_factory=DriftConfig)
 
     def steps_for(self, action: str) -> tuple[Instance, ...]:
         """The instances a job of `action` runs, in order: account jobs go to the account factory, unit jobs to
@@ -209,7 +234,7 @@ def load(path: Path | None, extensions: Mapping[str, type[Extension]] | None = N
         key = ".".join(str(p) for p in loc) or "(top level)"
         msg = "unknown key; remove it or check its spelling" if err["type"] == "extra_forbidden" else err["msg"]
         if err["type"] == "extra_forbidden" and len(loc) == 1:
-            msg += f" (sections: core, authentication, {', '.join(section(n) for n in sorted(exts))})"
+            msg += f" (sections: core, authentication, drift, {', '.join(section(n) for n in sorted(exts))})"
         raise ParseError(where, _line(node, loc), f"{key}: {msg}") from None
     return _resolve(parsed, exts, where)
 
@@ -244,7 +269,8 @@ def _resolve(parsed: BaseModel, exts: Mapping[str, type[Extension]], where: str)
             if dep not in names:
                 raise UserError(f"{where}: {section(inst.extension)}.{inst.name}.depends_on: no instance '{dep}'")
     authentication: AuthenticationConfig | None = getattr(parsed, "authentication", None)
-    return PipelineConfig(core, authentication, tuple(instances))
+    drift: DriftConfig = getattr(parsed, "drift")  # noqa: B009 - a dynamic model's field
+    return PipelineConfig(core, authentication, tuple(instances), drift)
 
 
 def _with_defaults(cfg: ExtensionConfig, defaults: ExecutionDefaults) -> ExtensionConfig:

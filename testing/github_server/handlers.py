@@ -119,6 +119,19 @@ def root(call: Call) -> Reply:
     return Reply(200, example("root"))
 
 
+@operation("users/get-authenticated")
+def get_authenticated_user(call: Call) -> Reply:
+    from tests.github_server.openapi import example
+
+    # As on GitHub: an installation token (GITHUB_TOKEN, a GitHub App's) is no user and may not read /user.
+    if call.actor.endswith("[bot]"):
+        raise ApiError(403, "Resource not accessible by integration")
+    user: dict[str, Any] = example("private-user-response-with-public-and-private-profile-information")
+    user.update(call.server.bodies.user(call.actor))
+    user["user_view_type"] = "private"
+    return Reply(200, user)
+
+
 # -- repositories ----------------------------------------------------------------------------------------------------
 
 

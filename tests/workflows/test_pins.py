@@ -89,8 +89,9 @@ def test_the_rules_catch_what_they_are_for(tmp_path: Path) -> None:
 def test_every_shipped_file_is_checked() -> None:
     files = shipped_files()
     assert ACTION in files
-    # live.yml and pipelines.yml (reusable), and one caller in each repository template
-    assert len([p for p in files if p.parent.name == "workflows"]) == 4
+    # live.yml, pipelines.yml and drift.yml (reusable), one caller in each repository template, and the live
+    # template's drift caller
+    assert len([p for p in files if p.parent.name == "workflows"]) == 6
     for path in shipped_files():
         assert load(path)
 

@@ -13,7 +13,7 @@ import click
 import jinja2
 from pydantic import ValidationError
 
-from gwpipelines import __version__
+from gwpipelines import __version__, unit_globs
 from gwpipelines.accounts import ACCOUNT_NAME
 from gwpipelines.commands._options import emit_json, format_option, repo_option
 from gwpipelines.config import AccountRoles, AuthenticationConfig
@@ -27,6 +27,7 @@ DEFAULT_GWPIPELINES_REPO = "gwpipelines/gwpipelines"
 FILES: dict[str, dict[str, str]] = {
     "live": {
         ".github/workflows/gwpipelines.yml": "live/gwpipelines.yml",
+        ".github/workflows/gwpipelines-drift.yml": "live/drift.yml",
         ".github/workflows/README.md": "live/README.md",
         ".github/zizmor.yml": "zizmor.yml",
     },
@@ -156,6 +157,12 @@ def write(directory: Path, files: dict[str, str], *, force: bool) -> list[str]:
     help="The gwpipelines release (tag or commit SHA) the workflows call.",
 )
 @click.option("--gwpipelines-repo", default=DEFAULT_GWPIPELINES_REPO, show_default=True, help="Where gwpipelines is.")
+@click.option(
+    "--drift-schedule",
+    default="17 6 * * 1-5",
+    show_default=True,
+    help="live: the drift workflow's cron (UTC); keep it in step with pipelines.yml's drift.schedule.",
+)
 @click.option("--force", is_flag=True, help="Overwrite files that already exist.")
 @format_option("text", "json")
 def command(
@@ -175,6 +182,7 @@ def command(
     default_branch: str,
     gwpipelines_ref: str,
     gwpipelines_repo: str,
+    drift_schedule: str,
     force: bool,
     fmt: str,
 ) -> None:
@@ -192,6 +200,10 @@ def command(
         if not re.match(r"^\d+\.\d+\.\d+$", value):
             raise UserError(f"{flag} {value!r} is not a version like 1.2.3")
     _check_authentication(region=region, plan_role=plan_role, apply_role=apply_role)
+    try:
+        drift_schedule = unit_globs.check_cron(drift_schedule)
+    except ValueError as e:
+        raise UserError(f"--drift-schedule: {e}") from None
     values = {
         "live_repo": full_repo(org, live_repo, "--live-repo"),
         "pipelines_repo": full_repo(org, pipelines_repo, "--pipelines-repo"),
@@ -206,6 +218,7 @@ def command(
         "apply_environment": APPLY_ENVIRONMENT,
         "terragrunt_version": terragrunt_version,
         "opentofu_version": opentofu_version,
+        "drift_schedule": drift_schedule,
     }
     written = write(directory, render(kind, values), force=force)
     if fmt == "json":

@@ -24,7 +24,7 @@ from typing import Any
 from gwpipelines.errors import UserError
 from gwpipelines.github import actions
 
-COMMANDS = ("orchestrate", "dispatch", "execute", "run")
+COMMANDS = ("orchestrate", "dispatch", "execute", "run", "drift")
 # GitHub keeps at most 1 MB of outputs per job: a bigger value is left empty, with a warning, and the file holds it.
 OUTPUT_LIMIT = 900_000
 STATUS_BY_EXIT = {0: "success", 1: "failure"}
@@ -48,6 +48,7 @@ class Inputs:
     sha: str = ""
     dispatch_token: str = ""
     github_token: str = ""
+    paths: str = ""  # drift: unit globs, one per line or space-separated
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Inputs:
@@ -96,6 +97,8 @@ def calls_for(inputs: Inputs, workdir: Path) -> list[Call]:
             argv += ["--sha", inputs.sha]
         return [Call((*argv, "--format", "json"), workdir / "dispatch.json")]
     config = ["--config", inputs.config] if inputs.config else []
+    if c == "drift":
+        return [Call(tuple(drift_argv(inputs, config)), workdir / "drift.json")]
     if c == "execute":
         argv = ["execute", "--repo", inputs.repo, "--jobs-file", str(jobs_file(inputs, workdir)), *config]
         argv += ["--pr", inputs.pr] if inputs.pr else []
@@ -107,6 +110,15 @@ def calls_for(inputs: Inputs, workdir: Path) -> list[Call]:
         argv += ["--live-repo", inputs.live_repo] if inputs.live_repo else []
         argv += ["--pr", inputs.pr] if inputs.pr and inputs.live_repo else []
     return [Call((*argv, "--format", "json"), workdir / "results.json")]
+
+
+def drift_argv(inputs: Inputs, config: list[str]) -> list[str]:
+    """Every unit at the tip (or those `paths` covers) planned in the pipelines repo; drift issues in the live one."""
+    argv = ["drift", "--repo", inputs.repo, *config, *_required(inputs, "live_repo", "pipelines_repo")]
+    argv += ["--workflow", inputs.workflow, "--ref", inputs.ref]
+    for glob in inputs.paths.split():
+        argv += ["--path", glob]
+    return [*argv, "--format", "json"]
 
 
 def _required(inputs: Inputs, *names: str) -> list[str]:
@@ -188,6 +200,8 @@ def report(inputs: Inputs, calls: Sequence[Call], code: int) -> tuple[dict[str, 
             "matrix": _bounded("matrix", _compact(matrix if isinstance(matrix, dict) else {"include": []})),
         }
         return outputs, title + _jobs_table(data if isinstance(data, dict) else {})
+    if inputs.command == "drift":
+        return outputs, title + _drift_table(data if isinstance(data, dict) else {})
     if inputs.command == "dispatch":
         if isinstance(data, dict):
             outputs["comment-url"] = str(data.get("comment_url") or "")
@@ -231,6 +245,20 @@ def _runs_table(data: Mapping[str, Any]) -> str:
     if data.get("comment_url"):
         lines.append(f"\nPull-request comment: {data['comment_url']}")
     lines += [f"Issue opened: {url}" for url in data.get("issue_urls", [])]
+    return "\n".join(lines)
+
+
+def _drift_table(data: Mapping[str, Any]) -> str:
+    drifted = data.get("drifted", [])
+    lines = [f"{len(drifted)} drifted, {len(data.get('clean', []))} without drift, {len(data.get('failed', []))} "
+             "not checked (plan failed)."]  # fmt: skip
+    if drifted:
+        lines += ["", "| drifted unit | resources | issue |", "|---|---|---|"]
+        lines += [
+            f"| {_cell(d.get('unit'))} | {_cell(', '.join(d.get('resources') or []))} | {d.get('issue_url') or '-'} |"
+            for d in drifted
+        ]
+    lines += [f"Issue closed (drift resolved): {url}" for url in data.get("closed_issue_urls", [])]
     return "\n".join(lines)
 
 

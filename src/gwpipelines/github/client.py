@@ -68,6 +68,7 @@ class IssueRef:
     body: str
     html_url: str
     state: str
+    author: str = ""  # the creator's login: with the marker, how gwpipelines knows an issue is its own
 
 
 @dataclass(frozen=True)
@@ -250,6 +251,20 @@ class GitHub:
 
         return self._call(f"updating issue #{number} in {repo}", edit, permission=f"issues: write on {repo}")
 
+    def login(self) -> str | None:
+        """The token's own login (`GET /user`); None when GitHub refuses it to this kind of token (an Actions or
+        GitHub App installation token answers 403), for the caller to fall back on the bot's known login."""
+
+        def look() -> str | None:
+            try:
+                return str(self._gh.get_user().login)
+            except GithubException as e:
+                if e.status == 403 and "integration" in _message(e).lower():
+                    return None
+                raise
+
+        return self._call("reading the token's own user", look, permission="a user token (or read access to /user)")
+
     def pulls_for_commit(self, repo: str, sha: str) -> list[PullRef]:
         def look() -> list[PullRef]:
             return [
@@ -368,4 +383,5 @@ def _comment(c: Any) -> Comment:
 
 
 def _issue(i: Any) -> IssueRef:
-    return IssueRef(int(i.number), str(i.title), str(i.body or ""), str(i.html_url), str(i.state))
+    user = i.user.login if i.user is not None else ""
+    return IssueRef(int(i.number), str(i.title), str(i.body or ""), str(i.html_url), str(i.state), str(user))
