@@ -121,7 +121,7 @@ def root(call: Call) -> Reply:
 
 @operation("users/get-authenticated")
 def get_authenticated_user(call: Call) -> Reply:
-    from tests.github_server.openapi import example
+    from testing.github_server.openapi import example
 
     # As on GitHub: an installation token (GITHUB_TOKEN, a GitHub App's) is no user and may not read /user.
     if call.actor.endswith("[bot]"):

@@ -9,8 +9,8 @@ from typing import Any
 from gwpipelines.dispatcher.drift import ACTIONS_BOT, DriftReporter, marker, resources_in, summary_markdown
 from gwpipelines.models import Action, Job
 from gwpipelines.models.results import JobResult, PlanSummary, Status
-from tests.dispatch.harness import LIVE, client
-from tests.github_server import GitHubServer
+from testing.dispatch_harness import LIVE, client
+from testing.github_server import GitHubServer
 
 SHA = "c" * 40
 LOG = "$ terragrunt run\nPlan: 1 to add, 1 to change, 0 to destroy, 0 to replace.\n  + aws_s3_bucket.logs\n  ~ x.y\n"

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from gwpipelines import unit_globs
-from tests.cli import run
-from tests.gitrepo import GitRepo
+from testing.cli import run
+from testing.gitrepo import GitRepo
 
 UNITS = ["non-prod/dev/app", "non-prod/dev/vpc", "prod/app", "prod/vpc"]
 

@@ -16,6 +16,7 @@ JSON) and touches no network.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -24,10 +25,12 @@ import click
 from gwpipelines import config as pipeline_config
 from gwpipelines import unit_globs
 from gwpipelines.commands._options import emit_json, format_option, repo_option
-from gwpipelines.commands.dispatch import _REPO, _client, _log
+from gwpipelines.commands.dispatch import _REPO, _log
+from gwpipelines.dispatcher import Dispatcher, DispatchOptions, Granularity, Progress, Target
 from gwpipelines.dispatcher.drift import DriftReport, DriftReporter, summary_markdown
-from gwpipelines.dispatcher.loop import Dispatcher, DispatchOptions, Granularity, Progress, Target
 from gwpipelines.errors import RunFailed, UserError
+from gwpipelines.github.actions import Runner
+from gwpipelines.github.client import GitHub, from_runner
 from gwpipelines.orchestrator.drift import UNITS_PER_RUN, drift_jobs, select
 
 
@@ -150,3 +153,7 @@ def _exit(progress: Progress, report: DriftReport) -> None:
     if report.failed or any(r.conclusion != "success" for r in progress.runs):
         ids = [r.id for r in report.failed]
         raise RunFailed(f"{len(ids)} drift plan(s) failed ({', '.join(ids[:5])}); their units were not checked")
+
+
+def _client(token_env: str, needs: str, throttle: bool) -> GitHub:
+    return from_runner(Runner.from_mapping(os.environ), token_env, needs=needs, where="drift", throttle=throttle)

@@ -15,7 +15,8 @@ from gwpipelines import git, unit_globs
 from gwpipelines.errors import UserError
 from gwpipelines.models import Action, Event, Job, Orchestration
 from gwpipelines.orchestrator import hcl, tree
-from gwpipelines.orchestrator.shell import load_side, repository_root
+from gwpipelines.orchestrator.shell import repository_root
+from gwpipelines.orchestrator.sides import load_side
 
 UNITS_PER_RUN = 50
 

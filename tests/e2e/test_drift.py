@@ -11,11 +11,11 @@ from typing import Any
 
 import pytest
 
-from tests.actions.e2e import DEV, DEV_UNITS, LIVE_REPO, PIPELINES_REPO, ZERO, World, results
-from tests.actions.runner import WorkflowRun
-from tests.actions.workflows import load
-from tests.cli import Result, run
-from tests.github_server.model import BOT_LOGIN, Dispatch, RunScript
+from testing.actions.runner import WorkflowRun
+from testing.actions.workflows import load
+from testing.cli import Result, run
+from testing.e2e import DEV, DEV_UNITS, LIVE_REPO, PIPELINES_REPO, ZERO, World, results
+from testing.github_server.model import BOT_LOGIN, Dispatch, RunScript
 
 pytestmark = pytest.mark.slow
 
