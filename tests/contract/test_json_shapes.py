@@ -22,6 +22,7 @@ CHANGE_TYPES = {
     "EnvCommonChanged",
     "HCLChanged",
     "FileChanged",
+    "StackChanged",
     "AccountAdded",
     "AccountChanged",
     "AccountDeleted",

@@ -12,6 +12,7 @@ from gwpipelines import git
 from gwpipelines.models import Change, ChangeType
 from gwpipelines.models.units import CONFIG_NAME, unit_config, unit_name
 from gwpipelines.orchestrator.terragrunt import Analysis
+from gwpipelines.orchestrator.terragrunt.stacks import STACK_FILE
 
 # The live repo's account list (gwpipelines.accounts parses it; imported only when it must be, since pydantic
 # costs a tenth of a second of start-up that a cached run does not otherwise spend).
@@ -66,7 +67,11 @@ def classify(base: Side, head: Side, diff: list[git.DiffEntry]) -> tuple[list[Ch
     for path, _on_base, on_head in entries:
         touched = _ownership(path, base, head, moved, moved_from, out)
         readers = head_readers.get(path, set()) | base_readers.get(path, set())
-        touched |= _readers(path, readers, on_head, base, head, out)
+        touched |= _readers(path, readers - moved.keys() - moved_from.keys(), on_head, base, head, out)
+        for side in (base, head):
+            if path in side.analysis.stack_warnings:
+                out.warnings.update(side.analysis.stack_warnings[path])
+                touched = True
         if path == ACCOUNTS_FILE:
             touched |= _accounts(base, head, out)
         if not touched:
@@ -100,6 +105,16 @@ def _moved_units(base: Side, head: Side, diff: list[git.DiffEntry]) -> dict[str,
         stays = old in head.analysis.units or new in base.analysis.units
         if old in base.analysis.units and new in head.analysis.units and not stays:
             moved[new] = old
+    for e in diff:  # a stack moved: each unit it generates moved with it
+        if e.status != "R" or not e.old or not e.new or posixpath.basename(e.new) != STACK_FILE:
+            continue
+        old_dir, new_dir = posixpath.dirname(e.old), posixpath.dirname(e.new)
+        for new, unit in head.analysis.units.items():
+            if not unit.stack_key or not new.startswith(new_dir + "/" if new_dir else ""):
+                continue
+            old = posixpath.join(old_dir, new[len(new_dir) :].lstrip("/"))
+            if old in base.analysis.units and old not in head.analysis.units and new not in base.analysis.units:
+                moved[new] = old
     return moved
 
 
@@ -138,6 +153,8 @@ def _ownership(
 
 
 def shared_change_type(path: str) -> ChangeType:
+    if posixpath.basename(path) == STACK_FILE:
+        return ChangeType.STACK_CHANGED
     if "_envcommon" in path.split("/")[:-1]:
         return ChangeType.ENV_COMMON_CHANGED
     if path.endswith(".hcl"):
@@ -150,8 +167,20 @@ def _readers(path: str, readers: set[str], on_head: bool, base: Side, head: Side
     kind = shared_change_type(path)
     owner = head.analysis.owner(path) if on_head else base.analysis.owner(path)
     for unit in sorted(readers):
-        if unit not in head.analysis.units or unit not in base.analysis.units or unit == owner:
+        before, after = base.analysis.units.get(unit), head.analysis.units.get(unit)
+        either = after or before
+        if either is not None and either.stack_key and (before is None or after is None):
+            # a unit a stack generates comes and goes with its stack block: no file of its own says so
+            added = after is not None
+            side = head if added else base
+            out.add(
+                ChangeType.MODULE_ADDED if added else ChangeType.MODULE_DELETED, unit, side.account_of(unit), [path]
+            )
+            continue
+        if after is None or before is None or unit == owner:
             continue  # added, deleted or moved units, and a unit reading its own file, are covered already
+        if kind is ChangeType.STACK_CHANGED and before.stack_key and before.stack_key == after.stack_key:
+            continue  # the stack file changed, but nothing it says of this unit (another unit's block, say)
         out.add(kind, unit, head.account_of(unit), [path])
     return bool(readers)
 

@@ -146,3 +146,16 @@ def in_directory(root: Path) -> Tree:
         return {p: _decode((root / p).read_bytes()) for p in paths}
 
     return Tree(files, load)
+
+
+def overlay(base: Tree, copies: dict[str, str]) -> Tree:
+    """`base` with more files, each a copy of one of its files (generated path -> the path it copies): what
+    `terragrunt stack generate` would write, never on disk. A copy has its original's content id, so the facts
+    of a catalog file scanned once serve every copy."""
+    files = dict(base.files)
+    files.update({copy: base.files.get(original) for copy, original in copies.items()})
+
+    def load(paths: list[str]) -> dict[str, str]:
+        return {p: base.read(copies.get(p, p)) for p in paths}
+
+    return Tree(files, load)

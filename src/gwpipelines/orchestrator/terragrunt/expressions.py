@@ -44,6 +44,8 @@ class Expressions:
         # Every path the current unit's evaluation looked at (read, or probed for existence; "d/" for a whole
         # folder, "*" for all files): if none changed between two commits, the unit evaluates the same on both.
         self.trace: set[str] = set()
+        # `values.*` of the unit (or nested stack) being evaluated: what its stack block gave it.
+        self.values: Value = UNKNOWN
 
     # -- files --------------------------------------------------------------------------------------------
 
@@ -96,8 +98,8 @@ class Expressions:
             except ParseError:
                 continue
 
-    def config_candidates(self) -> list[str]:
-        """Every terragrunt.hcl outside hidden and cache folders (units, or legacy root configs)."""
+    def config_files(self) -> list[str]:
+        """Every terragrunt.hcl outside hidden and cache folders (units, catalog units, or legacy root configs)."""
         out = []
         for path in self.tree.files:
             if not path.endswith(CONFIG_NAME) or posixpath.basename(path) != CONFIG_NAME:
@@ -109,6 +111,15 @@ class Expressions:
         return sorted(out)
 
     # -- units --------------------------------------------------------------------------------------------
+
+    def forget(self) -> None:
+        """Drop what was learnt of the tree's files (the tree grew the folders its stacks generate)."""
+        self._facts.clear()
+        self._read_configs.clear()
+        self._found.clear()
+        self._modules.clear()
+        self._included.clear()
+        self._include_paths.clear()
 
     def _read_config(self, target: str, reads: Reads) -> Scope | None:
         """The scope of a config read with `read_terragrunt_config` (its reads recorded in `reads`): following a
@@ -161,6 +172,8 @@ class Expressions:
             return self._traverse(self._local(r.steps[0], scope), r.steps[1:], scope)
         if r.root == "include" and r.steps and isinstance(r.steps[0], str):
             return self._traverse(IncludeValue(r.steps[0]), r.steps[1:], scope)
+        if r.root == "values":
+            return self._traverse(self.values, r.steps, scope)
         return UNKNOWN
 
     def _local(self, name: str, scope: Scope) -> Value:

@@ -79,6 +79,8 @@ class Unit:
     module_dirs: frozenset[str]
     dependencies: tuple[str, ...]  # repository-relative unit paths; may start with ../ when outside
     warnings: tuple[str, ...]
+    # For a unit a stack generates, what its stack files say of it (see stacks.Generated.key); "" for others.
+    stack_key: str = ""
 
     def reads(self, path: str) -> bool:
         if path in self.files:
