@@ -17,7 +17,7 @@ from gwpipelines import git
 from gwpipelines.config import PipelineConfig
 from gwpipelines.errors import GitError, UserError
 from gwpipelines.models import MUTATING_ACTIONS, Action, ChangeType, Job
-from gwpipelines.models.units import unit_config, unit_path_problem
+from gwpipelines.models.units import STACK_FILE, unit_config, unit_path_problem
 
 UNIT_ACTIONS = frozenset({Action.PLAN, Action.PLAN_DESTROY, Action.APPLY, Action.DESTROY})
 # Actions that change infrastructure: only from the default branch.
@@ -233,14 +233,22 @@ def _check_unit_path(repo: Path, job: Job, label: str) -> None:
     prefixes = ["/".join(parts[: i + 1]) for i in range(len(parts))]
     config = unit_config(unit)
     entries = _tree_entries(repo, job.ref, [*prefixes, config])
-    for path in prefixes:
+    for i, path in enumerate(prefixes):
         mode = entries.get(path)
         if mode == _SYMLINK:
             raise JobRefused(f"{label}: unit: '{path}' is a symbolic link at {job.ref[:12]}; units must not escape")
+        if mode is None and _stack_in(repo, job.ref, ["", *prefixes[:i]]):
+            break  # a unit a stack generates (`terragrunt stack generate` writes the rest, inside the checkout)
         if mode != _TREE:
             raise JobRefused(f"{label}: unit: '{unit}' is not a directory at commit {job.ref[:12]}")
     if entries.get(config) == _SYMLINK:
         raise JobRefused(f"{label}: unit: '{config}' is a symbolic link at {job.ref[:12]}; units must not escape")
+
+
+def _stack_in(repo: Path, ref: str, folders: list[str]) -> bool:
+    """Whether one of these folders holds a terragrunt.stack.hcl (a regular file) at `ref`."""
+    files = [f"{d}/{STACK_FILE}" if d else STACK_FILE for d in folders]
+    return any(mode.startswith("100") for mode in _tree_entries(repo, ref, files).values())
 
 
 def _tree_entries(repo: Path, ref: str, paths: list[str]) -> dict[str, str]:

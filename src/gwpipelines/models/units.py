@@ -7,6 +7,7 @@ import posixpath
 import re
 
 CONFIG_NAME = "terragrunt.hcl"
+STACK_FILE = "terragrunt.stack.hcl"  # a Terragrunt stack: the units it generates are written below it
 
 
 def unit_name(config_file: str) -> str:

@@ -10,9 +10,8 @@ from dataclasses import dataclass, field
 
 from gwpipelines import git
 from gwpipelines.models import Change, ChangeType
-from gwpipelines.models.units import CONFIG_NAME, unit_config, unit_name
+from gwpipelines.models.units import CONFIG_NAME, STACK_FILE, unit_config, unit_name
 from gwpipelines.orchestrator.terragrunt import Analysis
-from gwpipelines.orchestrator.terragrunt.stacks import STACK_FILE
 
 # The live repo's account list (gwpipelines.accounts parses it; imported only when it must be, since pydantic
 # costs a tenth of a second of start-up that a cached run does not otherwise spend).

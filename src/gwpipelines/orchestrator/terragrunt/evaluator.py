@@ -6,6 +6,7 @@ from __future__ import annotations
 import posixpath
 import re
 
+from gwpipelines.models.units import STACK_FILE
 from gwpipelines.orchestrator import hcl
 from gwpipelines.orchestrator.terragrunt import stacks
 from gwpipelines.orchestrator.terragrunt.expressions import Expressions
@@ -57,7 +58,7 @@ class Evaluator(Expressions):
         """Every config to evaluate: the tree's terragrunt.hcl files (units, or legacy root configs) but its
         catalogs', and the terragrunt.hcl of every unit its stacks generate."""
         configs = self.config_files()
-        if not any(p.endswith(stacks.STACK_FILE) for p in self.tree.files):
+        if not any(p.endswith(STACK_FILE) for p in self.tree.files):
             return configs
         self.stacks = stacks.expand(self)
         if self.stacks.copies:

@@ -22,13 +22,12 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from gwpipelines.errors import ParseError
-from gwpipelines.models.units import STACK_DIR
+from gwpipelines.models.units import STACK_DIR, STACK_FILE
 from gwpipelines.orchestrator import hcl
 from gwpipelines.orchestrator.terragrunt.paths import CONFIG_NAME, abs_dir, is_remote, join, local_source, rel_of
 from gwpipelines.orchestrator.terragrunt.values import UNKNOWN, Partial, Reads, Scope, Value, partial_text
 from gwpipelines.orchestrator.tree import SKIPPED_DIRS, Tree, is_hidden
 
-STACK_FILE = "terragrunt.stack.hcl"
 MAX_DEPTH = 16  # nested stacks deeper than this are a cycle (a stack that sources itself)
 
 
