@@ -5,6 +5,7 @@ this product can have, so every rule here errs towards including a unit."""
 from __future__ import annotations
 
 import posixpath
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -75,9 +76,46 @@ def classify(base: Side, head: Side, diff: list[git.DiffEntry]) -> tuple[list[Ch
             touched |= _accounts(base, head, out)
         if not touched:
             out.ignored.add(path)
+    for path, readers in deleted_shared(base, head, diff, base_readers).items():
+        shown = ", ".join(sorted(readers)[:5]) + (", ..." if len(readers) > 5 else "")
+        out.warnings.add(
+            f"{path} deleted: {len(readers)} unit{'s' if len(readers) != 1 else ''} still read it ({shown}); "
+            "their plans fail until they stop reading it"
+        )
     changes = [Change(kind, unit, account, tuple(sorted(files))) for (kind, unit, account), files in out.by_key.items()]
     changes.sort(key=lambda c: (TYPE_ORDER[c.type], c.unit or "", c.account or ""))
     return changes, sorted(out.ignored), sorted(out.warnings)
+
+
+def deleted_shared(
+    base: Side, head: Side, diff: list[git.DiffEntry], base_readers: dict[str, set[str]] | None = None
+) -> dict[str, set[str]]:
+    """Shared files the diff deletes (not moves) -> the units that read them on the base commit and still look for
+    them on the head one."""
+    paths = [e.old for e in diff if e.status == "D" and e.old and base.analysis.owner(e.old) is None]
+    readers = base_readers if base_readers is not None else base.analysis.readers_of(paths)
+    reading_now = head.analysis.readers_of(paths)  # a unit looking for it still: a pattern, or a path it names
+    out = {}
+    for p in paths:
+        name = [posixpath.basename(p)]
+        units = head.analysis.units
+        still = {
+            u
+            for u in readers.get(p, ())
+            if u in reading_now.get(p, ()) or (u in units and any(about_deleted(w, name) for w in units[u].warnings))
+        }
+        if still:
+            out[p] = still
+    return out
+
+
+_UNFOLLOWED = re.compile(r"cannot be fully evaluated; counting every file matching '(.*)' as read$")
+
+
+def about_deleted(warning: str, names: list[str]) -> bool:
+    """Whether a warning says only that a path ending in one of these file names could not be found."""
+    m = _UNFOLLOWED.search(warning) if names else None
+    return m is not None and any(m.group(1).endswith("/" + n) or m.group(1) == n for n in names)
 
 
 def _sides(entry: git.DiffEntry) -> list[tuple[str, bool, bool]]:

@@ -14,7 +14,7 @@ from gwpipelines import git
 from gwpipelines.errors import GitError
 from gwpipelines.models import Event, Orchestration
 from gwpipelines.orchestrator import cache, hcl, tree
-from gwpipelines.orchestrator.classify import ACCOUNTS_FILE, classify
+from gwpipelines.orchestrator.classify import ACCOUNTS_FILE, classify, deleted_shared
 from gwpipelines.orchestrator.jobs import job_warnings, plan_jobs
 from gwpipelines.orchestrator.sides import Sides, validated_accounts
 from gwpipelines.orchestrator.terragrunt import Scanner
@@ -118,7 +118,8 @@ def _orchestrate(
             base_side = validated_accounts(root, diff_base, base_side)
     changes, ignored, warnings = classify(base_side, head_side, diff)
     jobs = plan_jobs(changes, event, diff_base, head_sha, base_side, head_side)
-    warnings = sorted(set(warnings) | job_warnings(jobs, base_side, head_side))
+    deleted = deleted_shared(base_side, head_side, diff)
+    warnings = sorted(set(warnings) | job_warnings(jobs, base_side, head_side, deleted))
     return Orchestration(diff_base, head_sha, event, tuple(changes), tuple(ignored), tuple(warnings), tuple(jobs))
 
 

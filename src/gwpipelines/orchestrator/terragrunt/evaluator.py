@@ -36,6 +36,7 @@ from gwpipelines.orchestrator.terragrunt.values import (
     concat,
     describe_pattern,
     dir_of,
+    glob_patterns,
     glob_value,
     interned,
     join_from,
@@ -44,6 +45,23 @@ from gwpipelines.orchestrator.terragrunt.values import (
     pieces,
 )
 from gwpipelines.orchestrator.tree import Tree, overlay
+
+# Functions that fail when the file they name does not exist: a path that names none is worth a warning.
+MUST_EXIST = frozenset(
+    {
+        "file",
+        "filebase64",
+        "filebase64sha256",
+        "filebase64sha512",
+        "filemd5",
+        "filesha1",
+        "filesha256",
+        "filesha512",
+        "templatefile",
+        "read_tfvars_file",
+        "sops_decrypt_file",
+    }
+)
 
 
 class Evaluator(Expressions):
@@ -112,11 +130,14 @@ class Evaluator(Expressions):
         cfg = abs_dir(config_file)
         scope = Scope(config_path=cfg, file_path=cfg, facts=self.facts(config_file))
         included = self._process_includes(scope, reads)
-        deps = self._dependencies(scope, reads)
+        named = self._dependencies(scope, reads)
+        own = {name for name, _ in named if name}
         for name, inc_scope in scope.include_scopes.items():
             strategy = next((i.merge_strategy for i in scope.facts.includes if i.name == name), "shallow")
             if strategy != "no_merge":
-                deps += self._dependencies(inc_scope, reads)
+                # a dependency block of the unit replaces the included one of the same name (Terragrunt's merge)
+                named += [(n, p) for n, p in self._dependencies(inc_scope, reads) if not n or n not in own]
+        deps = [p for _, p in named]
         self._collect(scope, reads)
         unit = Unit(
             path=unit_name(config_file),
@@ -146,6 +167,7 @@ class Evaluator(Expressions):
                     file_path=target,
                     facts=self.facts(rel),
                     original_include=target,
+                    original=scope.original,
                 )
                 scope.includes.setdefault(inc.name, target)
                 scope.include_scopes.setdefault(inc.name, inc_scope)
@@ -206,15 +228,21 @@ class Evaluator(Expressions):
         if scope.facts.source is not None:
             self._source(scope.facts.source, scope, reads)
 
-    def _dependencies(self, scope: Scope, reads: Reads) -> list[str]:
-        exprs = [(d.config_path, f"dependency '{d.name}'", d.line) for d in scope.facts.dependencies]
-        exprs += [(e, "dependencies.paths", 0) for e in scope.facts.dependency_paths]
-        out: list[str] = []
-        for expr, what, line in exprs:
+    def _dependencies(self, scope: Scope, reads: Reads) -> list[tuple[str | None, str]]:
+        """(dependency block name, or None for `dependencies.paths`; the unit path) of each edge the file draws."""
+        exprs: list[tuple[hcl.Expr | None, str | None, str, int]] = []
+        for d in scope.facts.dependencies:
+            if d.enabled is not None and self.eval(d.enabled, scope) is False:
+                continue  # a disabled dependency is no edge (an unknown `enabled` keeps it: an edge too many)
+            exprs.append((d.config_path, d.name, f"dependency '{d.name}'", d.line))
+        exprs += [(e, None, "dependencies.paths", 0) for e in scope.facts.dependency_paths]
+        out: list[tuple[str | None, str]] = []
+        for expr, name, what, line in exprs:
             if expr is None:
                 continue
-            value = self.eval(expr, scope)
-            items = value if isinstance(value, list) else [value]
+            items = []
+            for value in self._alternatives(expr, scope):
+                items += value if isinstance(value, list) else [value]
             for item in items:
                 if isinstance(item, str):
                     target = join(scope.config_dir, item)
@@ -222,13 +250,21 @@ class Evaluator(Expressions):
                     if rel is not None and rel.endswith(".hcl") and self._is_file(rel):
                         target = parent(target)
                     rel = rel_of(target)
-                    out.append((rel or ".") if rel is not None else outside(scope.config_dir, item))
+                    out.append((name, (rel or ".") if rel is not None else outside(scope.config_dir, item)))
                 else:
                     reads.warnings.add(
                         f"{display(scope.file_path)}:{line}: {what} of unit {display(scope.config_dir)}: "
                         f"config_path cannot be evaluated ({expr}); its apply order may be incomplete"
                     )
         return out
+
+    def _alternatives(self, expr: hcl.Expr, scope: Scope) -> list[Value]:
+        """The values an expression may have: both branches of a conditional whose condition is not known here
+        (`config_path = local.prod ? "../vpc" : "../vpc-dev"` orders the unit after either)."""
+        value = self.eval(expr, scope)
+        if isinstance(expr, hcl.Op) and expr.kind == "?:" and not isinstance(self.eval(expr.operands[0], scope), bool):
+            return [*self._alternatives(expr.operands[1], scope), *self._alternatives(expr.operands[2], scope)]
+        return [value]
 
     def _source(self, expr: hcl.Expr, scope: Scope, reads: Reads) -> None:
         value = self.eval(expr, scope)
@@ -288,7 +324,10 @@ class Evaluator(Expressions):
             value = concat([*pieces(value), "/", *pieces(pattern)])
         if fn == "read_terragrunt_config":
             for target in self._paths(value, scope, reads, scope, fn, line):
-                self._read_config(target, reads)
+                self._read_config(target, reads, scope.original or scope.config_path)
+            return
+        if fn == "run_cmd":
+            self._run_cmd(args, scope, reads, line)
             return
         bases: list[str | Scope]
         if fn in ("read_tfvars_file", "sops_decrypt_file", "mark_as_read", "mark_glob_as_read"):
@@ -296,12 +335,51 @@ class Evaluator(Expressions):
         else:  # Terraform's functions: relative to the evaluated file; in an included file, the unit too
             bases = scope.bases()
         is_glob = fn in ("fileset", "mark_glob_as_read")
+        if is_glob and isinstance(value, str) and any(ch in value for ch in "*?[{"):
+            for base in bases:
+                reads.patterns.update(glob_patterns(value, dir_of(base)))
+            self.trace.add("*")  # a file added anywhere may match
+            return
         if is_glob:
             value = glob_value(value)
+        found = False
         for base in bases:
-            self._paths(value, base, reads, scope, fn, line, warn=not is_glob)
+            for target in self._paths(value, base, reads, scope, fn, line, warn=not is_glob):
+                rel = rel_of(target)
+                found = found or (rel is not None and self._is_file(rel))
+        if fn in MUST_EXIST and isinstance(value, str) and not found:
+            reads.warnings.add(
+                f'{display(scope.file_path)}:{line}: {fn}("{value}") for unit {display(scope.config_dir)}: no such '
+                "file at this commit (Terragrunt fails to evaluate the unit)"
+            )
 
-    def _read_config(self, target: str, reads: Reads) -> Scope | None:
+    def _run_cmd(self, args: tuple[hcl.Expr, ...], scope: Scope, reads: Reads, line: int) -> None:
+        """`run_cmd` runs a command whose reads cannot be followed: every argument naming a file or folder of the
+        repository (the script, its inputs) counts as read, and a warning says that nothing else is seen."""
+        values = [self.eval(a, scope) for a in args]
+        shown = [v if isinstance(v, str) else "?" for v in values]
+        named: set[str] = set()
+        for v in values:
+            if not isinstance(v, str) or v.startswith("--terragrunt-") or not v:
+                continue
+            for base in scope.bases():
+                rel = rel_of(join_from(base, v))
+                if rel is None or rel == "":
+                    continue
+                if self._is_file(rel):
+                    reads.files.add(rel)
+                    named.add(rel)
+                elif self._is_dir(rel):
+                    self._module_dir(rel, reads)
+                    named.add(rel + "/")
+        reads.warnings.add(
+            f"{display(scope.file_path)}:{line}: run_cmd({', '.join(shown)}) for unit {display(scope.config_dir)}: "
+            "what a command reads cannot be followed; counting as read "
+            + (", ".join(sorted(named)) if named else "no file (its arguments name none)")
+            + "; a change to anything else it reads is not seen"
+        )
+
+    def _read_config(self, target: str, reads: Reads, original: str | None = None) -> Scope | None:
         rel = rel_of(target)
         if rel is not None and self._is_dir(rel):
             target = f"{target}/{CONFIG_NAME}"
@@ -309,8 +387,12 @@ class Evaluator(Expressions):
         if rel is None or not self._is_file(rel):
             return None
         reads.files.add(rel)
-        if target in self._read_configs:
-            scope, sub, trace = self._read_configs[target]
+        key = target
+        if original and "get_original_terragrunt_dir" in self.tree.read(rel):
+            key = f"{target}\0{original}"  # evaluated for each unit that reads it: its answers name that unit
+            DirReads.count += 1  # (and not shared by the units of a folder)
+        if key in self._read_configs:
+            scope, sub, trace = self._read_configs[key]
             reads.merge(sub)
             self.trace |= trace
             return scope
@@ -319,11 +401,11 @@ class Evaluator(Expressions):
         self._reading.add(target)
         outer, self.trace = self.trace, set()
         sub = Reads()
-        scope = Scope(config_path=target, file_path=target, facts=self.facts(rel))
+        scope = Scope(config_path=target, file_path=target, facts=self.facts(rel), original=original)
         self._process_includes(scope, sub)
         self._collect(scope, sub)
         self._reading.discard(target)
-        self._read_configs[target] = (scope, sub, frozenset(self.trace))
+        self._read_configs[key] = (scope, sub, frozenset(self.trace))
         self.trace = outer | self.trace
         reads.merge(sub)
         return scope
