@@ -23,6 +23,7 @@ CHANGE_TYPES = {
     "HCLChanged",
     "FileChanged",
     "StackChanged",
+    "DependencyChanged",
     "AccountAdded",
     "AccountChanged",
     "AccountDeleted",

@@ -157,3 +157,38 @@ def test_an_empty_or_null_id_in_accounts_yml_is_a_requested_account(tmp_path: Pa
     text += "dev:\n  id: null\n  email: dev@example.com\n"
     data = change(repo, {"accounts.yml": text})
     assert sorted(j["id"] for j in data["jobs"]) == ["account-plan:dev", "account-plan:qa"]
+
+
+def test_plan_dependents_and_ignore_globs(tmp_path: Path) -> None:
+    dep = 'dependency "{0}" {{\n  config_path = "../{0}"\n}}\n'
+    repo = repo_with(
+        tmp_path,
+        {
+            "vpc/terragrunt.hcl": "",
+            "db/terragrunt.hcl": dep.format("vpc"),
+            "app/terragrunt.hcl": dep.format("db"),
+            "other/terragrunt.hcl": "",
+            "sandbox/x/terragrunt.hcl": "",
+        },
+    )
+    base = repo.head()
+    repo.append("vpc/terragrunt.hcl", "# wider\n")
+    repo.append("sandbox/x/terragrunt.hcl", "# try\n")
+    repo.write("docs/a.md", "a\n")
+    head = repo.commit("change")
+    argv = ["orchestrate", "--repo", str(repo.path), "--base", base, "--head", head, "--event", "push"]
+    plain = run(*argv, "--format", "json")
+    assert planned(plain.json()) == ["sandbox/x", "vpc"]
+    got = run(*argv, "--format", "json", "--plan-dependents", "--ignore", "sandbox/**", "--ignore", "docs/")
+    assert got.code == 0, got.err
+    data = got.json()
+    assert [j["unit"] for j in data["jobs"]] == ["vpc", "db", "app"]  # in dependency order
+    assert {(c["type"], c["unit"]) for c in data["changes"]} == {
+        ("ModuleChanged", "vpc"),
+        ("DependencyChanged", "db"),
+        ("DependencyChanged", "app"),
+    }
+    assert data["ignored"] == ["docs/a.md", "sandbox/x/terragrunt.hcl"]
+    assert "sandbox/x/terragrunt.hcl: ignored (it matches --ignore 'sandbox/**')" in data["warnings"]
+    bad = run(*argv, "--ignore", "../x")
+    assert bad.code == 2 and "--ignore '../x'" in bad.err

@@ -48,6 +48,8 @@ class Inputs:
     sha: str = ""
     dispatch_token: str = ""
     github_token: str = ""
+    plan_dependents: str = ""
+    ignore: str = ""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Inputs:
@@ -74,7 +76,7 @@ def calls_for(inputs: Inputs, workdir: Path) -> list[Call]:
     """The `gwpipelines` command lines for the inputs (pure: files are named, not written)."""
     c = inputs.command
     if c == "orchestrate":
-        diff = ("--repo", inputs.repo, *_required(inputs, "base", "head", "event"))
+        diff = ("--repo", inputs.repo, *_required(inputs, "base", "head", "event"), *_orchestrate_options(inputs))
         return [
             Call(("orchestrate", *diff, "--format", "json"), workdir / "orchestrate.json"),
             Call(("orchestrate", *diff, "--format", "matrix"), workdir / "matrix.json"),
@@ -107,6 +109,14 @@ def calls_for(inputs: Inputs, workdir: Path) -> list[Call]:
         argv += ["--live-repo", inputs.live_repo] if inputs.live_repo else []
         argv += ["--pr", inputs.pr] if inputs.pr and inputs.live_repo else []
     return [Call((*argv, "--format", "json"), workdir / "results.json")]
+
+
+def _orchestrate_options(inputs: Inputs) -> list[str]:
+    """`plan-dependents` and `ignore` (one glob a line) as orchestrate's flags."""
+    argv = ["--plan-dependents"] if inputs.plan_dependents.lower() == "true" else []
+    for glob in inputs.ignore.splitlines():
+        argv += ["--ignore", glob.strip()] if glob.strip() else []
+    return argv
 
 
 def _required(inputs: Inputs, *names: str) -> list[str]:

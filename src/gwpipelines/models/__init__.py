@@ -16,6 +16,7 @@ class ChangeType(StrEnum):
     HCL_CHANGED = "HCLChanged"
     FILE_CHANGED = "FileChanged"
     STACK_CHANGED = "StackChanged"
+    DEPENDENCY_CHANGED = "DependencyChanged"
     ACCOUNT_ADDED = "AccountAdded"
     ACCOUNT_CHANGED = "AccountChanged"
     ACCOUNT_DELETED = "AccountDeleted"

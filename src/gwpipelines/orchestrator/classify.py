@@ -109,6 +109,39 @@ def deleted_shared(
     return out
 
 
+_FORWARD = frozenset(ChangeType) - {
+    ChangeType.MODULE_DELETED,
+    ChangeType.ACCOUNT_ADDED,
+    ChangeType.ACCOUNT_CHANGED,
+    ChangeType.ACCOUNT_DELETED,
+}
+
+
+def dependents(changes: list[Change], head: Side) -> list[Change]:
+    """`plan_dependents`: a DependencyChanged for each unit of the head commit that depends, directly or through
+    other units, on a unit the changes plan or apply, and is not changed itself; its files are the configs of the
+    changed units it depends on."""
+    changed = {c.unit for c in changes if c.unit and c.type in _FORWARD}
+    deleted = {c.unit for c in changes if c.unit and c.type is ChangeType.MODULE_DELETED}
+    reverse: dict[str, list[str]] = {}
+    for unit in head.analysis.units.values():
+        for d in unit.dependencies:
+            reverse.setdefault(d, []).append(unit.path)
+    found: dict[str, set[str]] = {}
+    for start in sorted(changed):
+        stack, seen = list(reverse.get(start, ())), {start}
+        while stack:
+            u = stack.pop()
+            if u in seen:
+                continue
+            seen.add(u)
+            if u not in changed and u not in deleted:
+                found.setdefault(u, set()).add(unit_config(start))
+            stack.extend(reverse.get(u, ()))
+    out = [Change(ChangeType.DEPENDENCY_CHANGED, u, head.account_of(u), tuple(sorted(f))) for u, f in found.items()]
+    return sorted(out, key=lambda c: c.unit or "")
+
+
 _UNFOLLOWED = re.compile(r"cannot be fully evaluated; counting every file matching '(.*)' as read$")
 
 
