@@ -5,6 +5,7 @@ get_original_terragrunt_dir, mark_glob_as_read, run_cmd), dependency merging, an
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -192,3 +193,22 @@ def test_plan_dependents_and_ignore_globs(tmp_path: Path) -> None:
     assert "sandbox/x/terragrunt.hcl: ignored (it matches --ignore 'sandbox/**')" in data["warnings"]
     bad = run(*argv, "--ignore", "../x")
     assert bad.code == 2 and "--ignore '../x'" in bad.err
+
+
+def test_a_unit_path_the_executor_would_refuse_is_refused_at_orchestrate_time(tmp_path: Path) -> None:
+    repo = repo_with(tmp_path, {"ok/terragrunt.hcl": ""})
+    base = repo.head()
+    repo.write("my app/terragrunt.hcl", "")
+    head = repo.commit("a folder with a space")
+    got = run("orchestrate", "--repo", str(repo.path), "--base", base, "--head", head, "--event", "push")
+    assert got.code == 2
+    (line,) = got.err.strip().splitlines()
+    assert "my app/terragrunt.hcl" in line and "letters A-Z and a-z, digits" in line, line
+    # the gate accepts every unit path orchestrate accepts: a generated unit's included
+    from gwpipelines.models.units import unit_path_problem
+
+    for ok in (".", "a/b", "live/.terragrunt-stack/x", "a_b/c-d/e.f/g@h+i=j"):
+        assert unit_path_problem(ok) is None
+    job = {"id": "plan:x", "unit": "x y", "action": "plan", "ref": "0" * 40}
+    refused = run("execute", "--repo", str(repo.path), "--job", json.dumps(job))
+    assert refused.code == 2 and "letters A-Z and a-z" in refused.err

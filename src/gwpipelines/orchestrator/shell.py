@@ -11,8 +11,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 from gwpipelines import git
-from gwpipelines.errors import GitError
-from gwpipelines.models import Event, Orchestration
+from gwpipelines.errors import GitError, UserError
+from gwpipelines.models import Event, Job, Orchestration
+from gwpipelines.models.units import unit_config, unit_path_problem
 from gwpipelines.orchestrator import cache, hcl, tree
 from gwpipelines.orchestrator.classify import ACCOUNTS_FILE, classify, deleted_shared, dependents
 from gwpipelines.orchestrator.jobs import job_warnings, plan_jobs
@@ -126,9 +127,19 @@ def _orchestrate(
     ignored = sorted({*ignored, *by_option})
     warnings = [*warnings, *(f"{p}: ignored (it matches --ignore '{g}')" for p, g in sorted(by_option.items()))]
     jobs = plan_jobs(changes, event, diff_base, head_sha, base_side, head_side)
+    _check_unit_paths(jobs)
     deleted = deleted_shared(base_side, head_side, diff)
     warnings = sorted(set(warnings) | job_warnings(jobs, base_side, head_side, deleted))
     return Orchestration(diff_base, head_sha, event, tuple(changes), tuple(ignored), tuple(warnings), tuple(jobs))
+
+
+def _check_unit_paths(jobs: list[Job]) -> None:
+    """Every unit that gets a job has a path the executor's gate accepts (models.units' one rule): one it would
+    refuse fails here, naming its file, rather than failing a whole batch of jobs at execute time."""
+    for job in jobs:
+        problem = unit_path_problem(job.unit) if job.unit else None
+        if problem:
+            raise UserError(f"{unit_config(job.unit or '.')}: unit path {problem}; rename the folder")
 
 
 def _without_ignored(diff: list[git.DiffEntry], options: Options) -> tuple[list[git.DiffEntry], dict[str, str]]:
