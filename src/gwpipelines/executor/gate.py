@@ -187,6 +187,40 @@ def check_repo(repo: Path, jobs: list[Job], default_branch: str) -> None:
                 _check_deleted(repo, job, branch_sha, default_branch, label)
 
 
+def check_dependents(repo: Path, jobs: list[Job], config: PipelineConfig) -> None:
+    """With core.validate_dependencies_on_delete (the default), a destroy or plan-destroy of a unit that another unit
+    still names in a `dependency`/`dependencies` block at the job's relevant commit is refused: destroying it would
+    break them. The relevant commit is the one without the unit: the default branch's tip for a destroy, the newest
+    commit of the batch after the job's base for a plan-destroy (the pull request's head), else the checkout's."""
+    if not config.core.validate_dependencies_on_delete:
+        return
+    destroys = [j for j in jobs if j.unit and j.action in (Action.DESTROY, Action.PLAN_DESTROY)]
+    if not destroys:
+        return
+    from gwpipelines.orchestrator import terragrunt, tree  # the HCL analysis: only when a destroy needs it
+
+    graphs: dict[str, dict[str, tuple[str, ...]]] = {}
+    for job in destroys:
+        commit = _without_unit_commit(repo, job, jobs, config.core.default_branch)
+        if commit not in graphs:
+            units = terragrunt.analyse(tree.at_commit(repo, commit)).units
+            graphs[commit] = {path: u.dependencies for path, u in units.items()}
+        dependents = sorted(u for u, deps in graphs[commit].items() if job.unit in deps and u != job.unit)
+        if dependents:
+            raise JobRefused(
+                f"job {job.id}: unit: {job.action} refused: {', '.join(dependents)} still depend on '{job.unit}' at "
+                f"{commit[:12]} (dependency/dependencies blocks); remove those first, or set "
+                "core.validate_dependencies_on_delete: false in pipelines.yml"
+            )
+
+
+def _without_unit_commit(repo: Path, job: Job, jobs: list[Job], default_branch: str) -> str:
+    if job.action is Action.DESTROY:
+        return default_branch_sha(repo, default_branch)
+    later = [j.ref for j in jobs if j.ref != job.ref and git.is_ancestor(repo, job.ref, j.ref)]
+    return later[0] if later else git.resolve(repo, "HEAD")
+
+
 def _check_deleted(repo: Path, job: Job, branch_sha: str, default_branch: str, label: str) -> None:
     """A destroy is only for a unit deleted on the default branch: one still there is never destroyed."""
     unit = job.unit or "."

@@ -48,7 +48,14 @@ class _Changes:
 def classify(base: Side, head: Side, diff: list[git.DiffEntry]) -> tuple[list[Change], list[str], list[str]]:
     """(changes, ignored files, warnings) for a diff between the `base` and `head` sides."""
     out = _Changes()
-    moved = _moved_units(base, head, diff)
+    moved, ambiguous = _moves(base, head, diff)
+    undecided = {d for ds, _ in ambiguous for d in ds}  # never destroyed automatically
+    for ds, adds in ambiguous:
+        out.warnings.add(
+            f"units {', '.join(sorted(ds))} deleted and {', '.join(sorted(adds))} added with the same "
+            "terragrunt.hcl: which one moved cannot be told, so none of the deleted units is destroyed "
+            "automatically; check each, then move its state or destroy it by hand"
+        )
     for new, old in sorted(moved.items()):
         out.add(
             ChangeType.MODULE_MOVED,
@@ -65,7 +72,7 @@ def classify(base: Side, head: Side, diff: list[git.DiffEntry]) -> tuple[list[Ch
     head_readers = head.analysis.readers_of(p for p, _, on_head in entries if on_head)
     base_readers = base.analysis.readers_of(p for p, on_base, _ in entries if on_base)
     for path, _on_base, on_head in entries:
-        touched = _ownership(path, base, head, moved, moved_from, out)
+        touched = _ownership(path, base, head, moved, moved_from, undecided, out)
         readers = head_readers.get(path, set()) | base_readers.get(path, set())
         touched |= _readers(path, readers - moved.keys() - moved_from.keys(), on_head, base, head, out)
         for side in (base, head):
@@ -76,6 +83,21 @@ def classify(base: Side, head: Side, diff: list[git.DiffEntry]) -> tuple[list[Ch
             touched |= _accounts(base, head, out)
         if not touched:
             out.ignored.add(path)
+    gone = {
+        c_unit: "deleted"
+        for (kind, c_unit, _), _f in out.by_key.items()
+        if kind is ChangeType.MODULE_DELETED and c_unit
+    }
+    gone.update({old: f"moved to {new}" for new, old in moved.items()})
+    gone.update({d: "deleted (or moved)" for d in undecided})
+    for unit, how in sorted(gone.items()):
+        still = sorted(u.path for u in head.analysis.units.values() if unit in u.dependencies)
+        if still:
+            out.warnings.add(
+                f"unit {unit} is {how} but {', '.join(still)} still depend{'s' if len(still) == 1 else ''} on it "
+                "(dependency/dependencies blocks): their plans fail, and with core.validate_dependencies_on_delete "
+                "(the default) its destroy is refused"
+            )
     for path, readers in deleted_shared(base, head, diff, base_readers).items():
         shown = ", ".join(sorted(readers)[:5]) + (", ..." if len(readers) > 5 else "")
         out.warnings.add(
@@ -163,18 +185,49 @@ def _sides(entry: git.DiffEntry) -> list[tuple[str, bool, bool]]:
     return out
 
 
-def _moved_units(base: Side, head: Side, diff: list[git.DiffEntry]) -> dict[str, str]:
-    """new unit -> old unit, for units whose terragrunt.hcl git saw renamed."""
-    moved = {}
+def _moves(base: Side, head: Side, diff: list[git.DiffEntry]) -> tuple[dict[str, str], list[tuple[set[str], set[str]]]]:
+    """(new unit -> old unit, for the units that moved; the ambiguous groups: (deleted units, added units) where
+    several deleted units could be the source of an added one). Moves are decided per unit, not by git's file
+    pairing: a deleted unit is a candidate source of an added one when git paired their terragrunt.hcl or the two
+    files are byte-identical (DRY units often are, and git then pairs them at random). A pairing counts only when
+    the added unit has one candidate and that candidate no other added unit."""
+    units_before, units_after = base.analysis.units, head.analysis.units
+    deleted: dict[str, str | None] = {}  # deleted unit -> its config's blob
+    added: dict[str, str | None] = {}
+    paired: dict[str, str] = {}  # git's renames of a config: new unit -> old unit
     for e in diff:
-        if e.status != "R" or not e.old or not e.new:
-            continue
-        if posixpath.basename(e.old) != CONFIG_NAME or posixpath.basename(e.new) != CONFIG_NAME:
-            continue
-        old, new = unit_name(e.old), unit_name(e.new)
-        stays = old in head.analysis.units or new in base.analysis.units
-        if old in base.analysis.units and new in head.analysis.units and not stays:
-            moved[new] = old
+        old = unit_name(e.old) if e.old and posixpath.basename(e.old) == CONFIG_NAME else None
+        new = unit_name(e.new) if e.new and posixpath.basename(e.new) == CONFIG_NAME else None
+        if old and e.status in "DR" and old in units_before and old not in units_after:
+            deleted[old] = e.old_oid
+        if new and e.status in "AR" and new in units_after and new not in units_before:
+            added[new] = e.new_oid
+        if e.status == "R" and old and new:
+            paired[new] = old
+    sources = {
+        a: {d for d, d_oid in deleted.items() if paired.get(a) == d or (oid is not None and d_oid == oid)}
+        for a, oid in added.items()
+    }
+    claims: dict[str, set[str]] = {}
+    for a, ds in sources.items():
+        for d in ds:
+            claims.setdefault(d, set()).add(a)
+    moved: dict[str, str] = {}
+    groups: list[tuple[set[str], set[str]]] = []
+    seen: set[str] = set()
+    for a, ds in sorted(sources.items()):
+        if len(ds) == 1 and len(claims[next(iter(ds))]) == 1:
+            moved[a] = next(iter(ds))
+        elif ds and a not in seen:
+            group_d, group_a = set(ds), {a}
+            grown = True
+            while grown:  # every deleted and added unit the ambiguity reaches
+                more_a = {x for d in group_d for x in claims[d]}
+                more_d = {d for x in more_a for d in sources[x]}
+                grown = more_a != group_a or more_d != group_d
+                group_a, group_d = more_a, more_d
+            seen |= group_a
+            groups.append((group_d, group_a))
     for e in diff:  # a stack moved: each unit it generates moved with it
         if e.status != "R" or not e.old or not e.new or posixpath.basename(e.new) != STACK_FILE:
             continue
@@ -185,7 +238,7 @@ def _moved_units(base: Side, head: Side, diff: list[git.DiffEntry]) -> dict[str,
             old = posixpath.join(old_dir, new[len(new_dir) :].lstrip("/"))
             if old in base.analysis.units and old not in head.analysis.units and new not in base.analysis.units:
                 moved[new] = old
-    return moved
+    return moved, groups
 
 
 def _ownership(
@@ -194,6 +247,7 @@ def _ownership(
     head: Side,
     moved: dict[str, str],
     moved_from: dict[str, str],
+    undecided: set[str],
     out: _Changes,
 ) -> bool:
     """A changed file changes the unit whose directory holds it, on either commit: a file deleted from a unit
@@ -214,6 +268,8 @@ def _ownership(
         if owner in moved_from:
             new = moved_from[owner]
             out.add(ChangeType.MODULE_MOVED, new, head.account_of(new), [path])
+        elif owner in undecided:
+            pass  # an ambiguous move: named in a warning, never destroyed automatically
         elif owner not in head.analysis.units:
             out.add(ChangeType.MODULE_DELETED, owner, base.account_of(owner), [path])
         else:

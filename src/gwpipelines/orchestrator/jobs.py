@@ -150,3 +150,18 @@ def job_warnings(jobs: list[Job], base: Side, head: Side, deleted: Iterable[str]
         if unit:
             out.update(w for w in unit.warnings if not about_deleted(w, gone))
     return out
+
+
+def accountless(jobs: list[Job], base: Side, head: Side) -> set[str]:
+    """One warning naming the units that get a job but belong to no account of accounts.yml (their first folder is
+    no account's name), when the live repo has one: with `authentication` in pipelines.yml their jobs are refused."""
+    side_of = {Action.DESTROY: base, Action.PLAN_DESTROY: base}
+    units = sorted({j.unit for j in jobs if j.unit and j.account is None and (side_of.get(j.action) or head).accounts})
+    if not units:
+        return set()
+    shown = ", ".join(units[:10]) + (", ..." if len(units) > 10 else "")
+    return {
+        f"{len(units)} unit{'s' if len(units) != 1 else ''} with no account in accounts.yml ({shown}): each unit "
+        "belongs to the account named by its first folder; when pipelines.yml configures authentication, their "
+        "jobs are refused"
+    }

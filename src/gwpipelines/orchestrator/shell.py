@@ -16,7 +16,7 @@ from gwpipelines.models import Event, Job, Orchestration
 from gwpipelines.models.units import unit_config, unit_path_problem
 from gwpipelines.orchestrator import cache, hcl, tree
 from gwpipelines.orchestrator.classify import ACCOUNTS_FILE, classify, deleted_shared, dependents
-from gwpipelines.orchestrator.jobs import job_warnings, plan_jobs
+from gwpipelines.orchestrator.jobs import accountless, job_warnings, plan_jobs
 from gwpipelines.orchestrator.options import Options
 from gwpipelines.orchestrator.sides import Sides, validated_accounts
 from gwpipelines.orchestrator.terragrunt import Scanner
@@ -130,6 +130,7 @@ def _orchestrate(
     _check_unit_paths(jobs)
     deleted = deleted_shared(base_side, head_side, diff)
     warnings = sorted(set(warnings) | job_warnings(jobs, base_side, head_side, deleted))
+    warnings = sorted({*warnings, *accountless(jobs, base_side, head_side)})
     return Orchestration(diff_base, head_sha, event, tuple(changes), tuple(ignored), tuple(warnings), tuple(jobs))
 
 
