@@ -212,3 +212,34 @@ def test_a_unit_path_the_executor_would_refuse_is_refused_at_orchestrate_time(tm
     job = {"id": "plan:x", "unit": "x y", "action": "plan", "ref": "0" * 40}
     refused = run("execute", "--repo", str(repo.path), "--job", json.dumps(job))
     assert refused.code == 2 and "letters A-Z and a-z" in refused.err
+
+
+def test_symlinked_shared_files_and_unit_folders_read_as_the_filesystem_does(tmp_path: Path) -> None:
+    import os
+
+    repo = repo_with(
+        tmp_path,
+        {
+            "shared/root.hcl": "locals {}\n",
+            "dev/app/terragrunt.hcl": ROOT_INCLUDE,
+            "dev/app/main.tf": "",
+            "other/terragrunt.hcl": "",
+        },
+    )
+    os.symlink("../shared/root.hcl", repo.path / "dev" / "root.hcl")
+    (repo.path / "prod").mkdir()
+    os.symlink("../dev/app", repo.path / "prod" / "app")
+    repo.write("prod/root.hcl", "locals {}\n")
+    base = repo.commit("links")
+    units = run("units", "--repo", str(repo.path), "--format", "json")
+    assert units.code == 0, units.err
+    assert units.json()["units"] == ["dev/app", "other", "prod/app"]
+    repo.write("shared/root.hcl", "locals {\n  x = 1\n}\n")
+    head = repo.commit("the linked root.hcl changed")
+    data = orchestrate_json(repo.path, base, head, "pull_request")  # not exit 2: the link is no HCL text
+    assert planned(data) == ["dev/app"]
+    repo.write("dev/app/main.tf", "# edit\n")
+    data = orchestrate_json(repo.path, head, repo.commit("the linked unit folder changed"), "pull_request")
+    assert planned(data) == ["dev/app", "prod/app"]
+    got = run("units", "--repo", str(repo.path), "--reading", "shared/root.hcl", "--format", "json")
+    assert got.json()["units"] == ["dev/app"]

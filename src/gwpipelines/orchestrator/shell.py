@@ -105,7 +105,8 @@ def _orchestrate(
 
         def listed(commit: str) -> tree.Tree:
             """The commit's tree; the second one from the first and the diff, not from a second git listing."""
-            if built and built[0][0] != commit:
+            # (A symbolic link changes what the files below it are: then both commits are listed by git.)
+            if built and built[0][0] != commit and not built[0][1].links and not any(e.symlink for e in diff):
                 other_commit, other = built[0]
                 t = tree.from_listing(root, tree.across(other, diff, forward=other_commit == diff_base))
             else:

@@ -139,6 +139,8 @@ class Evaluator(Expressions):
                 named += [(n, p) for n, p in self._dependencies(inc_scope, reads) if not n or n not in own]
         deps = [p for _, p in named]
         self._collect(scope, reads)
+        if self.tree.links:
+            self._through_links(unit_name(config_file), reads)
         unit = Unit(
             path=unit_name(config_file),
             files=interned(reads.files),
@@ -148,6 +150,17 @@ class Evaluator(Expressions):
             warnings=tuple(sorted(reads.warnings)),
         )
         return unit, included
+
+    def _through_links(self, unit: str, reads: Reads) -> None:
+        """What a unit read through a symbolic link, it read where the link leads too: a change there changes it
+        (and a unit whose folder is a link to another folder reads all of that folder)."""
+        real = self.tree.real
+        self.trace |= {real(t.rstrip("/")) for t in self.trace if t != "*"}  # a change there: evaluate it again
+        reads.files |= {real(f) for f in reads.files}
+        reads.module_dirs |= {real(d) for d in reads.module_dirs}
+        folder = "" if unit == "." else unit
+        if real(folder) != folder:
+            reads.module_dirs.add(real(folder))
 
     def _process_includes(self, scope: Scope, reads: Reads) -> set[str]:
         included: set[str] = set()
