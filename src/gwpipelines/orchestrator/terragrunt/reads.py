@@ -27,6 +27,7 @@ from gwpipelines.orchestrator.terragrunt.values import (
     DirReads,
     Partial,
     Reads,
+    Scanner,
     Scope,
     Unit,
     Value,
@@ -41,6 +42,7 @@ from gwpipelines.orchestrator.terragrunt.values import (
     path_pattern,
     pieces,
 )
+from gwpipelines.orchestrator.tree import Tree
 
 # Functions that fail when the file they name does not exist: a path that names none is worth a warning.
 MUST_EXIST = frozenset(
@@ -64,6 +66,10 @@ class UnitReads(Expressions):
     """The evaluation of one unit's config (see `evaluator.Evaluator`, which adds the units stacks generate)."""
 
     generating = False  # evaluating a generated unit: its values may differ from its neighbours'
+
+    def __init__(self, tree: Tree, scanner: Scanner = hcl.scan, facts_cache: dict[str, hcl.FileFacts] | None = None):
+        super().__init__(tree, scanner, facts_cache)
+        self._original_calls: dict[str, bool] = {}
 
     def _unit(self, config_file: str) -> tuple[Unit, set[str]]:
         self.trace = set()
@@ -342,7 +348,7 @@ class UnitReads(Expressions):
             return None
         reads.files.add(rel)
         key = target
-        if original and "get_original_terragrunt_dir" in self.tree.read(rel):
+        if original and self._names_original(rel):
             key = f"{target}\0{original}"  # evaluated for each unit that reads it: its answers name that unit
             DirReads.count += 1  # (and not shared by the units of a folder)
         if key in self._read_configs:
@@ -363,6 +369,13 @@ class UnitReads(Expressions):
         self.trace = outer | self.trace
         reads.merge(sub)
         return scope
+
+    def _names_original(self, rel: str) -> bool:
+        """Whether a file calls get_original_terragrunt_dir() (its answer then depends on the reading unit)."""
+        known = self._original_calls.get(rel)
+        if known is None:
+            known = self._original_calls[rel] = "get_original_terragrunt_dir" in self.tree.read(rel)
+        return known
 
     def _paths(
         self, value: Value, base_dir: str | Scope, reads: Reads, scope: Scope, what: str, line: int, warn: bool = True
