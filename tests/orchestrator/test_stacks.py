@@ -278,3 +278,15 @@ def test_a_moved_stack_moves_its_units_and_destroys_nothing(basic: GitRepo) -> N
     data = orchestrate_json(basic.path, base, basic.commit("live is prod now"), "push")
     assert all(j["action"] == "apply" for j in data["jobs"]), data["jobs"]
     assert {c["type"] for c in data["changes"]} == {"ModuleMoved"}
+
+
+def test_a_stack_file_include_brings_its_units(basic: GitRepo) -> None:
+    base = basic.head()
+    basic.write("live/common.stack.hcl", 'unit "shared" {\n  source = "../units/chick"\n  path   = "shared"\n}\n')
+    basic.write("live/terragrunt.stack.hcl", 'include "common" {\n  path = "common.stack.hcl"\n}\n' + BASIC_STACK)
+    data = orchestrate_json(basic.path, base, basic.commit("include a common stack file"), "push")
+    assert jobs(data) == [("apply", "live/.terragrunt-stack/shared")]
+    base = basic.head()
+    basic.write("live/common.stack.hcl", basic.read("live/common.stack.hcl").replace("chick", "chicken"))
+    data = orchestrate_json(basic.path, base, basic.commit("the shared unit is a chicken"), "push")
+    assert jobs(data) == [("apply", "live/.terragrunt-stack/shared")]

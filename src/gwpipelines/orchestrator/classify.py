@@ -305,8 +305,11 @@ def _readers(path: str, readers: set[str], on_head: bool, base: Side, head: Side
             continue
         if after is None or before is None or unit == owner:
             continue  # added, deleted or moved units, and a unit reading its own file, are covered already
-        if kind is ChangeType.STACK_CHANGED and before.stack_key and before.stack_key == after.stack_key:
-            continue  # the stack file changed, but nothing it says of this unit (another unit's block, say)
+        if path in after.stack_files or path in before.stack_files:
+            if before.stack_key and before.stack_key == after.stack_key:
+                continue  # the stack file changed, but nothing it says of this unit (another unit's block, say)
+            out.add(ChangeType.STACK_CHANGED, unit, head.account_of(unit), [path])
+            continue
         out.add(kind, unit, head.account_of(unit), [path])
     return bool(readers)
 

@@ -47,7 +47,7 @@ class Evaluator(UnitReads):
         the stack gives (see `stacks`). Its trace is everything: it is evaluated again on any change."""
         if g.catalog is None:
             self.trace = {"*"}
-            unit = Unit(g.unit, g.files, g.patterns, frozenset(), (), g.warnings, g.key)
+            unit = Unit(g.unit, g.files, g.patterns, frozenset(), (), g.warnings, g.key, g.stack_files)
             return unit, set()
         self.values, self.generating = g.values, True
         try:
@@ -64,6 +64,7 @@ class Evaluator(UnitReads):
             dependencies=unit.dependencies,
             warnings=tuple(sorted({*unit.warnings, *g.warnings})),
             stack_key=g.key,
+            stack_files=g.stack_files,
         )
         return unit, {real(i) for i in included}
 

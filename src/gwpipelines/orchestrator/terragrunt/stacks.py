@@ -54,6 +54,7 @@ class Generated:
     patterns: tuple[str, ...]  # reads known only as patterns (a remote unit's folders above it)
     key: str  # everything of the stack files that decides this unit: equal keys, same generated unit
     warnings: tuple[str, ...]
+    stack_files: frozenset[str] = frozenset()  # the stack files that generate it (and those they include)
 
 
 @dataclass
@@ -128,7 +129,8 @@ def _expand(
         local_defs = "".join(f"{n}={e};" for n, e in scope.facts.locals)
         base = join(abs_dir(here), STACK_DIR)
         remote: list[str] = []
-        for block in [*_blocks(body, "unit"), *_blocks(body, "stack")]:
+        included, chain = _included(ev, plan, real_file, body, scope, here, chain)
+        for block in [*_blocks(body, "unit"), *_blocks(body, "stack"), *included]:
             _component(ev, plan, real_file, block, scope, here, base, chain, key + local_defs, reads, remote, depth)
     finally:
         ev.values = outer
@@ -143,6 +145,38 @@ def _expand(
         for config, g in plan.generated.items():
             if g.catalog is None and g.files and real_file in g.files and not g.warnings:
                 plan.generated[config] = dataclasses.replace(g, warnings=(warning,))
+
+
+def _included(
+    ev: StackEvaluator,
+    plan: Plan,
+    real_file: str,
+    body: tuple[hcl.Attribute | hcl.Block, ...],
+    scope: Scope,
+    here: str,
+    chain: tuple[str, ...],
+) -> tuple[list[hcl.Block], tuple[str, ...]]:
+    """The unit and stack blocks of the stack files this one includes (`include "x" { path = ... }`, relative to
+    the stack's folder; Terragrunt appends their blocks, evaluated with this file's locals and values), and the
+    chain of stack files with them added (their units read them)."""
+    out: list[hcl.Block] = []
+    for inc in _blocks(body, "include"):
+        attrs = {a.name: a.expr for a in inc.body if isinstance(a, hcl.Attribute)}
+        path = ev.eval(attrs["path"], scope) if "path" in attrs else UNKNOWN
+        rel = rel_of(join(abs_dir(here), path)) if isinstance(path, str) else None
+        real = plan.real(rel) if rel is not None else None
+        if real is None or not ev.tree.is_file(real):
+            _warn(
+                plan,
+                real_file,
+                f"{real_file}:{inc.line}: include '{inc.labels[0] if inc.labels else ''}': "
+                f"path {_shown(path)} names no stack file here: the units it would bring are not planned",
+            )
+            continue
+        included = hcl.parse(ev.tree.read(real), real)
+        out += [*_blocks(included, "unit"), *_blocks(included, "stack")]
+        chain = (*chain, real)
+    return out, chain
 
 
 def _component(
@@ -210,11 +244,12 @@ def _component(
     config = _file_in(dest, CONFIG_NAME)
     if folder is None:
         remote.append(what)
-        plan.generated[config] = Generated(config, dest, None, values, files, _folders_above(plan, dest), block_key, ())
+        above = _folders_above(plan, dest)
+        plan.generated[config] = Generated(config, dest, None, values, files, above, block_key, (), frozenset(chain))
         return
     plan.catalog.add(_file_in(folder, CONFIG_NAME))
     _copy(ev, plan, folder, dest)
-    plan.generated[config] = Generated(config, dest, folder, values, files, (), block_key, ())
+    plan.generated[config] = Generated(config, dest, folder, values, files, (), block_key, (), frozenset(chain))
 
 
 def _local_folder(ev: StackEvaluator, plan: Plan, scope: Scope, block: hcl.Block, here: str) -> str | None:

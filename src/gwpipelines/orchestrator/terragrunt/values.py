@@ -81,6 +81,7 @@ class Unit:
     warnings: tuple[str, ...]
     # For a unit a stack generates, what its stack files say of it (see stacks.Generated.key); "" for others.
     stack_key: str = ""
+    stack_files: frozenset[str] = frozenset()  # the stack files (and files they include) that generate it
 
     def reads(self, path: str) -> bool:
         if path in self.files:
