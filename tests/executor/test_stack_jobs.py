@@ -112,3 +112,20 @@ def test_the_standin_refuses_flags_the_real_tools_do_not_define(tmp_path: Path, 
     good = tg(repo.path, *run, "plan", "-no-color", "-input=false", "-detailed-exitcode", "-out=p.tfplan")
     assert good.returncode == 2, good.stderr
     assert tg(repo.path, "--bogus", "plan").returncode == 1
+
+
+def test_a_destroy_of_a_unit_its_stack_still_generates_is_refused(tmp_path: Path, standin: Standin) -> None:
+    repo = stack_repo(tmp_path)
+    forged = {
+        "id": f"destroy:{UNITS[0]}",
+        "unit": UNITS[0],
+        "action": "destroy",
+        "ref": repo.head(),
+        "account": None,
+        "change_types": ["ModuleDeleted"],
+        "wave": 0,
+        "needs": [],
+    }
+    res = execute(repo.path, tmp_path / "results", "--job", json.dumps(forged))
+    assert res.code == 2 and "still exists on 'main'" in res.err, res.err
+    assert standin.applied() == []

@@ -224,11 +224,22 @@ def _without_unit_commit(repo: Path, job: Job, jobs: list[Job], default_branch: 
 def _check_deleted(repo: Path, job: Job, branch_sha: str, default_branch: str, label: str) -> None:
     """A destroy is only for a unit deleted on the default branch: one still there is never destroyed."""
     unit = job.unit or "."
-    if _tree_entries(repo, branch_sha, [unit_config(unit)]):
+    if _tree_entries(repo, branch_sha, [unit_config(unit)]) or _generated_at(repo, branch_sha, unit):
         raise JobRefused(
             f"{label}: action: destroy refused: unit '{unit}' still exists on '{default_branch}'; only units "
             "deleted there are destroyed"
         )
+
+
+def _generated_at(repo: Path, commit: str, unit: str) -> bool:
+    """Whether a stack still generates `unit` at `commit` (its terragrunt.hcl is in no tree, only in the stack's
+    generated folder): evaluated only for a unit below a terragrunt.stack.hcl."""
+    parts = unit.split("/")
+    if not _stack_in(repo, commit, ["", *("/".join(parts[: i + 1]) for i in range(len(parts) - 1))]):
+        return False
+    from gwpipelines.orchestrator import terragrunt, tree  # the HCL analysis: only for such a unit
+
+    return unit in terragrunt.analyse(tree.at_commit(repo, commit)).units
 
 
 def default_branch_sha(repo: Path, branch: str) -> str:
