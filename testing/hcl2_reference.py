@@ -59,7 +59,7 @@ def scan(text: str, path: str) -> hcl.FileFacts:
                 )
             )
         elif btype == "dependency":
-            deps.append(hcl.Dependency(labels[0] if labels else "", own.get("config_path"), 0))
+            deps.append(hcl.Dependency(labels[0] if labels else "", own.get("config_path"), 0, own.get("enabled")))
         elif btype == "dependencies" and "paths" in own:
             paths = own["paths"]
             dep_paths += paths.items if isinstance(paths, hcl.TupleExpr) else [paths]

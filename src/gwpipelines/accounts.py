@@ -43,7 +43,7 @@ class Account(BaseModel):
     @field_validator("id", mode="before")
     @classmethod
     def _id(cls, v: Any) -> Any:
-        return v if v is None else account_id(v)
+        return None if v is None or v == "" else account_id(v)  # `id: ""` and `id: null` mean "requested"
 
     @field_validator("email")
     @classmethod
@@ -134,16 +134,33 @@ def with_id(text: str, name: str, account_id: str, path: str = ACCOUNTS_FILE) ->
         raise UserError(f"{path}: no account '{name}'; it must be requested before its id can be recorded")
     if not isinstance(entry, yaml.MappingNode) or entry.flow_style:
         raise UserError(f"{path}:{entry.start_mark.line + 1}: {name}: write the entry as a block mapping")
+    lines = text.splitlines(keepends=True)
     for k, v in entry.value:
         if k.value == "id":
             if str(v.value) == account_id:
                 return text
+            if _is_empty(v) and k.start_mark.line == v.end_mark.line:  # `id: ""` or `id: null`: still requested
+                indent = " " * k.start_mark.column
+                lines[k.start_mark.line] = f'{indent}id: "{account_id}"' + _comment_of(lines[k.start_mark.line])
+                return "".join(lines)
             raise UserError(f"{path}:{k.start_mark.line + 1}: {name}.id is already {v.value}, not {account_id}")
     first = entry.value[0][0].start_mark
-    lines = text.splitlines(keepends=True)
     indent = " " * first.column
     lines.insert(first.line, f'{indent}id: "{account_id}"\n')
     return "".join(lines)
+
+
+def _is_empty(node: yaml.Node) -> bool:
+    """A scalar that YAML reads as null, or the empty string."""
+    return isinstance(node, yaml.ScalarNode) and (
+        node.value == "" or (node.style is None and node.value in ("null", "Null", "NULL", "~"))
+    )
+
+
+def _comment_of(line: str) -> str:
+    """The end of a line from its comment on (or its line break): kept when the value before it is replaced."""
+    hash_at = line.find(" #")
+    return line[hash_at:] if hash_at >= 0 else "\n" if line.endswith("\n") else ""
 
 
 def _compose(text: str, path: str) -> yaml.MappingNode | None:

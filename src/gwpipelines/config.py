@@ -118,6 +118,11 @@ class CoreConfig(BaseModel):
     default_branch: str = Field(default="main", pattern=r"^[A-Za-z0-9._/-]+$", description="Applies come from here.")
     execution_defaults: ExecutionDefaults = Field(default_factory=ExecutionDefaults)
     steps: tuple[str, ...] = Field(default=("terragrunt",), min_length=1, description="Instances a unit job runs.")
+    validate_dependencies_on_delete: bool = Field(
+        default=True,
+        description="Refuse to destroy (or plan the destroy of) a unit that another unit still names in a "
+        "dependency/dependencies block.",
+    )
 
 
 # Each glob checked on its own, so an error names its index (drift.paths.1).

@@ -115,6 +115,7 @@ class DiffEntry:
     new: str | None
     new_oid: str | None = None
     old_oid: str | None = None  # the old side's blob id (None: none, or a submodule's commit)
+    symlink: bool = False  # either side is a symbolic link (mode 120000)
 
 
 def diff(repo: Path, base: str, head: str) -> list[DiffEntry]:
@@ -127,24 +128,28 @@ def diff(repo: Path, base: str, head: str) -> list[DiffEntry]:
         meta = fields[i].split(" ")
         oid = _blob_id(meta, 1, 3)
         old_oid = _blob_id(meta, 0, 2)
+        link = len(meta) > 4 and SYMLINK_MODE in (meta[0].lstrip(":"), meta[1])
         status = meta[-1][:1]
         if status in "RC":
             old, new = fields[i + 1], fields[i + 2]
             i += 3
             if status == "R":
-                entries.append(DiffEntry("R", old, new, oid, old_oid))
+                entries.append(DiffEntry("R", old, new, oid, old_oid, link))
             else:
-                entries.append(DiffEntry("A", None, new, oid))
+                entries.append(DiffEntry("A", None, new, oid, None, link))
             continue
         path = fields[i + 1]
         i += 2
         if status == "D":
-            entries.append(DiffEntry("D", path, None, None, old_oid))
+            entries.append(DiffEntry("D", path, None, None, old_oid, link))
         elif status == "A":
-            entries.append(DiffEntry("A", None, path, oid))
+            entries.append(DiffEntry("A", None, path, oid, None, link))
         else:  # M, T (type change), U: the path exists on both sides
-            entries.append(DiffEntry("M", path, path, oid, old_oid))
+            entries.append(DiffEntry("M", path, path, oid, old_oid, link))
     return entries
+
+
+SYMLINK_MODE = "120000"
 
 
 def _blob_id(meta: list[str], mode_at: int, oid_at: int) -> str | None:

@@ -12,6 +12,8 @@ instead. It keeps the real command-line contract and file formats the executor r
   plan file is refused in non-interactive mode without `-auto-approve`; `output -json`; `destroy -auto-approve`.
 - One state file per unit (format version 4, serial, lineage), kept outside the checkout like a remote backend:
   `$STANDIN_STATE_DIR/<unit path relative to the repo root>/terraform.tfstate`.
+- `terragrunt stack generate` (see stackgen.py), and OpenTofu's flags per command (see tfflags.py): a flag the real
+  tool does not define fails the same way.
 - `dependency` blocks: outputs come from the dependency's state; a dependency never applied is an error unless
   `mock_outputs` exist and the command is in `mock_outputs_allowed_terraform_commands`, as in Terragrunt.
 
@@ -38,6 +40,11 @@ import time
 import uuid
 from pathlib import Path
 from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # run as a script: its sibling modules
+
+import stackgen
+import tfflags
 
 TOFU_VERSION = "1.8.5"
 TG_VERSION = "0.77.22"
@@ -115,6 +122,9 @@ class Unit:
 
     def inputs_hash(self) -> str:
         h = hashlib.sha256(self.text.encode())
+        values = self.dir / stackgen.VALUES_FILE  # what `stack generate` wrote: the unit's values
+        if self.terragrunt and values.is_file():
+            h.update(values.read_bytes())
         if self.terragrunt:
             for d in [self.dir, *self.dir.parents]:
                 for p in sorted(d.glob("*.hcl")) if d != self.dir else ():
@@ -152,7 +162,8 @@ class Unit:
         deps = []
         for block in self.config.get("dependency", []):
             for name, body in block.items():
-                deps.append({"name": name, **body})
+                path = values_in(self.dir, body.get("config_path", ""))
+                deps.append({"name": name, **body, "config_path": path})
         return deps
 
     def desired(self) -> dict[str, dict[str, Any]]:
@@ -183,11 +194,21 @@ class Unit:
                 continue
             for block in parse_hcl(other).get("dependency", []):
                 for body in block.values():
-                    target = (other.parent / str(body.get("config_path", ""))).resolve()
+                    target = (other.parent / values_in(other.parent, body.get("config_path", ""))).resolve()
                     if target == self.dir:
                         for k, mock in (body.get("mock_outputs") or {}).items():
                             out[k] = derived(mock, f"{slug}-{k}-{digest}")
         return out
+
+
+def values_in(directory: Path, text: Any) -> str:
+    """A config_path that names `values.NAME` (`values.x`, or "${values.x}" as python-hcl2 gives it), with the
+    values `terragrunt stack generate` wrote beside the unit; any other text as it is."""
+    text = str(text)
+    if "values." not in text or not (directory / stackgen.VALUES_FILE).is_file():
+        return text
+    values = parse_hcl(directory / stackgen.VALUES_FILE)
+    return re.sub(r"\$\{\s*values\.(\w+)\s*\}", lambda m: str(values.get(m.group(1), m.group(0))), text)
 
 
 def derived(mock: Any, seed: str) -> Any:
@@ -575,6 +596,10 @@ def run_tf(directory: Path, tf_args: list[str], prog: str, terragrunt: bool, int
     if command == "version":
         sys.stdout.write(f"OpenTofu v{TOFU_VERSION}\non linux_amd64\n")
         return 0
+    try:
+        tfflags.check(command, args)
+    except tfflags.FlagError as e:
+        raise Fail(f"Error: Failed to parse command-line flags\n\n{e}") from None
     if not directory.is_dir():
         raise Fail(f"Error: {directory}: no such directory")
     unit = Unit(directory, terragrunt)
@@ -613,6 +638,8 @@ def main_terragrunt(argv: list[str]) -> int:
     if argv[:1] in (["--version"], ["-v"]):
         sys.stdout.write(f"terragrunt version v{TG_VERSION}\n")
         return 0
+    if argv[:2] == ["stack", "generate"]:
+        return stack_generate(argv[2:])
     if argv[:1] == ["run"]:
         argv = argv[1:]
         if "--" not in argv:
@@ -646,6 +673,30 @@ def main_terragrunt(argv: list[str]) -> int:
             raise Fail(f"ERROR  flag provided but not defined: {flag}")
         i += 1
     return run_tf(working_dir, tf_args, prog, True, interactive)
+
+
+def stack_generate(flags: list[str]) -> int:
+    """`terragrunt stack generate [--working-dir DIR] [--non-interactive] [--no-color] [--no-stack-validate]`."""
+    working_dir = Path.cwd()
+    i = 0
+    while i < len(flags):
+        flag = flags[i]
+        if flag in ("--working-dir", "--log-level", "--parallelism"):
+            if i + 1 >= len(flags):
+                raise Fail(f"ERROR  flag needs an argument: {flag}")
+            if flag == "--working-dir":
+                working_dir = Path(flags[i + 1])
+            i += 2
+            continue
+        if flag not in ("--non-interactive", "--no-color", "--no-stack-validate"):
+            raise Fail(f"ERROR  flag provided but not defined: {flag}")
+        i += 1
+    if not working_dir.is_dir():
+        raise Fail(f"ERROR  {working_dir}: no such directory")
+    root = repo_root(working_dir.resolve())
+    count = stackgen.generate(working_dir.resolve(), root, parse_hcl, Fail)
+    log(os.path.relpath(working_dir.resolve(), root), f"Generated {count} units")
+    return 0
 
 
 def main_tofu(prog: str, argv: list[str]) -> int:

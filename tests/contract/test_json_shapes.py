@@ -22,6 +22,8 @@ CHANGE_TYPES = {
     "EnvCommonChanged",
     "HCLChanged",
     "FileChanged",
+    "StackChanged",
+    "DependencyChanged",
     "AccountAdded",
     "AccountChanged",
     "AccountDeleted",

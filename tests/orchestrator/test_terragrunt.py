@@ -274,21 +274,25 @@ def test_local_module_sources_count_every_file_of_the_module_and_its_local_modul
         "prod/registry/terragrunt.hcl": 'terraform {\n  source = "tfr:///terraform-aws-modules/vpc/aws?version=5.0.0"\n}\n',
     }
     a = analyse(files)
-    # "modules//other": Terragrunt copies all of modules/, so every module there counts for prod/app.
-    assert a.readers("modules/vpc/main.tf") == ["prod/app", "prod/vpc"]
-    assert a.readers("modules/subnets/main.tf") == ["prod/app", "prod/vpc"]
+    # "${get_repo_root()}//modules/other": the module is modules/other (and the local modules it calls), not the
+    # whole repository, which would plan prod/app on every change.
+    assert a.readers("modules/vpc/main.tf") == ["prod/vpc"]
+    assert a.readers("modules/subnets/main.tf") == ["prod/vpc"]
     assert a.readers("modules/other/main.tf") == ["prod/app"]
     assert a.units["prod/remote"].module_dirs == frozenset()
     assert a.units["prod/registry"].module_dirs == frozenset()
 
 
-def test_double_slash_source_copies_the_whole_root() -> None:
+def test_double_slash_source_scopes_to_the_subdir() -> None:
     files = {
-        "modules/vpc/main.tf": "",
+        "modules/vpc/main.tf": 'module "nat" {\n  source = "../nat"\n}\n',
+        "modules/nat/main.tf": "",
         "modules/README.md": "",
         "app/terragrunt.hcl": 'terraform {\n  source = "../modules//vpc"\n}\n',
     }
-    assert readers(files, "modules/README.md") == ["app"]
+    assert readers(files, "modules/vpc/main.tf") == ["app"]
+    assert readers(files, "modules/nat/main.tf") == ["app"]  # called by the module: followed
+    assert readers(files, "modules/README.md") == []
 
 
 def test_hidden_and_cache_directories_hold_no_units() -> None:

@@ -50,6 +50,7 @@ def run_jobs(
     run every job."""
     gate.check_live_repo(live_repo, cfg)
     gate.check_repo(repo, jobs, cfg.core.default_branch)
+    gate.check_dependents(repo, jobs, cfg)
     gate.check_accounts(jobs, cfg)
     out_dir = Path(results_dir) if results_dir else executor.default_results_dir()
     environ = dict(os.environ)

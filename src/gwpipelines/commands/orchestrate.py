@@ -10,6 +10,7 @@ from gwpipelines import orchestrator
 from gwpipelines.commands._options import emit_json, format_option, repo_option
 from gwpipelines.models import Orchestration
 from gwpipelines.orchestrator import matrix
+from gwpipelines.orchestrator.options import Options
 
 EVENTS = click.Choice(["pull_request", "push"])
 
@@ -20,9 +21,22 @@ EVENTS = click.Choice(["pull_request", "push"])
 @click.option("--base", required=True, help="The commit the change starts from (PR base, or push `before`).")
 @click.option("--head", required=True, help="The commit to plan or apply (PR head, or push `after`).")
 @click.option("--event", type=EVENTS, required=True, help="pull_request plans; push applies or destroys.")
-def command(repo: str, fmt: str, base: str, head: str, event: str) -> None:
+@click.option(
+    "--plan-dependents", is_flag=True, help="Also plan/apply the units that depend on a changed unit (transitively)."
+)
+@click.option(
+    "--ignore",
+    "ignore",
+    multiple=True,
+    metavar="GLOB",
+    help="Never plan changed paths matching GLOB (repeatable; `*` within a folder, `**` across, `{a,b}`).",
+)
+def command(
+    repo: str, fmt: str, base: str, head: str, event: str, plan_dependents: bool, ignore: tuple[str, ...]
+) -> None:
     """Turn a git diff into typed infrastructure changes and ordered jobs."""
-    result = orchestrator.orchestrate(Path(repo), base, head, event)
+    options = Options(plan_dependents=plan_dependents, ignore=ignore)
+    result = orchestrator.orchestrate(Path(repo), base, head, event, options=options)
     if fmt == "json":
         emit_json(result.to_json())
     elif fmt == "matrix":

@@ -7,7 +7,6 @@ job and the field; then nothing runs at all."""
 from __future__ import annotations
 
 import json
-import posixpath
 import re
 from pathlib import Path
 from typing import Any
@@ -19,7 +18,7 @@ from gwpipelines.config import PipelineConfig
 from gwpipelines.errors import GitError
 from gwpipelines.errors import JobRefused as JobRefused
 from gwpipelines.models import MUTATING_ACTIONS, Action, ChangeType, Job
-from gwpipelines.models.units import unit_config
+from gwpipelines.models.units import STACK_FILE, unit_config, unit_path_problem
 
 UNIT_ACTIONS = frozenset({Action.PLAN, Action.PLAN_DESTROY, Action.APPLY, Action.DESTROY})
 # Actions that change infrastructure: only from the default branch.
@@ -63,16 +62,9 @@ class JobInput(BaseModel):
     def _unit(cls, v: str | None) -> str | None:
         if v is None:
             return v
-        if not v or any(c in v for c in "\0\n\r\\") or len(v) > 1024:
-            raise ValueError("must be a unit path relative to the repository root")
-        if v.startswith("/") or re.match(r"^[A-Za-z]:", v):
-            raise ValueError(f"'{v}' is absolute; give the unit's path relative to the repository root")
-        if ".." in v.split("/"):
-            raise ValueError(f"'{v}' contains '..'; a unit must be inside the repository")
-        if posixpath.normpath(v) != v:
-            raise ValueError(f"'{v}' is not normalised (write '{posixpath.normpath(v)}')")
-        if any(part.startswith(".") and part != "." for part in v.split("/")):
-            raise ValueError(f"'{v}' is inside a hidden directory, where no unit can be")
+        problem = unit_path_problem(v)  # the orchestrator's rule: any unit it plans, the gate accepts
+        if problem:
+            raise ValueError(problem)
         return v
 
     @model_validator(mode="after")
@@ -192,14 +184,59 @@ def check_repo(repo: Path, jobs: list[Job], default_branch: str) -> None:
                 _check_deleted(repo, job, branch_sha, default_branch, label)
 
 
+def check_dependents(repo: Path, jobs: list[Job], config: PipelineConfig) -> None:
+    """With core.validate_dependencies_on_delete (the default), a destroy or plan-destroy of a unit that another unit
+    still names in a `dependency`/`dependencies` block at the job's relevant commit is refused: destroying it would
+    break them. The relevant commit is the one without the unit: the default branch's tip for a destroy, the newest
+    commit of the batch after the job's base for a plan-destroy (the pull request's head), else the checkout's."""
+    if not config.core.validate_dependencies_on_delete:
+        return
+    destroys = [j for j in jobs if j.unit and j.action in (Action.DESTROY, Action.PLAN_DESTROY)]
+    if not destroys:
+        return
+    from gwpipelines.orchestrator import terragrunt, tree  # the HCL analysis: only when a destroy needs it
+
+    graphs: dict[str, dict[str, tuple[str, ...]]] = {}
+    for job in destroys:
+        commit = _without_unit_commit(repo, job, jobs, config.core.default_branch)
+        if commit not in graphs:
+            units = terragrunt.analyse(tree.at_commit(repo, commit)).units
+            graphs[commit] = {path: u.dependencies for path, u in units.items()}
+        dependents = sorted(u for u, deps in graphs[commit].items() if job.unit in deps and u != job.unit)
+        if dependents:
+            raise JobRefused(
+                f"job {job.id}: unit: {job.action} refused: {', '.join(dependents)} still depend on '{job.unit}' at "
+                f"{commit[:12]} (dependency/dependencies blocks); remove those first, or set "
+                "core.validate_dependencies_on_delete: false in pipelines.yml"
+            )
+
+
+def _without_unit_commit(repo: Path, job: Job, jobs: list[Job], default_branch: str) -> str:
+    if job.action is Action.DESTROY:
+        return default_branch_sha(repo, default_branch)
+    later = [j.ref for j in jobs if j.ref != job.ref and git.is_ancestor(repo, job.ref, j.ref)]
+    return later[0] if later else git.resolve(repo, "HEAD")
+
+
 def _check_deleted(repo: Path, job: Job, branch_sha: str, default_branch: str, label: str) -> None:
     """A destroy is only for a unit deleted on the default branch: one still there is never destroyed."""
     unit = job.unit or "."
-    if _tree_entries(repo, branch_sha, [unit_config(unit)]):
+    if _tree_entries(repo, branch_sha, [unit_config(unit)]) or _generated_at(repo, branch_sha, unit):
         raise JobRefused(
             f"{label}: action: destroy refused: unit '{unit}' still exists on '{default_branch}'; only units "
             "deleted there are destroyed"
         )
+
+
+def _generated_at(repo: Path, commit: str, unit: str) -> bool:
+    """Whether a stack still generates `unit` at `commit` (its terragrunt.hcl is in no tree, only in the stack's
+    generated folder): evaluated only for a unit below a terragrunt.stack.hcl."""
+    parts = unit.split("/")
+    if not _stack_in(repo, commit, ["", *("/".join(parts[: i + 1]) for i in range(len(parts) - 1))]):
+        return False
+    from gwpipelines.orchestrator import terragrunt, tree  # the HCL analysis: only for such a unit
+
+    return unit in terragrunt.analyse(tree.at_commit(repo, commit)).units
 
 
 def default_branch_sha(repo: Path, branch: str) -> str:
@@ -238,14 +275,22 @@ def _check_unit_path(repo: Path, job: Job, label: str) -> None:
     prefixes = ["/".join(parts[: i + 1]) for i in range(len(parts))]
     config = unit_config(unit)
     entries = _tree_entries(repo, job.ref, [*prefixes, config])
-    for path in prefixes:
+    for i, path in enumerate(prefixes):
         mode = entries.get(path)
         if mode == _SYMLINK:
             raise JobRefused(f"{label}: unit: '{path}' is a symbolic link at {job.ref[:12]}; units must not escape")
+        if mode is None and _stack_in(repo, job.ref, ["", *prefixes[:i]]):
+            break  # a unit a stack generates (`terragrunt stack generate` writes the rest, inside the checkout)
         if mode != _TREE:
             raise JobRefused(f"{label}: unit: '{unit}' is not a directory at commit {job.ref[:12]}")
     if entries.get(config) == _SYMLINK:
         raise JobRefused(f"{label}: unit: '{config}' is a symbolic link at {job.ref[:12]}; units must not escape")
+
+
+def _stack_in(repo: Path, ref: str, folders: list[str]) -> bool:
+    """Whether one of these folders holds a terragrunt.stack.hcl (a regular file) at `ref`."""
+    files = [f"{d}/{STACK_FILE}" if d else STACK_FILE for d in folders]
+    return any(mode.startswith("100") for mode in _tree_entries(repo, ref, files).values())
 
 
 def _tree_entries(repo: Path, ref: str, paths: list[str]) -> dict[str, str]:

@@ -42,6 +42,13 @@ class TerragruntExtension(Extension):
     def initialize(self, step: Step) -> None:
         if step.unit is None:
             raise ExtensionError("terragrunt runs units; this job has none")
+        stack = terragrunt_cli.generating_stack(step.checkout, step.unit)
+        if stack is not None:  # a unit a stack generates: Terragrunt writes it first
+            argv = terragrunt_cli.stack_generate(stack)
+            env = {**step.env, **self.extra_env()}
+            done = process.run(argv, cwd=step.checkout, env=env, timeout=step.timeout_seconds, log=step.log)
+            if done.returncode != 0:
+                raise ExtensionError(f"terragrunt stack generate in {stack} failed (exit {done.returncode})")
         if not (step.checkout / step.unit / "terragrunt.hcl").is_file():
             raise ExtensionError(f"{step.unit}/terragrunt.hcl does not exist at this commit")
 

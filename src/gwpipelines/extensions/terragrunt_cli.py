@@ -8,7 +8,11 @@ was summarised.
 
 from __future__ import annotations
 
+import posixpath
+from pathlib import Path
+
 from gwpipelines.models import Action
+from gwpipelines.models.units import STACK_FILE
 
 PLAN_FILE = "gwpipelines.tfplan"
 TERRAGRUNT = "terragrunt"
@@ -54,3 +58,23 @@ def tf_commands(action: str) -> list[list[str]]:
 def commands_for(action: str, unit: str, *, tf_path: str = DEFAULT_TF_PATH) -> list[list[str]]:
     """The argv lists a unit job runs, in order: `tf_commands` through `terragrunt run`."""
     return [_run(unit, tf_path, *args) for args in tf_commands(action)]
+
+
+def stack_generate(stack_dir: str) -> list[str]:
+    """`terragrunt stack generate` in a stack's folder: writes the units of its terragrunt.stack.hcl (nested stacks
+    too) under it, as a job on a generated unit needs before it runs."""
+    return [TERRAGRUNT, "stack", "generate", "--working-dir", stack_dir, "--non-interactive", "--no-color"]
+
+
+def generating_stack(checkout: Path, unit: str) -> str | None:
+    """The folder of the nearest terragrunt.stack.hcl above a unit that has no terragrunt.hcl of its own (one
+    that a stack generates, `<stack>/.terragrunt-stack/<path>`), or None."""
+    if (checkout / unit / "terragrunt.hcl").is_file():
+        return None
+    d = posixpath.dirname(unit)
+    while True:
+        if (checkout / d / STACK_FILE).is_file():
+            return d or "."
+        if not d:
+            return None
+        d = posixpath.dirname(d)

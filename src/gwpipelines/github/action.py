@@ -49,6 +49,8 @@ class Inputs:
     dispatch_token: str = ""
     github_token: str = ""
     paths: str = ""  # drift: unit globs, one per line or space-separated
+    plan_dependents: str = ""
+    ignore: str = ""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Inputs:
@@ -75,7 +77,7 @@ def calls_for(inputs: Inputs, workdir: Path) -> list[Call]:
     """The `gwpipelines` command lines for the inputs (pure: files are named, not written)."""
     c = inputs.command
     if c == "orchestrate":
-        diff = ("--repo", inputs.repo, *_required(inputs, "base", "head", "event"))
+        diff = ("--repo", inputs.repo, *_required(inputs, "base", "head", "event"), *_orchestrate_options(inputs))
         return [
             Call(("orchestrate", *diff, "--format", "json"), workdir / "orchestrate.json"),
             Call(("orchestrate", *diff, "--format", "matrix"), workdir / "matrix.json"),
@@ -119,6 +121,14 @@ def drift_argv(inputs: Inputs, config: list[str]) -> list[str]:
     for glob in inputs.paths.split():
         argv += ["--path", glob]
     return [*argv, "--format", "json"]
+
+
+def _orchestrate_options(inputs: Inputs) -> list[str]:
+    """`plan-dependents` and `ignore` (one glob a line) as orchestrate's flags."""
+    argv = ["--plan-dependents"] if inputs.plan_dependents.lower() == "true" else []
+    for glob in inputs.ignore.splitlines():
+        argv += ["--ignore", glob.strip()] if glob.strip() else []
+    return argv
 
 
 def _required(inputs: Inputs, *names: str) -> list[str]:

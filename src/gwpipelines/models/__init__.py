@@ -15,6 +15,8 @@ class ChangeType(StrEnum):
     ENV_COMMON_CHANGED = "EnvCommonChanged"
     HCL_CHANGED = "HCLChanged"
     FILE_CHANGED = "FileChanged"
+    STACK_CHANGED = "StackChanged"
+    DEPENDENCY_CHANGED = "DependencyChanged"
     ACCOUNT_ADDED = "AccountAdded"
     ACCOUNT_CHANGED = "AccountChanged"
     ACCOUNT_DELETED = "AccountDeleted"

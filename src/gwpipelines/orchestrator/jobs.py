@@ -3,11 +3,12 @@ the base commit's graph). Pure: the changes and the two sides in, jobs out."""
 
 from __future__ import annotations
 
+import posixpath
 from collections.abc import Container, Iterable, Mapping, Sequence
 
 from gwpipelines.errors import UserError
 from gwpipelines.models import Action, Change, ChangeType, Event, Job
-from gwpipelines.orchestrator.classify import TYPE_ORDER, Side
+from gwpipelines.orchestrator.classify import TYPE_ORDER, Side, about_deleted
 from gwpipelines.orchestrator.terragrunt import Unit
 
 _HEAD_SIDE = frozenset(ChangeType) - {
@@ -135,8 +136,11 @@ def _waves(needs: dict[str, set[str]]) -> dict[str, int]:
     return wave
 
 
-def job_warnings(jobs: list[Job], base: Side, head: Side) -> set[str]:
-    """The evaluation warnings of the units that get a job (others' are not this change's business)."""
+def job_warnings(jobs: list[Job], base: Side, head: Side, deleted: Iterable[str] = ()) -> set[str]:
+    """The evaluation warnings of the units that get a job (others' are not this change's business). A unit that
+    can no longer find a `deleted` shared file says so in the one warning about that file (see classify), not in
+    one warning of its own per unit."""
+    gone = [posixpath.basename(d) for d in deleted]
     out: set[str] = set()
     for j in jobs:
         if j.unit is None:
@@ -144,5 +148,20 @@ def job_warnings(jobs: list[Job], base: Side, head: Side) -> set[str]:
         side = base if j.action in (Action.DESTROY, Action.PLAN_DESTROY) else head
         unit = side.analysis.units.get(j.unit)
         if unit:
-            out.update(unit.warnings)
+            out.update(w for w in unit.warnings if not about_deleted(w, gone))
     return out
+
+
+def accountless(jobs: list[Job], base: Side, head: Side) -> set[str]:
+    """One warning naming the units that get a job but belong to no account of accounts.yml (their first folder is
+    no account's name), when the live repo has one: with `authentication` in pipelines.yml their jobs are refused."""
+    side_of = {Action.DESTROY: base, Action.PLAN_DESTROY: base}
+    units = sorted({j.unit for j in jobs if j.unit and j.account is None and (side_of.get(j.action) or head).accounts})
+    if not units:
+        return set()
+    shown = ", ".join(units[:10]) + (", ..." if len(units) > 10 else "")
+    return {
+        f"{len(units)} unit{'s' if len(units) != 1 else ''} with no account in accounts.yml ({shown}): each unit "
+        "belongs to the account named by its first folder; when pipelines.yml configures authentication, their "
+        "jobs are refused"
+    }

@@ -11,11 +11,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 from gwpipelines import git
-from gwpipelines.errors import GitError
-from gwpipelines.models import Event, Orchestration
+from gwpipelines.errors import GitError, UserError
+from gwpipelines.models import Event, Job, Orchestration
+from gwpipelines.models.units import unit_config, unit_path_problem
 from gwpipelines.orchestrator import cache, hcl, tree
-from gwpipelines.orchestrator.classify import ACCOUNTS_FILE, classify
-from gwpipelines.orchestrator.jobs import job_warnings, plan_jobs
+from gwpipelines.orchestrator.classify import ACCOUNTS_FILE, classify, deleted_shared, dependents
+from gwpipelines.orchestrator.jobs import accountless, job_warnings, plan_jobs
+from gwpipelines.orchestrator.options import Options
 from gwpipelines.orchestrator.sides import Sides, validated_accounts
 from gwpipelines.orchestrator.terragrunt import Scanner
 
@@ -49,10 +51,11 @@ def orchestrate(
     *,
     scanner: Scanner = hcl.scan,
     facts_cache: dict[str, hcl.FileFacts] | None = None,
+    options: Options | None = None,
 ) -> Orchestration:
     # The analysis builds millions of long-lived acyclic objects (ASTs, facts, units).
     with cache.no_gc_pauses(), contextlib.ExitStack() as pending:
-        return _orchestrate(repo, base, head, Event(event), scanner, facts_cache, pending)
+        return _orchestrate(repo, base, head, Event(event), scanner, facts_cache, pending, options or Options())
 
 
 def _orchestrate(
@@ -63,6 +66,7 @@ def _orchestrate(
     scanner: Scanner,
     facts_cache: dict[str, hcl.FileFacts] | None,
     pending: contextlib.ExitStack,
+    options: Options,
 ) -> Orchestration:
     root, shas, trees = _resolve(repo, [head] if base == git.ZERO_SHA else [head, base])
     head_sha = shas[0]
@@ -101,7 +105,8 @@ def _orchestrate(
 
         def listed(commit: str) -> tree.Tree:
             """The commit's tree; the second one from the first and the diff, not from a second git listing."""
-            if built and built[0][0] != commit:
+            # (A symbolic link changes what the files below it are: then both commits are listed by git.)
+            if built and built[0][0] != commit and not built[0][1].links and not any(e.symlink for e in diff):
                 other_commit, other = built[0]
                 t = tree.from_listing(root, tree.across(other, diff, forward=other_commit == diff_base))
             else:
@@ -116,10 +121,42 @@ def _orchestrate(
         head_side = validated_accounts(root, head_sha, head_side)
         if diff_base != git.ZERO_SHA:
             base_side = validated_accounts(root, diff_base, base_side)
+    diff, by_option = _without_ignored(diff, options)
     changes, ignored, warnings = classify(base_side, head_side, diff)
+    if options.plan_dependents:
+        changes = [*changes, *dependents(changes, head_side)]
+    ignored = sorted({*ignored, *by_option})
+    warnings = [*warnings, *(f"{p}: ignored (it matches --ignore '{g}')" for p, g in sorted(by_option.items()))]
     jobs = plan_jobs(changes, event, diff_base, head_sha, base_side, head_side)
-    warnings = sorted(set(warnings) | job_warnings(jobs, base_side, head_side))
+    _check_unit_paths(jobs)
+    deleted = deleted_shared(base_side, head_side, diff)
+    warnings = sorted(set(warnings) | job_warnings(jobs, base_side, head_side, deleted))
+    warnings = sorted({*warnings, *accountless(jobs, base_side, head_side)})
     return Orchestration(diff_base, head_sha, event, tuple(changes), tuple(ignored), tuple(warnings), tuple(jobs))
+
+
+def _check_unit_paths(jobs: list[Job]) -> None:
+    """Every unit that gets a job has a path the executor's gate accepts (models.units' one rule): one it would
+    refuse fails here, naming its file, rather than failing a whole batch of jobs at execute time."""
+    for job in jobs:
+        problem = unit_path_problem(job.unit) if job.unit else None
+        if problem:
+            raise UserError(f"{unit_config(job.unit or '.')}: unit path {problem}; rename the folder")
+
+
+def _without_ignored(diff: list[git.DiffEntry], options: Options) -> tuple[list[git.DiffEntry], dict[str, str]]:
+    """The diff without the entries whose every path an ignore glob matches; those paths -> their glob."""
+    if not options.ignore:
+        return diff, {}
+    kept, ignored = [], {}
+    for e in diff:
+        paths = [p for p in (e.old, e.new) if p]
+        globs = [options.ignored_by(p) for p in paths]
+        if all(globs):
+            ignored.update({p: g for p, g in zip(paths, globs, strict=True) if g})
+        else:
+            kept.append(e)
+    return kept, ignored
 
 
 def _once(work: Callable[[], None]) -> Callable[[], None]:

@@ -52,7 +52,7 @@ def analyse_reusing(
         else:
             todo.append(cfg)
     fresh = parallel.evaluate_all(ev, todo, alongside or nothing, terragrunt.touched(changed_next))
-    return terragrunt.assemble(configs, [*kept.values(), *fresh])
+    return terragrunt.assemble(configs, [*kept.values(), *fresh], ev.stacks)
 
 
 def load_side(

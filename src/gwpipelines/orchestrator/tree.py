@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import bisect
 import os
+import posixpath
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
@@ -37,6 +38,20 @@ class Tree:
         self._text: dict[str, str] = {}
         self.dirs = _dirs_of(files)
         self._sorted_by_suffix: dict[str, list[str]] = {}
+        # Symbolic links inside the repository: link path -> the path it points to (a file, or a folder whose files
+        # then appear below the link too, as the filesystem shows them). See `with_links`.
+        self.links: dict[str, str] = {}
+
+    def real(self, path: str) -> str:
+        """The path a link (or a path below a linked folder) leads to; other paths as they are."""
+        for _ in range(8):  # links to links, up to a depth no sane tree needs
+            d = path
+            while d and d not in self.links:
+                d = posixpath.dirname(d)
+            if not d:
+                return path
+            path = self.links[d] + path[len(d) :]
+        return path
 
     def files_below(self, folder: str, suffix: str = "") -> list[str]:
         """The files ending in `suffix` anywhere below `folder` ("" for the whole tree), in path order: a
@@ -101,7 +116,41 @@ def _decode(data: bytes) -> str:
 
 def at_commit(repo: Path, commit: str) -> Tree:
     entries = git.ls_tree(repo, commit)
-    return from_listing(repo, {p: oid for p, (mode, oid) in entries.items() if mode != "160000"})
+    files = {p: oid for p, (mode, oid) in entries.items() if mode not in ("160000", git.SYMLINK_MODE)}
+    linked = {p: oid for p, (mode, oid) in entries.items() if mode == git.SYMLINK_MODE}
+    if not linked:
+        return from_listing(repo, files)
+    blobs = git.cat_blobs(repo, sorted(set(linked.values())))
+    targets = {p: _decode(blobs[oid]) for p, oid in linked.items()}
+    return with_links(from_listing(repo, files), targets)
+
+
+def with_links(base: Tree, targets: dict[str, str]) -> Tree:
+    """`base` (without its symbolic links) with each link read the way the filesystem reads it: a link to a file
+    has that file's content, a link to a folder holds that folder's files. `targets`: link path -> the text it
+    holds (a path relative to the link's folder). A link leading outside the repository, or nowhere, is left out:
+    nothing in the repository can change what it reads."""
+    links: dict[str, str] = {}
+    for link, text in targets.items():
+        target = posixpath.normpath(posixpath.join(posixpath.dirname(link), text.strip()))
+        if not text.strip() or text.startswith("/") or target == ".." or target.startswith("../"):
+            continue
+        links[link] = "" if target == "." else target
+    probe = Tree(dict(base.files), lambda paths: {})
+    probe.links = links
+    copies: dict[str, str] = {}
+    for link in links:
+        real = probe.real(link)
+        if real in base.files:
+            copies[link] = real
+        elif real in base.dirs or real == "":
+            for f in base.files_below(real):
+                rest = f[len(real) + 1 :] if real else f
+                if not rest.startswith(link + "/"):  # a folder linked into itself: no endless copies
+                    copies[f"{link}/{rest}"] = f
+    out = overlay(base, copies)
+    out.links = links
+    return out
 
 
 def across(other: Tree, diff: Iterable[git.DiffEntry], forward: bool) -> dict[str, str]:
@@ -135,14 +184,39 @@ def from_listing(repo: Path, files: dict[str, str]) -> Tree:
 
 def in_directory(root: Path) -> Tree:
     files: dict[str, str | None] = {}
+    targets: dict[str, str] = {}
     for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = sorted(d for d in dirnames if d not in SKIPPED_DIRS)
         rel = os.path.relpath(dirpath, root)
         rel = "" if rel == "." else rel.replace(os.sep, "/")
+        for name in [*dirnames, *filenames]:
+            path = f"{rel}/{name}" if rel else name
+            if os.path.islink(os.path.join(dirpath, name)):
+                targets[path] = os.readlink(os.path.join(dirpath, name))
+        dirnames[:] = sorted(
+            d for d in dirnames if d not in SKIPPED_DIRS and (f"{rel}/{d}" if rel else d) not in targets
+        )
         for name in filenames:
-            files[f"{rel}/{name}" if rel else name] = None
+            path = f"{rel}/{name}" if rel else name
+            if path not in targets:
+                files[path] = None
 
     def load(paths: list[str]) -> dict[str, str]:
         return {p: _decode((root / p).read_bytes()) for p in paths}
 
-    return Tree(files, load)
+    base = Tree(files, load)
+    return with_links(base, targets) if targets else base
+
+
+def overlay(base: Tree, copies: dict[str, str]) -> Tree:
+    """`base` with more files, each a copy of one of its files (generated path -> the path it copies): what
+    `terragrunt stack generate` would write, never on disk. A copy has its original's content id, so the facts
+    of a catalog file scanned once serve every copy."""
+    files = dict(base.files)
+    files.update({copy: base.files.get(original) for copy, original in copies.items()})
+
+    def load(paths: list[str]) -> dict[str, str]:
+        return {p: base.read(copies.get(p, p)) for p in paths}
+
+    out = Tree(files, load)
+    out.links = base.links
+    return out

@@ -28,6 +28,8 @@ READ_FUNCTIONS = frozenset(
         "filesha512",
         "templatefile",
         "fileset",
+        # Not a read, but a command that may read anything: its arguments are counted, with a warning.
+        "run_cmd",
     }
 )
 
@@ -46,6 +48,7 @@ class Dependency:
     name: str
     config_path: Expr | None
     line: int
+    enabled: Expr | None = None  # `enabled = false` draws no edge
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,7 +95,8 @@ def facts_of(body: tuple[Attribute | Block, ...]) -> FileFacts:
                 )
             )
         elif item.type == "dependency":
-            deps.append(Dependency(item.labels[0] if item.labels else "", attrs.get("config_path"), item.line))
+            name = item.labels[0] if item.labels else ""
+            deps.append(Dependency(name, attrs.get("config_path"), item.line, attrs.get("enabled")))
         elif item.type == "dependencies":
             paths = attrs.get("paths")
             if isinstance(paths, TupleExpr):

@@ -276,13 +276,16 @@ class Parser:
         parts = [self.expression()]
         self.expect(":")
         parts.append(self.expression())
+        # The kind names the variables and the form, so that the expression can be evaluated: "for k,v => if {}".
+        kind = "for " + ",".join(n for n in names if n)
         if self.accept("=>"):
             parts.append(self.expression())
-            self.accept("...")
+            kind += " =>" + (" ..." if self.accept("...") else "")
         if self._keyword("if"):
             parts.append(self.expression())
+            kind += " if"
         self.expect(closing)
-        return Op("for", tuple(parts))
+        return Op(kind + (" []" if closing == "]" else " {}"), tuple(parts))
 
     # -- templates ------------------------------------------------------------------------------------------
 

@@ -32,7 +32,7 @@ _HEREDOC_OPENER = re.compile(r"<<(-?)([A-Za-z_][A-Za-z0-9_-]*)[ \t]*\r?\n")
 # What facts_of reads from each block whose body the fast path cuts in pieces (reads are found in any piece):
 _BLOCK_ATTRIBUTES = {
     "include": frozenset({"path", "expose", "merge_strategy"}),
-    "dependency": frozenset({"config_path"}),
+    "dependency": frozenset({"config_path", "enabled"}),
     "dependencies": frozenset({"paths"}),
 }
 _LABEL = r'"[^"\\\n$%]*"|[A-Za-z_][A-Za-z0-9_-]*'

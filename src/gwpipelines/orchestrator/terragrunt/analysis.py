@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from gwpipelines.orchestrator import hcl
+from gwpipelines.orchestrator.terragrunt import stacks
 from gwpipelines.orchestrator.terragrunt.evaluator import Evaluator
 from gwpipelines.orchestrator.terragrunt.values import Scanner, Unit, interned
 from gwpipelines.orchestrator.tree import Tree
@@ -25,6 +26,8 @@ class Analysis:
     evaluated: dict[str, Unit] = field(default_factory=dict, repr=False)
     traces: dict[str, frozenset[str]] = field(default_factory=dict, repr=False)
     includes: dict[str, frozenset[str]] = field(default_factory=dict, repr=False)
+    # By stack file: what of it could not be generated (a remote nested stack, an expansion block, ...).
+    stack_warnings: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def owner(self, path: str) -> str | None:
         """The unit whose directory holds `path` (the nearest one), if any. A file under a hidden directory
@@ -79,7 +82,7 @@ def analyse(tree: Tree, scanner: Scanner = hcl.scan) -> Analysis:
     """Every unit of the tree, each evaluated here."""
     ev = Evaluator(tree, scanner)
     configs = ev.config_candidates()
-    return assemble(configs, evaluate(ev, configs))
+    return assemble(configs, evaluate(ev, configs), ev.stacks)
 
 
 Evaluated = tuple[str, Unit, frozenset[str], frozenset[str]]  # config, unit, trace, included files
@@ -95,7 +98,7 @@ def evaluate(ev: Evaluator, todo: list[str]) -> list[Evaluated]:
     return out
 
 
-def assemble(configs: list[str], results: Iterable[Evaluated]) -> Analysis:
+def assemble(configs: list[str], results: Iterable[Evaluated], plan: stacks.Plan | None = None) -> Analysis:
     """The analysis of a tree whose config candidates are `configs`, from each one's evaluation (evaluated here,
     in another process, or taken from another commit's analysis)."""
     evaluated: dict[str, Unit] = {}
@@ -113,6 +116,7 @@ def assemble(configs: list[str], results: Iterable[Evaluated]) -> Analysis:
         evaluated=evaluated,
         traces=traces,
         includes=includes,
+        stack_warnings={f: tuple(sorted(w)) for f, w in sorted(plan.warnings.items())} if plan else {},
     )
 
 

@@ -1,302 +1,79 @@
-"""A unit's evaluation: its includes, dependencies, module source and every file it reads, directly or through
-included and read files (see the package's docstring for the rules)."""
+"""The evaluator of one tree's units: the tree's own, and those its stacks generate (see `stacks`)."""
 
 from __future__ import annotations
 
-import posixpath
-import re
-
+from gwpipelines.models.units import STACK_FILE
 from gwpipelines.orchestrator import hcl
-from gwpipelines.orchestrator.terragrunt.expressions import Expressions
-from gwpipelines.orchestrator.terragrunt.paths import (
-    CONFIG_NAME,
-    ROOT,
-    TF_MODULE_SOURCE,
-    abs_dir,
-    display,
-    is_remote,
-    join,
-    local_source,
-    outside,
-    parent,
-    rel_of,
-    unit_name,
-)
+from gwpipelines.orchestrator.terragrunt import stacks
+from gwpipelines.orchestrator.terragrunt.reads import UnitReads
 from gwpipelines.orchestrator.terragrunt.values import (
     UNKNOWN,
-    DirReads,
-    Partial,
     Reads,
+    Scanner,
     Scope,
     Unit,
-    Value,
-    concat,
-    describe_pattern,
-    dir_of,
-    glob_value,
     interned,
-    join_from,
-    partial_text,
-    path_pattern,
-    pieces,
 )
+from gwpipelines.orchestrator.tree import Tree, overlay
 
 
-class Evaluator(Expressions):
+class Evaluator(UnitReads):
     """Evaluates the units of one tree. Holds the per-file caches; one instance per tree."""
+
+    def __init__(self, tree: Tree, scanner: Scanner = hcl.scan, facts_cache: dict[str, hcl.FileFacts] | None = None):
+        super().__init__(tree, scanner, facts_cache)
+        self.stacks = stacks.Plan()
+        self.generating = False  # evaluating a generated unit: its values may differ from its neighbours'
+
+    def config_candidates(self) -> list[str]:
+        """Every config to evaluate: the tree's terragrunt.hcl files (units, or legacy root configs) but its
+        catalogs', and the terragrunt.hcl of every unit its stacks generate."""
+        configs = self.config_files()
+        if not any(p.endswith(STACK_FILE) for p in self.tree.files):
+            return configs
+        self.stacks = stacks.expand(self)
+        if self.stacks.copies:
+            self.tree = overlay(self.tree, self.stacks.copies)
+            self.forget()
+        return sorted([*(c for c in configs if c not in self.stacks.catalog), *self.stacks.generated])
+
+    def collect(self, scope: Scope, reads: Reads) -> None:
+        """Record every file the scope's file reads (a stack file's, here)."""
+        self._collect(scope, reads)
+
+    def _generated_unit(self, g: stacks.Generated) -> tuple[Unit, set[str]]:
+        """A unit a stack generates: its catalog terragrunt.hcl evaluated where Terragrunt writes the copy, with
+        its values, and its reads mapped back to the files the copy is made of; or, from a remote source, what
+        the stack gives (see `stacks`). Its trace is everything: it is evaluated again on any change."""
+        if g.catalog is None:
+            self.trace = {"*"}
+            unit = Unit(g.unit, g.files, g.patterns, frozenset(), (), g.warnings, g.key, g.stack_files)
+            return unit, set()
+        self.values, self.generating = g.values, True
+        try:
+            unit, included = self._unit(g.config)
+        finally:
+            self.values, self.generating = UNKNOWN, False
+        real = self.stacks.real
+        self.trace.add("*")
+        unit = Unit(
+            path=unit.path,
+            files=interned({*map(real, unit.files), *g.files}),
+            patterns=unit.patterns,
+            module_dirs=frozenset({*map(real, unit.module_dirs), g.catalog}),
+            dependencies=unit.dependencies,
+            warnings=tuple(sorted({*unit.warnings, *g.warnings})),
+            stack_key=g.key,
+            stack_files=g.stack_files,
+        )
+        return unit, {real(i) for i in included}
 
     # -- units --------------------------------------------------------------------------------------------
 
     def unit(self, config_file: str) -> tuple[Unit, set[str]]:
         """The unit whose config is `config_file`, and the set of files it includes (`self.trace` then holds
         every path the evaluation looked at)."""
-        self.trace = set()
-        reads = Reads()
-        cfg = abs_dir(config_file)
-        scope = Scope(config_path=cfg, file_path=cfg, facts=self.facts(config_file))
-        included = self._process_includes(scope, reads)
-        deps = self._dependencies(scope, reads)
-        for name, inc_scope in scope.include_scopes.items():
-            strategy = next((i.merge_strategy for i in scope.facts.includes if i.name == name), "shallow")
-            if strategy != "no_merge":
-                deps += self._dependencies(inc_scope, reads)
-        self._collect(scope, reads)
-        unit = Unit(
-            path=unit_name(config_file),
-            files=interned(reads.files),
-            patterns=tuple(sorted(reads.patterns)),
-            module_dirs=frozenset(reads.module_dirs),
-            dependencies=tuple(sorted(set(deps))),
-            warnings=tuple(sorted(reads.warnings)),
-        )
-        return unit, included
-
-    def _process_includes(self, scope: Scope, reads: Reads) -> set[str]:
-        included: set[str] = set()
-        for inc in scope.facts.includes:
-            if inc.path is None:
-                reads.warnings.add(f"{display(scope.file_path)}:{inc.line}: include '{inc.name}' has no path")
-                continue
-            value = self._include_path(inc.path, scope)
-            targets = self._paths(value, scope, reads, scope, f"include '{inc.name}'", inc.line)
-            for target in targets:
-                rel = rel_of(target)
-                if rel is None or not self._is_file(rel):
-                    continue
-                included.add(rel)
-                inc_scope = Scope(
-                    config_path=scope.config_path,
-                    file_path=target,
-                    facts=self.facts(rel),
-                    original_include=target,
-                )
-                scope.includes.setdefault(inc.name, target)
-                scope.include_scopes.setdefault(inc.name, inc_scope)
-                # Terragrunt refuses nested includes; following them anyway can only add reads.
-                if inc_scope.facts.includes and target not in self._reading:
-                    self._reading.add(target)
-                    included |= self._process_includes(inc_scope, reads)
-                    self._reading.discard(target)
-                self._collect_included(inc_scope, reads)
-        return included
-
-    def _include_path(self, expr: hcl.Expr, scope: Scope) -> Value:
-        """An include's path for one config. `find_in_parent_folders("root.hcl")` and the like give the same
-        answer (and probe the same paths) for every config of a folder: remembered by (expression, folder) when
-        the evaluation read no local and not the config dir itself (as in _collect_included)."""
-        if scope.local_values or self._reading or not self.share_by_folder:
-            return self.eval(expr, scope)
-        key = (id(expr), scope.parent_dir)
-        known = self._include_paths.get(key)
-        if known is not None and known[0] is expr:
-            self.trace |= known[2]
-            return known[1]
-        before = DirReads.count
-        outer, self.trace = self.trace, set()
-        value = self.eval(expr, scope)
-        if DirReads.count == before and not scope.local_values and isinstance(value, str):
-            self._include_paths[key] = (expr, value, frozenset(self.trace))
-        self.trace = outer | self.trace
-        return value
-
-    def _collect_included(self, scope: Scope, reads: Reads) -> None:
-        """`_collect` of an included file for one unit. Thousands of units include the same root.hcl and
-        _envcommon file; when its evaluation did not read the unit's config dir (only its parent, through
-        find_in_parent_folders), every unit of the same folder gets the same reads and trace: they are
-        remembered by (included file, folder). Only a fresh scope outside any read cycle qualifies."""
-        if scope.facts.includes or scope.local_values or self._reading or not self.share_by_folder:
-            self._collect(scope, reads)
-            return
-        key = (scope.file_path, scope.parent_dir)
-        known = self._included.get(key)
-        if known is not None:
-            reads.merge(known[0])
-            self.trace |= known[1]
-            return
-        before = DirReads.count
-        outer, self.trace = self.trace, set()
-        sub = Reads()
-        self._collect(scope, sub)
-        if DirReads.count == before:
-            self._included[key] = (sub, frozenset(self.trace))
-        self.trace = outer | self.trace
-        reads.merge(sub)
-
-    def _collect(self, scope: Scope, reads: Reads) -> None:
-        """Record every file the scope's file reads, and its local module source."""
-        for r in scope.facts.reads:
-            self._read_call(r.function, r.args, scope, reads, r.line)
-        if scope.facts.source is not None:
-            self._source(scope.facts.source, scope, reads)
-
-    def _dependencies(self, scope: Scope, reads: Reads) -> list[str]:
-        exprs = [(d.config_path, f"dependency '{d.name}'", d.line) for d in scope.facts.dependencies]
-        exprs += [(e, "dependencies.paths", 0) for e in scope.facts.dependency_paths]
-        out: list[str] = []
-        for expr, what, line in exprs:
-            if expr is None:
-                continue
-            value = self.eval(expr, scope)
-            items = value if isinstance(value, list) else [value]
-            for item in items:
-                if isinstance(item, str):
-                    target = join(scope.config_dir, item)
-                    rel = rel_of(target)
-                    if rel is not None and rel.endswith(".hcl") and self._is_file(rel):
-                        target = parent(target)
-                    rel = rel_of(target)
-                    out.append((rel or ".") if rel is not None else outside(scope.config_dir, item))
-                else:
-                    reads.warnings.add(
-                        f"{display(scope.file_path)}:{line}: {what} of unit {display(scope.config_dir)}: "
-                        f"config_path cannot be evaluated ({expr}); its apply order may be incomplete"
-                    )
-        return out
-
-    def _source(self, expr: hcl.Expr, scope: Scope, reads: Reads) -> None:
-        value = self.eval(expr, scope)
-        if isinstance(value, str):
-            local = local_source(value)
-            if local is None:
-                return
-            target = join_from(scope, local)
-            rel = rel_of(target)
-            if rel is not None:
-                self._module_dir(rel, reads)
-            return
-        text = partial_text(value)
-        if text is not None and is_remote(text.split("\0", 1)[0]):
-            return
-        self._paths(value, scope, reads, scope, "terraform.source", 0)
-
-    def _module_dir(self, rel_dir: str, reads: Reads) -> None:
-        """A local module folder, and the local modules its .tf files call, transitively."""
-        for folder in self._module_closure(rel_dir):
-            reads.module_dirs.add(folder)
-            self.trace.add(folder + "/" if folder else "*")
-
-    def _module_closure(self, rel_dir: str) -> tuple[str, ...]:
-        """`rel_dir` and every local module folder its .tf files call, transitively; memoised, since thousands of
-        units use the same few modules."""
-        if rel_dir not in self._modules:
-            seen: dict[str, None] = {}
-            stack = [rel_dir]
-            while stack:
-                folder = stack.pop()
-                if folder in seen:
-                    continue
-                seen[folder] = None
-                stack.extend(reversed(self._module_calls(folder)))
-            self._modules[rel_dir] = tuple(seen)
-        return self._modules[rel_dir]
-
-    def _module_calls(self, rel_dir: str) -> list[str]:
-        """The local module folders that the .tf files below `rel_dir` call (`source = "./..."`)."""
-        tf_files = self.tree.files_below(rel_dir, ".tf")
-        self.tree.prefetch(tf_files)
-        out = []
-        for tf in tf_files:
-            for src in TF_MODULE_SOURCE.findall(self.tree.read(tf)):
-                target = rel_of(join(abs_dir(posixpath.dirname(tf)), src.split("//")[0]))
-                if target is not None:
-                    out.append(target)
-        return out
-
-    # -- read functions -----------------------------------------------------------------------------------
-
-    def _read_call(self, fn: str, args: tuple[hcl.Expr, ...], scope: Scope, reads: Reads, line: int) -> None:
-        value = self.eval(args[0], scope)
-        if fn == "fileset":  # fileset(dir, pattern): the files matching pattern below dir
-            pattern = self.eval(args[1], scope) if len(args) > 1 else UNKNOWN
-            value = concat([*pieces(value), "/", *pieces(pattern)])
-        if fn == "read_terragrunt_config":
-            for target in self._paths(value, scope, reads, scope, fn, line):
-                self._read_config(target, reads)
-            return
-        bases: list[str | Scope]
-        if fn in ("read_tfvars_file", "sops_decrypt_file", "mark_as_read", "mark_glob_as_read"):
-            bases = [scope]
-        else:  # Terraform's functions: relative to the evaluated file; in an included file, the unit too
-            bases = scope.bases()
-        is_glob = fn in ("fileset", "mark_glob_as_read")
-        if is_glob:
-            value = glob_value(value)
-        for base in bases:
-            self._paths(value, base, reads, scope, fn, line, warn=not is_glob)
-
-    def _read_config(self, target: str, reads: Reads) -> Scope | None:
-        rel = rel_of(target)
-        if rel is not None and self._is_dir(rel):
-            target = f"{target}/{CONFIG_NAME}"
-            rel = rel_of(target)
-        if rel is None or not self._is_file(rel):
-            return None
-        reads.files.add(rel)
-        if target in self._read_configs:
-            scope, sub, trace = self._read_configs[target]
-            reads.merge(sub)
-            self.trace |= trace
-            return scope
-        if target in self._reading:  # a cycle of reads: Terragrunt would loop; we stop
-            return None
-        self._reading.add(target)
-        outer, self.trace = self.trace, set()
-        sub = Reads()
-        scope = Scope(config_path=target, file_path=target, facts=self.facts(rel))
-        self._process_includes(scope, sub)
-        self._collect(scope, sub)
-        self._reading.discard(target)
-        self._read_configs[target] = (scope, sub, frozenset(self.trace))
-        self.trace = outer | self.trace
-        reads.merge(sub)
-        return scope
-
-    def _paths(
-        self, value: Value, base_dir: str | Scope, reads: Reads, scope: Scope, what: str, line: int, warn: bool = True
-    ) -> list[str]:
-        """Record `value` as a path read relative to `base_dir` (a scope: its config dir); return the concrete
-        absolute paths."""
-        if isinstance(value, str):
-            target = join_from(base_dir, value)
-            rel = rel_of(target)
-            if rel is not None:
-                reads.files.add(rel)
-            return [target]
-        if isinstance(value, list):
-            return [p for item in value for p in self._paths(item, base_dir, reads, scope, what, line, warn)]
-        head = value.parts[0] if isinstance(value, Partial) else None
-        relative = isinstance(head, str) and not head.startswith("/")
-        pattern = path_pattern(value, dir_of(base_dir) if relative else ROOT)
-        reads.patterns.add(pattern)
-        if warn:
-            reads.warnings.add(
-                f"{display(scope.file_path)}:{line}: {what} for unit {display(scope.config_dir)} cannot be fully "
-                f"evaluated; counting every file matching {describe_pattern(pattern)} as read"
-            )
-        # Files that match may be included or read configs: follow them, so their own reads count too.
-        rx = re.compile(pattern)
-        self.trace.add("*")
-        matches = [p for p in self.tree.files if p.endswith(".hcl") and rx.fullmatch(p)]
-        if what.startswith(("include", "read_terragrunt_config")) and len(matches) <= 64:
-            return [abs_dir(m) for m in sorted(matches)]
-        return []
+        generated = self.stacks.generated.get(config_file)
+        if generated is not None:
+            return self._generated_unit(generated)
+        return self._unit(config_file)

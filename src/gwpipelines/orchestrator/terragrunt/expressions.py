@@ -44,6 +44,9 @@ class Expressions:
         # Every path the current unit's evaluation looked at (read, or probed for existence; "d/" for a whole
         # folder, "*" for all files): if none changed between two commits, the unit evaluates the same on both.
         self.trace: set[str] = set()
+        # `values.*` of the unit (or nested stack) being evaluated: what its stack block gave it.
+        self.values: Value = UNKNOWN
+        self.variables: dict[str, Value] = {}  # a `for` expression's names, while its body is evaluated
 
     # -- files --------------------------------------------------------------------------------------------
 
@@ -96,8 +99,8 @@ class Expressions:
             except ParseError:
                 continue
 
-    def config_candidates(self) -> list[str]:
-        """Every terragrunt.hcl outside hidden and cache folders (units, or legacy root configs)."""
+    def config_files(self) -> list[str]:
+        """Every terragrunt.hcl outside hidden and cache folders (units, catalog units, or legacy root configs)."""
         out = []
         for path in self.tree.files:
             if not path.endswith(CONFIG_NAME) or posixpath.basename(path) != CONFIG_NAME:
@@ -110,7 +113,16 @@ class Expressions:
 
     # -- units --------------------------------------------------------------------------------------------
 
-    def _read_config(self, target: str, reads: Reads) -> Scope | None:
+    def forget(self) -> None:
+        """Drop what was learnt of the tree's files (the tree grew the folders its stacks generate)."""
+        self._facts.clear()
+        self._read_configs.clear()
+        self._found.clear()
+        self._modules.clear()
+        self._included.clear()
+        self._include_paths.clear()
+
+    def _read_config(self, target: str, reads: Reads, original: str | None = None) -> Scope | None:
         """The scope of a config read with `read_terragrunt_config` (its reads recorded in `reads`): following a
         read is the unit-level evaluator's business (see `evaluator.Evaluator`)."""
         raise NotImplementedError
@@ -137,7 +149,68 @@ class Expressions:
                     return UNKNOWN
                 out[key] = self.eval(v, scope)
             return out
+        if kind is hcl.Op:
+            return self._op(e, scope)  # type: ignore[arg-type]
         return UNKNOWN
+
+    def _op(self, op: hcl.Op, scope: Scope) -> Value:
+        """Conditionals, `for` expressions and the logical operators, where their operands are known (paths are
+        built with them: `dependencies { paths = [for d in local.deps : "../${d}"] }`)."""
+        k, args = op.kind, op.operands
+        if k == "?:":
+            cond = self.eval(args[0], scope)
+            return self.eval(args[1] if cond else args[2], scope) if isinstance(cond, bool) else UNKNOWN
+        if k.startswith("for "):
+            return self._for(op, scope)
+        if k in ("==", "!="):
+            a, b = self.eval(args[0], scope), self.eval(args[1], scope)
+            if _known(a) and _known(b):
+                return (a == b) == (k == "==")
+            return UNKNOWN
+        if k in ("&&", "||"):
+            a, b = self.eval(args[0], scope), self.eval(args[1], scope)
+            if isinstance(a, bool) and isinstance(b, bool):
+                return (a and b) if k == "&&" else (a or b)
+            return UNKNOWN
+        if k == "not":
+            a = self.eval(args[0], scope)
+            return (not a) if isinstance(a, bool) else UNKNOWN
+        return UNKNOWN
+
+    def _for(self, op: hcl.Op, scope: Scope) -> Value:
+        """`[for v in X : V if C]` and `{for k, v in X : K => V}` over a known list or map. An unknown condition
+        keeps the item (a path too many is only noise)."""
+        words = op.kind.split()
+        names = words[1].split(",")
+        to_object, has_cond = "=>" in words, "if" in words
+        coll = self.eval(op.operands[0], scope)
+        if isinstance(coll, list):
+            pairs = list(enumerate(coll))
+        elif isinstance(coll, dict):
+            pairs = list(coll.items())
+        else:
+            return UNKNOWN
+        out_list: list[Value] = []
+        out_map: dict[str, Value] = {}
+        saved = dict(self.variables)
+        try:
+            for key, item in pairs:
+                if len(names) == 2:
+                    self.variables[names[0]], self.variables[names[1]] = key, item
+                else:
+                    self.variables[names[0]] = item
+                if has_cond and self.eval(op.operands[-1], scope) is False:
+                    continue
+                if to_object:
+                    k = self.eval(op.operands[1], scope)
+                    if not isinstance(k, str):
+                        return UNKNOWN
+                    out_map[k] = self.eval(op.operands[2], scope)
+                else:
+                    out_list.append(self.eval(op.operands[1], scope))
+        finally:
+            self.variables = saved
+        return out_map if to_object else out_list
 
     def _template(self, t: hcl.Template, scope: Scope) -> Value:
         parts: list[str | None] = []
@@ -161,6 +234,10 @@ class Expressions:
             return self._traverse(self._local(r.steps[0], scope), r.steps[1:], scope)
         if r.root == "include" and r.steps and isinstance(r.steps[0], str):
             return self._traverse(IncludeValue(r.steps[0]), r.steps[1:], scope)
+        if r.root == "values":
+            return self._traverse(self.values, r.steps, scope)
+        if r.root in self.variables:
+            return self._traverse(self.variables[r.root], r.steps, scope)
         return UNKNOWN
 
     def _local(self, name: str, scope: Scope) -> Value:
@@ -197,8 +274,7 @@ class Expressions:
     def _target_scope(self, value: ConfigValue | IncludeValue, scope: Scope) -> Scope | None:
         if isinstance(value, IncludeValue):
             return scope.include_scopes.get(value.name)
-        cached = self._read_configs.get(value.path)
-        return cached[0] if cached else self._read_config(value.path, Reads())
+        return self._read_config(value.path, Reads(), scope.original or scope.config_path)
 
     def _call(self, c: hcl.Call, scope: Scope) -> Value:
         fn = FUNCTIONS.get(c.name)
@@ -242,3 +318,7 @@ class Expressions:
                 found, probes = (None, ()) if up == directory else self._search_from(up, name)
                 self._found[key] = (found, (rel, *probes) if rel is not None else probes)
         return self._found[key]
+
+
+def _known(v: Value) -> bool:
+    return isinstance(v, (str, int, float, bool)) or v is None

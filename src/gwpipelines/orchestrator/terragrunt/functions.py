@@ -79,7 +79,8 @@ def _fn_format(fmt: str, *args: Any) -> str:
 FUNCTIONS: dict[str, Function] = {
     "find_in_parent_folders": lambda ev, s, a: ev.find_in_parent_folders(s, a),
     "get_terragrunt_dir": lambda ev, s, a: s.config_dir,
-    "get_original_terragrunt_dir": lambda ev, s, a: s.config_dir,
+    "get_original_terragrunt_dir": lambda ev, s, a: parent(s.original) if s.original else s.config_dir,
+    "concat": lambda ev, s, a: [x for part in a for x in part] if all(isinstance(p, list) for p in a) else UNKNOWN,
     "get_parent_terragrunt_dir": _fn_get_parent_terragrunt_dir,
     "path_relative_to_include": _fn_path_relative_to_include,
     "path_relative_from_include": _fn_path_relative_from_include,

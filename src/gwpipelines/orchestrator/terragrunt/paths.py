@@ -74,15 +74,18 @@ def is_remote(source: str) -> bool:
 
 
 def local_source(source: str) -> str | None:
-    """The folder Terragrunt copies for a local `terraform.source`, or None for a remote one."""
+    """The module folder of a local `terraform.source` (the subdir of `path//subdir`), or None for a remote one."""
     if source.startswith("file::"):
         source = source[len("file::") :]
     elif is_remote(source):
         return None
     source = source.split("?", 1)[0]
-    if "//" in source.lstrip("/"):  # "path//subdir": the whole of "path" is copied
-        lead = len(source) - len(source.lstrip("/"))
-        source = source[:lead] + source[lead:].split("//", 1)[0]
+    subdir = ""
+    lead = len(source) - len(source.lstrip("/"))
+    if "//" in source[lead:]:  # "path//subdir": the module is path/subdir (what its .tf files call is followed)
+        source, subdir = source[:lead] + source[lead:].split("//", 1)[0], source[lead:].split("//", 1)[1]
     # Terraform reads a bare name with two slashes (ns/name/provider) as a registry address.
     bare = not source.startswith(("/", "./", "../")) and source not in (".", "..")
-    return None if bare and source.count("/") == 2 else source
+    if bare and source.count("/") == 2:
+        return None
+    return f"{source}/{subdir}" if subdir.strip("/") else source

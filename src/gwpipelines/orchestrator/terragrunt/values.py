@@ -79,6 +79,9 @@ class Unit:
     module_dirs: frozenset[str]
     dependencies: tuple[str, ...]  # repository-relative unit paths; may start with ../ when outside
     warnings: tuple[str, ...]
+    # For a unit a stack generates, what its stack files say of it (see stacks.Generated.key); "" for others.
+    stack_key: str = ""
+    stack_files: frozenset[str] = frozenset()  # the stack files (and files they include) that generate it
 
     def reads(self, path: str) -> bool:
         if path in self.files:
@@ -108,6 +111,8 @@ class Scope:
     file_path: str  # the file whose expressions these are
     facts: hcl.FileFacts
     original_include: str | None = None  # set when this is an included file
+    # The config of the unit whose evaluation read this file (read_terragrunt_config): get_original_terragrunt_dir.
+    original: str | None = None
     includes: dict[str, str] = field(default_factory=dict)  # include name -> included file (absolute)
     include_scopes: dict[str, Scope] = field(default_factory=dict)
     local_values: dict[str, Value] = field(default_factory=dict)
@@ -202,3 +207,55 @@ def path_pattern(value: Value, base_dir: str) -> str:
 
 def describe_pattern(pattern: str) -> str:
     return "'" + pattern.replace(".*", "*").replace("\\", "") + "'"
+
+
+_GLOB_TOKEN = re.compile(r"\*\*/|\*\*|\*|\?|\[[^\]/]*\]|[^*?\[]+|\[")
+
+
+def glob_patterns(glob: str, base_dir: str) -> list[str]:
+    """Regexes over repository-relative paths for a glob (mark_glob_as_read, fileset) known in full, as Terragrunt's
+    and Terraform's globs match: `{a,b}` alternatives, `*` and `?` within one path segment, `**` across them,
+    `[...]` classes. Relative to `base_dir` (absolute, virtual); a glob outside the repository matches nothing in it."""
+    out = []
+    for alternative in _braces(glob):
+        joined = posixpath.normpath(alternative if alternative.startswith("/") else f"{base_dir}/{alternative}")
+        if not joined.startswith(ROOT + "/"):
+            continue
+        rx = []
+        for tok in _GLOB_TOKEN.findall(joined[len(ROOT) + 1 :]):
+            if tok == "**/":
+                rx.append("(?:.*/)?")
+            elif tok == "**":
+                rx.append(".*")
+            elif tok == "*":
+                rx.append("[^/]*")
+            elif tok == "?":
+                rx.append("[^/]")
+            elif tok.startswith("[") and len(tok) > 1:
+                rx.append("[" + tok[1:-1].replace("\\", "\\\\").replace("!", "^", 1 if tok[1:2] == "!" else 0) + "]")
+            else:
+                rx.append(re.escape(tok))
+        out.append("".join(rx))
+    return out
+
+
+def _braces(glob: str) -> list[str]:
+    """`a/{b,c}/*.yaml` -> `a/b/*.yaml`, `a/c/*.yaml` (nested braces too)."""
+    start = glob.find("{")
+    if start < 0:
+        return [glob]
+    depth, parts, last = 0, [], start + 1
+    for i in range(start, len(glob)):
+        ch = glob[i]
+        if ch == "{":
+            depth += 1
+        elif ch == "}":
+            depth -= 1
+            if depth == 0:
+                parts.append(glob[last:i])
+                head, tail = glob[:start], glob[i + 1 :]
+                return [x for p in parts for x in _braces(head + p + tail)]
+        elif ch == "," and depth == 1:
+            parts.append(glob[last:i])
+            last = i + 1
+    return [glob]  # an unclosed brace is a literal one
