@@ -99,6 +99,15 @@ def test_deleting_a_unit_others_depend_on_warns_and_its_destroy_is_refused(
     (line,) = refused.err.strip().splitlines()
     assert "destroy refused: dev/app, dev/db still depend on 'dev/vpc'" in line
     assert "core.validate_dependencies_on_delete: false" in line
+    # On the pull request: the plan-destroy is refused the same way (the unit is gone at the checkout's head).
+    pr = orchestrate_json(repo.path, base, head, "pull_request")
+    assert jobs(pr) == [("plan-destroy", "dev/vpc")]
+    jobs_file.write_text(json.dumps(pr))
+    refused = run(
+        "execute", "--repo", str(repo.path), "--jobs-file", str(jobs_file), "--results-dir", str(tmp_path / "p")
+    )
+    assert refused.code == 2 and "plan-destroy refused: dev/app, dev/db still depend on 'dev/vpc'" in refused.err
+    jobs_file.write_text(json.dumps(data))
     # Off: the gate lets it through, and the destroy runs (the stand-in terragrunt: nothing was applied).
     config = tmp_path / "pipelines.yml"
     config.write_text("core:\n  validate_dependencies_on_delete: false\n")

@@ -202,6 +202,8 @@ def check_dependents(repo: Path, jobs: list[Job], config: PipelineConfig) -> Non
         if commit not in graphs:
             units = terragrunt.analyse(tree.at_commit(repo, commit)).units
             graphs[commit] = {path: u.dependencies for path, u in units.items()}
+        if job.unit in graphs[commit]:
+            continue  # not deleted there: no deletion to check (a destroy of it is refused by _check_deleted)
         dependents = sorted(u for u, deps in graphs[commit].items() if job.unit in deps and u != job.unit)
         if dependents:
             raise JobRefused(

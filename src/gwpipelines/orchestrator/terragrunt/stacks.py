@@ -126,6 +126,8 @@ def _expand(
     try:
         reads = Reads()
         ev.collect(scope, reads)  # what the stack's own expressions read (a file() in its locals, ...)
+        for warning in reads.warnings:  # (a run_cmd, a missing file): named when the stack file changes
+            _warn(plan, real_file, warning)
         local_defs = "".join(f"{n}={e};" for n, e in scope.facts.locals)
         base = join(abs_dir(here), STACK_DIR)
         remote: list[str] = []
