@@ -183,7 +183,7 @@ def test_token_that_cannot_comment_still_dispatches_then_exits_2(
     assert (
         result.err.strip()
         .splitlines()[-1]
-        .startswith("gwpipelines: error: listing comments on #12 in acme/infrastructure-live")
+        .startswith("gwpipelines: error: reading the token's own login (GET /user)")
     )
     assert "GitHub rejected the token in GITHUB_TOKEN (401" in result.err
     out = result.json()  # the runs' results are still printed

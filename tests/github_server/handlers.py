@@ -112,6 +112,19 @@ def rate_limit(call: Call) -> Reply:
     return Reply(200, example("rate-limit-overview"))
 
 
+@operation("users/get-authenticated")
+def authenticated_user(call: Call) -> Reply:
+    """A user's token answers with its login; an installation token (GITHUB_TOKEN, a GitHub App's) is refused, as
+    GitHub refuses it: an integration is not a user."""
+    from tests.github_server.openapi import example
+
+    if call.actor.endswith("[bot]"):
+        raise ApiError(403, "Resource not accessible by integration")
+    body: dict[str, Any] = example("private-user-response-with-public-and-private-profile-information")
+    body.update(call.server.bodies.user(call.actor), user_view_type="private")
+    return Reply(200, body)
+
+
 @operation("meta/root")
 def root(call: Call) -> Reply:
     from tests.github_server.openapi import example

@@ -22,6 +22,7 @@ SUBSET = Path(__file__).resolve().parent / "openapi-subset.json"
 OPERATIONS = (
     "meta/root",
     "rate-limit/get",
+    "users/get-authenticated",
     "repos/get",
     "repos/get-branch",
     "repos/get-content",

@@ -15,7 +15,7 @@ per failure. A failed post is recorded in the report, not raised: the runs' resu
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 import jinja2
@@ -35,6 +35,7 @@ _ISSUE_LOG = 20_000
 class Client(Protocol):
     """The calls the reporter makes (github_client.GitHub satisfies it)."""
 
+    def login(self) -> str: ...
     def comments(self, repo: str, number: int) -> list[Comment]: ...
     def create_comment(self, repo: str, number: int, body: str, *, is_ours: Callable[[Comment], bool]) -> Comment: ...
     def edit_comment(self, repo: str, comment_id: int, body: str) -> None: ...
@@ -77,14 +78,17 @@ def issue_title(job: Job, sha: str) -> str:
 
 
 class StickyComment:
-    """The comment(s) on one issue or pull request that hold all of `markers`; created once, then edited."""
+    """The comment(s) on one issue or pull request that hold all of `markers` and were written by our own login;
+    created once, then edited. Anyone can post a comment holding the marker first: it is never touched."""
 
     def __init__(self, client: Client, repo: str, number: int, markers: tuple[str, ...]) -> None:
         self.client, self.repo, self.number, self.markers = client, repo, number, markers
         self._mine: list[Comment] | None = None
+        self._me = ""
 
     def post(self, bodies: list[str]) -> str:
         if self._mine is None:
+            self._me = self.client.login()
             found = [c for c in self.client.comments(self.repo, self.number) if self._matches(c)]
             self._mine = sorted(found, key=lambda c: c.id)
         mine = self._mine
@@ -92,16 +96,16 @@ class StickyComment:
             if i < len(mine):
                 if mine[i].body != body:
                     self.client.edit_comment(self.repo, mine[i].id, body)
-                    mine[i] = Comment(mine[i].id, body, mine[i].html_url)
+                    mine[i] = replace(mine[i], body=body)
                 continue
             created = self.client.create_comment(self.repo, self.number, body, is_ours=self._new_match(mine))
-            mine.append(Comment(created.id, body, created.html_url))
+            mine.append(replace(created, body=body))
         # Fewer parts than before: the surplus comments are emptied, not deleted, and reused by the next split.
         for i in range(len(bodies), len(mine)):
             spare = "\n".join([*self.markers, "", "_(no further output)_", ""])
             if mine[i].body != spare:
                 self.client.edit_comment(self.repo, mine[i].id, spare)
-                mine[i] = Comment(mine[i].id, spare, mine[i].html_url)
+                mine[i] = replace(mine[i], body=spare)
         return mine[0].html_url
 
     def _new_match(self, mine: list[Comment]) -> Callable[[Comment], bool]:
@@ -109,7 +113,7 @@ class StickyComment:
         return lambda c: self._matches(c) and c.id not in known
 
     def _matches(self, c: Comment) -> bool:
-        return all(m in c.body for m in self.markers)
+        return c.author == self._me and all(m in c.body for m in self.markers)
 
 
 class Reporter:

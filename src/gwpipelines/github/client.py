@@ -35,6 +35,8 @@ from gwpipelines.github.actions import Runner
 
 T = TypeVar("T")
 RUN_NAME_PREFIX = "gwpipelines "
+# The login of comments written with an installation token (`GITHUB_TOKEN`), which `GET /user` refuses.
+ACTIONS_BOT_LOGIN = "github-actions[bot]"
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,7 @@ class Comment:
     id: int
     body: str
     html_url: str
+    author: str = ""  # the login that wrote it: only our own login's comments are ever edited
 
 
 @dataclass(frozen=True)
@@ -68,6 +71,7 @@ class IssueRef:
     body: str
     html_url: str
     state: str
+    author: str = ""
 
 
 @dataclass(frozen=True)
@@ -91,6 +95,7 @@ class GitHub:
         policy: RetryPolicy | None = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
+        bot_login: str = ACTIONS_BOT_LOGIN,
     ) -> None:
         # Throttling spaces writes out (GitHub's guidance against secondary limits); tests turn it off.
         self._gh = Github(
@@ -107,6 +112,8 @@ class GitHub:
         self.policy = policy or RetryPolicy()
         self._sleep = sleep
         self._clock = clock
+        self.bot_login = bot_login
+        self._login: str | None = None
 
     # --- Actions: dispatch, runs, jobs, artifacts -------------------------------------------------------------
 
@@ -186,6 +193,24 @@ class GitHub:
             permission=f"actions: read on {repo}",
         )
 
+    # --- Who we are -------------------------------------------------------------------------------------------
+
+    def login(self) -> str:
+        """The login this token writes as: `GET /user` for a user's token; an installation token (GITHUB_TOKEN, a
+        GitHub App's) is refused there, and writes as `bot_login` (github-actions[bot] unless told otherwise)."""
+        if self._login is None:
+
+            def who() -> str:
+                try:
+                    return str(self._gh.get_user().login)
+                except GithubException as e:
+                    if e.status == 403 and "integration" in _message(e).lower():
+                        return self.bot_login
+                    raise
+
+            self._login = self._call("reading the token's own login (GET /user)", who, permission="a valid token")
+        return self._login
+
     # --- Issues, comments, pull requests ----------------------------------------------------------------------
 
     def comments(self, repo: str, number: int) -> list[Comment]:
@@ -219,12 +244,14 @@ class GitHub:
         self._call(f"updating comment {comment_id} in {repo}", edit, permission=f"pull-requests: write on {repo}")
 
     def issues_with(self, repo: str, marker_prefix: str) -> list[IssueRef]:
-        """Issues (open or closed, newest first) whose body holds `marker_prefix`; pull requests are skipped."""
+        """Our own issues (open or closed, newest first, opened by this token's login) whose body holds
+        `marker_prefix`; pull requests are skipped. Anyone can open an issue holding our marker: theirs are ignored."""
+        me = self.login()
 
         def look() -> list[IssueRef]:
             found = []
             for issue in self._gh.get_repo(repo).get_issues(state="all", sort="created", direction="desc"):
-                if issue.pull_request is None and marker_prefix in (issue.body or ""):
+                if issue.pull_request is None and marker_prefix in (issue.body or "") and _login_of(issue) == me:
                     found.append(_issue(issue))
             return found
 
@@ -329,13 +356,17 @@ def token_auth(token: str) -> Auth.Auth:
     return Auth.Token(token)
 
 
-def from_runner(runner: Runner, token_env: str, *, needs: str, where: str, throttle: bool = True) -> GitHub:
+def from_runner(
+    runner: Runner, token_env: str, *, needs: str, where: str, throttle: bool = True, bot_login: str = ACTIONS_BOT_LOGIN
+) -> GitHub:
     """The client for the token the runner holds in `token_env`, at the runner's API URL; a missing token is bad
     input naming the variable and the permissions it needs."""
     token = runner.token(token_env)
     if not token:
         raise UserError(f"{where}: environment variable {token_env} is not set; set it to a token with {needs}")
-    return GitHub(token_auth(token), api_url=runner.api_url, token_env=token_env, throttle=throttle)
+    return GitHub(
+        token_auth(token), api_url=runner.api_url, token_env=token_env, throttle=throttle, bot_login=bot_login
+    )
 
 
 def _rate_limit_wait(e: GithubException, now: float) -> float | None:
@@ -363,9 +394,14 @@ def _run(run: Any) -> Run:
     return Run(int(run.id), str(run.html_url), str(run.status), run.conclusion, str(run.display_title))
 
 
+def _login_of(x: Any) -> str:
+    user = x.user
+    return str(user.login) if user is not None else ""
+
+
 def _comment(c: Any) -> Comment:
-    return Comment(int(c.id), str(c.body or ""), str(c.html_url))
+    return Comment(int(c.id), str(c.body or ""), str(c.html_url), _login_of(c))
 
 
 def _issue(i: Any) -> IssueRef:
-    return IssueRef(int(i.number), str(i.title), str(i.body or ""), str(i.html_url), str(i.state))
+    return IssueRef(int(i.number), str(i.title), str(i.body or ""), str(i.html_url), str(i.state), _login_of(i))
