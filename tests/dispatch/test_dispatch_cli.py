@@ -64,10 +64,10 @@ def test_demo_pull_request_dispatches_waves_in_order_and_leaves_one_comment(
         row = next(line for line in body.splitlines() if line.startswith("|") and f"`{name}`" in line)
         assert "| succeeded | +1 ~0 -0 |" in row, row
         assert "[logs](https://github.com/acme/infrastructure-pipelines/actions/runs/" in row, row
-    assert f"{len(o['jobs'])} jobs: {len(o['jobs'])} succeeded." in body
+    assert f"**{len(o['jobs'])} jobs:** ✅ {len(o['jobs'])} succeeded\n" in body
     # Updated in place as the runs went: pending first, then running, then results.
     bodies = [p.body["body"] for p in env.posts if p.operation_id in ("issues/create-comment", "issues/update-comment")]
-    assert "11 jobs: 11 pending." in bodies[0]
+    assert "**11 jobs:** ⏸️ 11 pending\n" in bodies[0]
     assert any("| running |" in b and "| pending |" in b for b in bodies)
     assert_golden("dispatch/demo_pull_request.md", normalise(body, env), {"head": o["head"]})
 
@@ -181,9 +181,7 @@ def test_token_that_cannot_comment_still_dispatches_then_exits_2(
     result = dispatch(tmp_path, o, "--pr", str(PR))
     assert result.code == 2
     assert (
-        result.err.strip()
-        .splitlines()[-1]
-        .startswith("gwpipelines: error: reading the token's own login (GET /user)")
+        result.err.strip().splitlines()[-1].startswith("gwpipelines: error: reading the token's own login (GET /user)")
     )
     assert "GitHub rejected the token in GITHUB_TOKEN (401" in result.err
     out = result.json()  # the runs' results are still printed
@@ -200,7 +198,7 @@ def test_workflow_missing_fails_every_job_names_the_permission(
     assert "the token in PIPELINES_DISPATCH_TOKEN needs actions: write on acme/infrastructure-pipelines" in result.err
     body = env.comments(LIVE, PR)[0].body
     # wave 0 could not be dispatched; its dependents are skipped; the comment says so
-    assert "11 jobs: 7 failed, 4 skipped." in body and "not dispatched:" in body
+    assert "**11 jobs:** ❌ 7 failed · ⏭️ 4 skipped\n" in body and "not dispatched" in body
 
 
 def test_push_applies_only_the_pushed_commit(env: GitHubServer, tmp_path: Path) -> None:

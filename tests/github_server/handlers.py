@@ -281,7 +281,9 @@ def _read(run: Run) -> Run:
     """Every read of a run moves it along its script (queued -> in_progress -> completed after `polls` reads)."""
     run.reads += 1
     if run.completed and not run.artifacts and run.script.files:
-        run.artifacts.append(Artifact(id=run.id + 1, name=run.script.artifact_name, files=dict(run.script.files)))
+        run.artifacts.append(
+            Artifact(run.id + 1, run.script.artifact_name, dict(run.script.files), archive=run.script.archive)
+        )
     return run
 
 
@@ -399,7 +401,7 @@ def download_artifact(call: Call) -> Reply:
         raise ApiError(404, "Not Found")
     _, artifact = _artifact(call)
     # GitHub answers with a redirect to short-lived blob storage; ours lives on the same server, outside the API.
-    token = call.server.blob_token(zip_bytes(artifact.files))
+    token = call.server.blob_token(artifact.archive if artifact.archive is not None else zip_bytes(artifact.files))
     return Reply(302, None, {"Location": f"{call.server.url}/_blobs/{token}/{artifact.name}.zip"})
 
 

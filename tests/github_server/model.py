@@ -41,7 +41,8 @@ class RunScript:
 
     `polls`: how many reads of the run answer queued/in_progress before it answers completed. `appears=False`: the
     dispatch is accepted but the run never shows up (the API answers 404 for it and lists leave it out).
-    `files`: the files of the artifact `artifact_name`, uploaded when the run completes (none when empty).
+    `files`: the files of the artifact `artifact_name`, uploaded when the run completes (none when empty); `archive`
+    replaces the zip the download serves.
     """
 
     conclusion: Conclusion = "success"
@@ -53,6 +54,8 @@ class RunScript:
     files: dict[str, bytes] = field(default_factory=dict)
     artifact_name: str = "gwpipelines-results"
     appears: bool = True
+    # The artifact's bytes as downloaded, instead of a zip of `files` (a truncated or corrupt upload).
+    archive: bytes | None = None
 
 
 @dataclass
@@ -70,6 +73,7 @@ class Artifact:
     id: int
     name: str
     files: dict[str, bytes]
+    archive: bytes | None = None
     created_at: str = field(default_factory=now)
 
 

@@ -111,7 +111,9 @@ def command(
         orchestration,
         pr=pr,
         sha=head,
-        options=ReportOptions(new_comment_per_push=new_comment_per_push, max_comments=max_comments),
+        options=ReportOptions(
+            new_comment_per_push=new_comment_per_push, max_comments=max_comments, pipelines_repo=pipelines_repo
+        ),
         log=_log,
     )
     options = DispatchOptions(

@@ -15,9 +15,11 @@ import time
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from gwpipelines.dispatcher.artifact import ARTIFACT, RESULTS_FILE, results_from_artifact
+from gwpipelines.dispatcher import artifact
+from gwpipelines.dispatcher.artifact import ARTIFACT, RESULTS_FILE
 from gwpipelines.dispatcher.batches import (
     Batch,
     Granularity,
@@ -28,8 +30,8 @@ from gwpipelines.dispatcher.batches import (
     make_batches,
     skipped,
 )
-from gwpipelines.errors import ArtifactError, GwError
-from gwpipelines.github.client import RUN_NAME_PREFIX, GitHubAccessError, GitHubError, Run
+from gwpipelines.errors import ArtifactError, CorrelationError, GwError
+from gwpipelines.github.client import GitHubAccessError, GitHubError, Run
 from gwpipelines.models import Job
 from gwpipelines.models.results import JobResult, Status
 
@@ -51,6 +53,7 @@ class RunRecord:
     batch: Batch
     correlation_id: str
     dispatched_at: float
+    since: datetime  # wall-clock time of the dispatch: only runs created after it can be ours
     run_id: int | None = None
     html_url: str = ""
     conclusion: str | None = None
@@ -74,13 +77,15 @@ class Progress:
     runs: list[RunRecord] = field(default_factory=list)
     # Configuration problems met on the way (a token lacking a permission): the command exits 2 after reporting.
     errors: list[GwError] = field(default_factory=list)
+    # The executors' own warnings (results.json's top-level `notices`), each once, in the order first seen.
+    notices: list[str] = field(default_factory=list)
 
 
 class Client(Protocol):
     """The calls the dispatcher makes (github_client.GitHub satisfies it)."""
 
     def dispatch(self, repo: str, workflow: str, ref: str, inputs: dict[str, str]) -> Run | None: ...
-    def find_run(self, repo: str, workflow: str, display_title: str) -> Run | None: ...
+    def find_run(self, repo: str, workflow: str, correlation_id: str, since: datetime) -> Run | None: ...
     def get_run(self, repo: str, run_id: int) -> Run: ...
     def failing_step_url(self, repo: str, run_id: int) -> str | None: ...
     def artifact_file(self, repo: str, run_id: int, artifact: str, member: str) -> bytes | None: ...
@@ -101,6 +106,7 @@ class Dispatcher:
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
         new_id: Callable[[], str] = lambda: uuid.uuid4().hex[:12],
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.client = client
         self.target = target
@@ -110,6 +116,7 @@ class Dispatcher:
         self._sleep = sleep
         self._clock = clock
         self._new_id = new_id
+        self._now = now
 
     def run(self, jobs: Sequence[Job]) -> Progress:
         check_needs(jobs)
@@ -158,13 +165,13 @@ class Dispatcher:
                 break
             pending.remove(batch)
             changed = True
-            record = RunRecord(batch, f"{self._new_id()}-{batch.label}", self._clock())
+            record = RunRecord(batch, f"{self._new_id()}-{batch.label}", self._clock(), self._now())
             progress.runs.append(record)
             inputs = inputs_for(batch, self.target, record.correlation_id)
             t = self.target
             try:
                 run = self.client.dispatch(t.pipelines_repo, t.workflow, t.ref, inputs)
-            except (GitHubError, GitHubAccessError) as e:
+            except (GitHubError, GitHubAccessError, CorrelationError) as e:
                 record.conclusion = "not_dispatched"
                 self._fail(batch, progress, f"not dispatched: {e}", e)
                 continue
@@ -184,6 +191,10 @@ class Dispatcher:
         for record in list(inflight):
             try:
                 finished = self._poll_one(record, progress)
+            except CorrelationError as e:
+                record.conclusion = "ambiguous"
+                self._fail(record.batch, progress, str(e))
+                finished = True
             except (GitHubError, GitHubAccessError) as e:
                 record.conclusion = record.conclusion or "unknown"
                 where = record.html_url or record.correlation_id
@@ -197,7 +208,7 @@ class Dispatcher:
     def _poll_one(self, record: RunRecord, progress: Progress) -> bool:
         t, age = self.target, self._clock() - record.dispatched_at
         if record.run_id is None:
-            found = self.client.find_run(t.pipelines_repo, t.workflow, RUN_NAME_PREFIX + record.correlation_id)
+            found = self.client.find_run(t.pipelines_repo, t.workflow, record.correlation_id, record.since)
             if found is None:
                 if age <= self.options.appear_timeout:
                     return False
@@ -230,9 +241,11 @@ class Dispatcher:
         self._log(f"run {run.html_url} completed: {record.conclusion}")
         try:
             data = self.client.artifact_file(t.pipelines_repo, run.id, ARTIFACT, RESULTS_FILE)
-            results = results_from_artifact(data, record.batch)
+            published = artifact.read(data, record.batch)
+            results = published.results
+            progress.notices.extend(n for n in published.notices if n not in progress.notices)
             why = "" if data is not None else f"; it published no {ARTIFACT} artifact"
-        except (ArtifactError, GitHubError) as e:
+        except (ArtifactError, GitHubError, GitHubAccessError) as e:
             results, why = {}, f"; {e}"
         failing_url = None
         if run.conclusion != "success" or any(r.status is Status.FAILED for r in results.values()):

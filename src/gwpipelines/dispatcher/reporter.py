@@ -49,6 +49,7 @@ class Client(Protocol):
 class ReportOptions:
     new_comment_per_push: bool = False
     max_comments: int = 3
+    pipelines_repo: str = ""  # named under the log links: who can open them
 
 
 @dataclass
@@ -160,6 +161,8 @@ class Reporter:
             max_comments=self.options.max_comments,
             running=p.running,
             extra_markers=self._extra_markers,
+            notices=p.notices,
+            pipelines_repo=self.options.pipelines_repo,
         )
         self.report.comment_url = self._sticky.post(bodies)
 
@@ -170,7 +173,14 @@ class Reporter:
         if pr is None:
             self._log(f"no pull request found for {self.sha[:12]}; the outcome is in the run logs and issues only")
             return
-        view = build_view(self.orchestration, p.results, p.links, marker=push_marker(self.sha))
+        view = build_view(
+            self.orchestration,
+            p.results,
+            p.links,
+            marker=push_marker(self.sha),
+            notices=tuple(p.notices),
+            pipelines_repo=self.options.pipelines_repo,
+        )
         failed = any(r.status is not Status.SUCCEEDED for r in p.results.values())
         body = render("merged.md.j2", c=view, failed=failed, issues=[f"#{i.number}" for i in issues])
         sticky = StickyComment(self.client, self.live_repo, pr.number, (push_marker(self.sha),))
@@ -208,7 +218,7 @@ class Reporter:
     def _issue_body(
         self, job: Job, result: JobResult, p: Progress, pr: PullRef | None, marker: str, *, resolved: bool
     ) -> str:
-        log = result.log[-_ISSUE_LOG:].replace("```", "` ` `").rstrip("\n")
+        log = result.log[-_ISSUE_LOG:].rstrip("\n")
         link = p.links.get(job.id, "")
         skipped = [
             r.unit or r.id

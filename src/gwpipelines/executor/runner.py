@@ -171,9 +171,12 @@ def run_job(job: Job, checkout: Path, config: PipelineConfig, ctx: Context) -> t
     def finish(status: Status, summary: PlanSummary, outputs: dict[str, Any], failure: str) -> JobResult:
         detail["finished_at"] = _now()
         return JobResult(
-            job.id, job.unit, str(job.action), status, summary, outputs, log.tail(), time.monotonic() - start, failure
-        )
+            job.id, job.unit, str(job.action), status, summary, outputs, log.tail(), time.monotonic() - start, failure,
+            tuple(r for r in detail.get("resources", ()) if r.split(" ", 1)[0] in ("-", "-/+", "+/-")),
+            {r.name: r.outputs for r in runs if r.outputs},
+        )  # fmt: skip
 
+    runs: list[_InstanceRun] = []
     instances = config.steps_for(str(job.action))
     if not instances:
         why = f"no configured extension runs {job.action}"

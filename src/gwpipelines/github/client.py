@@ -20,21 +20,26 @@ import io
 import itertools
 import time
 import zipfile
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import requests
 from github import Auth, Github, GithubException
 
+from gwpipelines.errors import ArtifactError, GwError, UserError
 from gwpipelines.errors import GitHubAccessError as GitHubAccessError
 from gwpipelines.errors import GitHubError as GitHubError
-from gwpipelines.errors import GwError, UserError
+from gwpipelines.github import correlation
 from gwpipelines.github.actions import DEFAULT_API_URL as DEFAULT_API_URL
 from gwpipelines.github.actions import Runner
 
 T = TypeVar("T")
 RUN_NAME_PREFIX = "gwpipelines "
+# results.json holds trimmed logs: far below this; a bigger file is not what the executor writes.
+MAX_ARTIFACT_FILE = 64 * 1024 * 1024
 # The login of comments written with an installation token (`GITHUB_TOKEN`), which `GET /user` refuses.
 ACTIONS_BOT_LOGIN = "github-actions[bot]"
 
@@ -54,6 +59,7 @@ class Run:
     status: str  # queued | in_progress | completed | ...
     conclusion: str | None  # success | failure | cancelled | timed_out | ... once completed
     display_title: str
+    created_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -121,7 +127,9 @@ class GitHub:
         """POST a workflow_dispatch. The run from GitHub's 200 answer, or None when it answered 204 (older
         servers): the caller then finds the run by its run-name. Repeated only when no run carries the
         correlation id, so one dispatch never becomes two runs."""
-        title = RUN_NAME_PREFIX + inputs["correlation_id"]
+        cid = inputs["correlation_id"]
+        title = RUN_NAME_PREFIX + cid
+        since = datetime.now(UTC)
 
         def post() -> Run | None:
             answer = (
@@ -139,16 +147,19 @@ class GitHub:
             post,
             idempotent=False,
             permission=f"actions: write on {repo}",
-            reconcile=lambda: self.find_run(repo, workflow, title),
+            reconcile=lambda: self.find_run(repo, workflow, cid, since),
         )
 
-    def find_run(self, repo: str, workflow: str, display_title: str) -> Run | None:
+    def find_run(self, repo: str, workflow: str, correlation_id: str, since: datetime) -> Run | None:
+        """The run a dispatch made at `since` started (see `correlation`); None while it has not appeared."""
+
         def look() -> Run | None:
-            runs = self._gh.get_repo(repo).get_workflow(workflow).get_runs(event="workflow_dispatch")
-            for run in itertools.islice(runs, 100):  # newest first; ours was dispatched moments ago
-                if run.display_title == display_title:
-                    return _run(run)
-            return None
+            created = f">={(since - correlation.CLOCK_MARGIN).strftime('%Y-%m-%dT%H:%M:%SZ')}"
+            runs = self._gh.get_repo(repo).get_workflow(workflow).get_runs(event="workflow_dispatch", created=created)
+            listed = [_run(run) for run in itertools.islice(runs, 100)]  # ours was dispatched moments ago
+            rows = [(r.id, r.display_title, r.created_at, r.html_url) for r in listed if r.created_at is not None]
+            found = correlation.pick(rows, correlation_id, since)
+            return next((r for r in listed if r.id == found), None)
 
         return self._call(f"listing runs of {workflow} in {repo}", look, permission=f"actions: read on {repo}")
 
@@ -182,9 +193,7 @@ class GitHub:
                 if art.name != artifact or art.expired:
                     continue
                 _, _, chunks = self._gh.requester.getStream(art.archive_download_url, chunk_size=65_536)
-                data = b"".join(chunks)
-                with zipfile.ZipFile(io.BytesIO(data)) as z:
-                    return z.read(member) if member in z.namelist() else None
+                return _member(b"".join(chunks), member, f"artifact {artifact} of run {run_id}")
             return None
 
         return self._call(
@@ -391,7 +400,24 @@ def _message(e: GithubException) -> str:
 
 
 def _run(run: Any) -> Run:
-    return Run(int(run.id), str(run.html_url), str(run.status), run.conclusion, str(run.display_title))
+    created = run.created_at
+    if isinstance(created, datetime) and created.tzinfo is None:
+        created = created.replace(tzinfo=UTC)
+    return Run(int(run.id), str(run.html_url), str(run.status), run.conclusion, str(run.display_title), created)
+
+
+def _member(data: bytes, member: str, what: str) -> bytes | None:
+    """One file of a zip the run uploaded: anything wrong with it (truncated, not a zip, a bomb) is the artifact's
+    problem, reported for the run's jobs, never a crash."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            if member not in z.namelist():
+                return None
+            if z.getinfo(member).file_size > MAX_ARTIFACT_FILE:
+                raise ArtifactError(f"{member} in {what} is over {MAX_ARTIFACT_FILE} bytes; not read")
+            return z.read(member)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError, NotImplementedError, ValueError) as e:
+        raise ArtifactError(f"{what} is not a readable zip ({type(e).__name__}: {e})") from e
 
 
 def _login_of(x: Any) -> str:
