@@ -4,6 +4,7 @@ duplicate side effect (the server counts what reached it: `posts`, runs, comment
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,7 +20,7 @@ from tests.dispatch.harness import LIVE, PIPELINES, WORKFLOW, Pipelines, client,
 from tests.dispatch.harness import dispatch as dispatch_cli
 from tests.github_server import GitHubServer
 from tests.github_server.handlers import zip_bytes
-from tests.github_server.model import RunScript
+from tests.github_server.model import Dispatch, RunScript
 
 DISPATCHES = f"/repos/{PIPELINES}/actions/workflows/{WORKFLOW}/dispatches"
 COMMENTS = f"/repos/{LIVE}/issues/7/comments"
@@ -341,3 +342,47 @@ def model_now(seconds: int) -> str:
     from datetime import UTC, datetime, timedelta
 
     return (datetime.now(UTC) + timedelta(seconds=seconds)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+# --- polling: a finished run is noticed within ~15 s, one GET per poll per run ----------------------------------------
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@pytest.mark.parametrize("answer", [200, 204])
+def test_a_five_wave_pull_request_waits_at_most_15s_per_wave_beyond_its_runs(server: GitHubServer, answer: int) -> None:
+    clock = FakeClock()
+    server.clock = clock
+    server.dispatch_answer = answer
+    durations = [95.0, 40.0, 300.0, 12.0, 61.0]  # how long each wave's run takes on the runner
+    Pipelines(server, script=lambda d: _timed(d, durations))
+    wave_jobs = [Job(f"plan:w{w}", f"w{w}", Action.PLAN, "a" * 40, "dev", (ChangeType.MODULE_CHANGED,), w,
+                     (f"plan:w{w - 1}",) if w else ()) for w in range(5)]  # fmt: skip
+    opts = DispatchOptions(poll_interval=10.0, poll_max=15.0)
+    d = Dispatcher(client(server, "PIPELINES_DISPATCH_TOKEN"), TARGET, opts, sleep=clock.sleep, clock=clock)
+    progress = d.run(wave_jobs)
+    assert {r.status for r in progress.results.values()} == {Status.SUCCEEDED}
+    assert clock.now - sum(durations) <= 15.0 * len(durations)
+    listings = [p for m, p in server.requests if m == "GET" and p.endswith(f"/workflows/{WORKFLOW}/runs")]
+    # After a 204 the first poll is the listing that finds the run (it says how the run is doing), once per run.
+    assert len(listings) == (len(durations) if answer == 204 else 0)
+    for run, seconds in zip(server.runs(PIPELINES), durations, strict=True):
+        reads = [p for m, p in server.requests if m == "GET" and p.rstrip("/").endswith(f"/actions/runs/{run.id}")]
+        # One GET per poll (10 s, then 15 s apart; none at the moment of the dispatch), and nothing more.
+        expected = 1 + math.ceil(max(0.0, seconds - 10.0) / 15.0)
+        assert len(reads) + (answer == 204) == expected, (seconds, len(reads), expected)
+
+
+def _timed(dispatch: Dispatch, durations: list[float]) -> RunScript:
+    jobs = json.loads(dispatch.inputs["jobs"])
+    results = [{"id": j["id"], "unit": j["unit"], "action": j["action"], "status": "succeeded"} for j in jobs]
+    return RunScript(seconds=durations[jobs[0]["wave"]], files=_results_zip({"results": results}))

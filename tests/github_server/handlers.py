@@ -267,6 +267,8 @@ def create_dispatch(call: Call) -> Reply:
         script=script,
         head_sha=head_sha,
         display_title=_run_name(workflow.run_name, workflow.name, inputs),
+        clock=call.server.clock,
+        started=call.server.clock() if call.server.clock else 0.0,
     )
     repo.runs.append(run)
     call.server.dispatches.append(dispatch)

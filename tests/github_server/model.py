@@ -56,6 +56,8 @@ class RunScript:
     appears: bool = True
     # The artifact's bytes as downloaded, instead of a zip of `files` (a truncated or corrupt upload).
     archive: bytes | None = None
+    # With the server's `clock` set: the run completes this many clock seconds after its dispatch, not after `polls`.
+    seconds: float | None = None
 
 
 @dataclass
@@ -89,16 +91,20 @@ class Run:
     created_at: str = field(default_factory=now)
     reads: int = 0
     artifacts: list[Artifact] = field(default_factory=list)
+    clock: Callable[[], float] | None = None
+    started: float = 0.0
 
     @property
     def completed(self) -> bool:
+        if self.script.seconds is not None and self.clock is not None:
+            return self.clock() - self.started >= self.script.seconds
         return self.reads > self.script.polls
 
     @property
     def status(self) -> str:
         if self.completed:
             return "completed"
-        return "queued" if self.reads <= 1 else "in_progress"
+        return "queued" if self.reads <= 1 and self.script.seconds is None else "in_progress"
 
     @property
     def conclusion(self) -> str | None:

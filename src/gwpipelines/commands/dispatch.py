@@ -120,7 +120,7 @@ def command(
         granularity=Granularity(batch),
         max_parallel_runs=max_parallel_runs,
         poll_interval=poll_interval,
-        poll_max=max(poll_interval, 60.0),
+        poll_max=max(poll_interval, 15.0),
         run_timeout=timeout,
     )
     target = Target(pipelines_repo, workflow, ref, live_repo, pr)

@@ -43,7 +43,8 @@ class DispatchOptions:
     granularity: Granularity = Granularity.WAVE
     max_parallel_runs: int = 4
     poll_interval: float = 10.0  # first wait between polls; grows by half up to poll_max while nothing changes
-    poll_max: float = 60.0
+    # A finished run is noticed within this long; any run finishing resets the wait, so siblings are seen sooner.
+    poll_max: float = 15.0
     run_timeout: float = 6 * 3600.0  # a run not completed this long after its dispatch is reported as failed
     appear_timeout: float = 300.0  # after a 204, how long to look for the run by its run-name
 
@@ -57,6 +58,7 @@ class RunRecord:
     run_id: int | None = None
     html_url: str = ""
     conclusion: str | None = None
+    fresh: bool = True  # not polled yet: the first poll waits one interval
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -189,6 +191,9 @@ class Dispatcher:
     def _poll(self, inflight: list[RunRecord], progress: Progress) -> bool:
         changed = False
         for record in list(inflight):
+            if record.fresh:  # dispatched moments ago: it cannot have finished, a GET now would be wasted
+                record.fresh = False
+                continue
             try:
                 finished = self._poll_one(record, progress)
             except CorrelationError as e:
@@ -223,7 +228,9 @@ class Dispatcher:
                 return True
             record.run_id, record.html_url = found.id, found.html_url
             progress.links.update({j.id: found.html_url for j in record.batch.jobs})
-        run = self.client.get_run(t.pipelines_repo, record.run_id)
+            run = found  # the listing already says how the run is doing: one request per poll
+        else:
+            run = self.client.get_run(t.pipelines_repo, record.run_id)
         if run.status != "completed":
             if age <= self.options.run_timeout:
                 return False

@@ -14,7 +14,7 @@ per failure. A failed post is recorded in the report, not raised: the runs' resu
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Protocol
 
@@ -76,6 +76,18 @@ def issue_title(job: Job, sha: str) -> str:
     if len(what) > 180:  # GitHub refuses titles over 256 characters; the unit's tail is the telling part
         what = "..." + what[-177:]
     return f"gwpipelines: {job.action} of {what} failed at {sha[:12]}"
+
+
+def merged_comment(
+    o: Orchestration, p: Progress, *, sha: str, issues: Sequence[str] = (), pipelines_repo: str = ""
+) -> str:
+    """The comment a push posts on the pull request it merged (also what `dry-run --event push` shows)."""
+    view = build_view(
+        o, p.results, p.links, marker=push_marker(sha), notices=tuple(p.notices), pipelines_repo=pipelines_repo
+    )
+    failed = any(r.status is not Status.SUCCEEDED for r in p.results.values())
+    applying = not failed and any(j.id not in p.results for j in o.jobs)
+    return render("merged.md.j2", c=view, failed=failed, applying=applying, issues=list(issues))
 
 
 class StickyComment:
@@ -173,16 +185,13 @@ class Reporter:
         if pr is None:
             self._log(f"no pull request found for {self.sha[:12]}; the outcome is in the run logs and issues only")
             return
-        view = build_view(
+        body = merged_comment(
             self.orchestration,
-            p.results,
-            p.links,
-            marker=push_marker(self.sha),
-            notices=tuple(p.notices),
+            p,
+            sha=self.sha,
+            issues=[f"#{i.number}" for i in issues],
             pipelines_repo=self.options.pipelines_repo,
         )
-        failed = any(r.status is not Status.SUCCEEDED for r in p.results.values())
-        body = render("merged.md.j2", c=view, failed=failed, issues=[f"#{i.number}" for i in issues])
         sticky = StickyComment(self.client, self.live_repo, pr.number, (push_marker(self.sha),))
         self.report.comment_url = sticky.post([body])
 

@@ -28,6 +28,9 @@ from typing import Any, TypeVar
 
 import requests
 from github import Auth, Github, GithubException
+from github.Artifact import Artifact
+from github.PaginatedList import PaginatedList
+from github.WorkflowJob import WorkflowJob
 
 from gwpipelines.errors import ArtifactError, GwError, UserError
 from gwpipelines.errors import GitHubAccessError as GitHubAccessError
@@ -174,7 +177,7 @@ class GitHub:
         """A deep link to the first failed step of a run (`<job url>#step:<n>:1`), else to the failed job."""
 
         def look() -> str | None:
-            for job in self._gh.get_repo(repo).get_workflow_run(run_id).jobs():
+            for job in self._run_list(repo, run_id, "jobs", WorkflowJob, "jobs"):
                 if job.conclusion not in ("failure", "timed_out", "cancelled"):
                     continue
                 for step in job.steps:
@@ -189,7 +192,7 @@ class GitHub:
         """One file from a run's artifact zip; None if the run uploaded no such artifact or file."""
 
         def download() -> bytes | None:
-            for art in self._gh.get_repo(repo).get_workflow_run(run_id).get_artifacts():
+            for art in self._run_list(repo, run_id, "artifacts", Artifact, "artifacts"):
                 if art.name != artifact or art.expired:
                     continue
                 _, _, chunks = self._gh.requester.getStream(art.archive_download_url, chunk_size=65_536)
@@ -201,6 +204,12 @@ class GitHub:
             download,
             permission=f"actions: read on {repo}",
         )
+
+    def _run_list(self, repo: str, run_id: int, what: str, cls: Any, item: str) -> Any:
+        """A run's jobs or artifacts, listed from their URL: PyGithub's `get_workflow_run(id).jobs()` would first
+        GET the run itself just to learn that URL (a request per completed run for nothing)."""
+        url = f"{self._gh.get_repo(repo).url}/actions/runs/{run_id}/{what}"
+        return PaginatedList(cls, self._gh.requester, url, None, list_item=item)
 
     # --- Who we are -------------------------------------------------------------------------------------------
 
