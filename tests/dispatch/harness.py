@@ -4,7 +4,10 @@ sent: each run uploads the `gwpipelines-results` artifact with a results.json in
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,6 +15,7 @@ from typing import Any
 
 from gwpipelines.github.client import GitHub, RetryPolicy, token_auth
 from tests.cli import Result, run
+from tests.conftest import ROOT
 from tests.github_server import GitHubServer
 from tests.github_server.model import Dispatch, RunScript
 
@@ -19,6 +23,7 @@ LIVE = "acme/infrastructure-live"
 PIPELINES = "acme/infrastructure-pipelines"
 WORKFLOW = "pipelines.yml"
 FAST = RetryPolicy(attempts=4, backoff=0.01, max_wait=0.05, deadline=30.0)
+STANDIN_BIN = ROOT / "tests" / "standin" / "bin"
 
 
 @dataclass
@@ -31,6 +36,10 @@ class Pipelines:
     polls: int = 1
     script: Callable[[Dispatch], RunScript | None] = lambda d: None
     seen: list[list[dict[str, Any]]] = field(default_factory=list)
+    # With a live checkout: unit jobs really run, `gwpipelines execute` with the stand-in terragrunt in `work`, so
+    # each job reports its own plan summary, resources and log (account jobs keep the scripted result).
+    live: Path | None = None
+    work: Path | None = None
 
     def __post_init__(self) -> None:
         self.server.on_dispatch = self.run
@@ -41,7 +50,8 @@ class Pipelines:
         special = self.script(dispatch)
         if special is not None:
             return special
-        results = [self.result(j) for j in jobs]
+        executed = self.execute([j for j in jobs if j["unit"]]) if self.live else {}
+        results = [executed.get(j["id"]) or self.result(j) for j in jobs]
         failed = any(r["status"] == "failed" for r in results)
         return RunScript(
             conclusion="failure" if failed else "success",
@@ -50,6 +60,24 @@ class Pipelines:
             failing_step="Run gwpipelines execute" if failed else None,
             files={"results.json": json.dumps({"results": results}).encode()},
         )
+
+    def execute(self, jobs: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+        """What the pipelines workflow's execute step publishes for these jobs (a separate process, as on a runner)."""
+        assert self.live is not None and self.work is not None
+        if not jobs:
+            return {}
+        state = self.work / "standin-state"
+        state.mkdir(parents=True, exist_ok=True)
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "STANDIN_"))}
+        env |= {"PATH": f"{STANDIN_BIN}{os.pathsep}{env['PATH']}", "GWPIPELINES_STANDIN_PYTHON": sys.executable,
+                "STANDIN_STATE_DIR": str(state)}  # fmt: skip
+        done = subprocess.run(
+            [sys.executable, "-m", "gwpipelines", "execute", "--repo", str(self.live), "--jobs-file", "-",
+             "--results-dir", str(self.work / "results"), "--format", "json"],
+            input=json.dumps(jobs), capture_output=True, text=True, env=env, check=False,
+        )  # fmt: skip
+        assert done.returncode in (0, 1), done.stderr
+        return {r["id"]: r for r in json.loads(done.stdout)["results"]}
 
     def result(self, job: dict[str, Any]) -> dict[str, Any]:
         failed = job["unit"] in self.fail_units
@@ -100,4 +128,5 @@ def normalise(text: str, server: GitHubServer) -> str:
     text = text.replace(server.url, "http://api.test")
     text = re.sub(r"/actions/runs/\d+", "/actions/runs/RUN", text)
     text = re.sub(r"/job/\d+", "/job/JOB", text)
+    text = re.sub(r"\b\d\d:\d\d:\d\d\.\d{3}\b", "HH:MM:SS.mmm", text)  # the tools' log timestamps
     return re.sub(r"\b[0-9a-f]{12}-wave", "CID-wave", text)

@@ -72,6 +72,7 @@ def test_1500_units_keep_every_row_in_every_split() -> None:
         assert bodies[0].index("**1500 jobs:**") < bodies[0].index("> [!WARNING]") < bodies[0].index("| |")
         assert "**Next:**" in bodies[-1] and all(b.count("```") % 2 == 0 for b in bodies)
     assert len(render_comment(o, results(o, 400), run_links=links, max_comments=10)) <= 10
+    assert_golden("dispatch/comment_1500_units.md", "\n---\n".join(render_comment(o, results(o, 400), run_links=links)))
 
 
 def test_golden_pull_request_in_progress() -> None:

@@ -24,7 +24,7 @@ PR = 12
 def demo_orchestrations(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
     repo = tmp_path_factory.mktemp("demo") / "infrastructure-live"
     demo.build_demo_repo(repo)
-    out = {}
+    out: dict[str, Any] = {"repo": repo}
     for event in ("pull_request", "push"):
         args = ["--repo", str(repo), "--base", "main", "--head", demo.BRANCH, "--event", event, "--format", "json"]
         result = run("orchestrate", *args)
@@ -38,7 +38,11 @@ def test_demo_pull_request_dispatches_waves_in_order_and_leaves_one_comment(
 ) -> None:
     o = demo_orchestrations["pull_request"]
     setup(env, pr=PR, head=o["head"], base=o["base"])
-    pipelines = Pipelines(env)
+    pipelines = Pipelines(env, live=demo_orchestrations["repo"], work=tmp_path)  # each plan really runs
+    # The unit the pull request deletes was applied from main: its plan-destroy names what it will destroy.
+    bastion = next(j for j in o["jobs"] if j["action"] == "plan-destroy")
+    applied = pipelines.execute([{**bastion, "id": "apply:base", "action": "apply", "needs": [], "wave": 0}])
+    assert applied["apply:base"]["status"] == "succeeded", applied
     result = dispatch(tmp_path, o, "--pr", str(PR))
     assert result.code == 0, result.err
     out = result.json()
@@ -62,14 +66,17 @@ def test_demo_pull_request_dispatches_waves_in_order_and_leaves_one_comment(
     for job in o["jobs"]:
         name = job["unit"] or job["account"]
         row = next(line for line in body.splitlines() if line.startswith("|") and f"`{name}`" in line)
-        assert "| succeeded | +1 ~0 -0 |" in row, row
+        assert "| succeeded | +" in row, row  # each its own summary
         assert "[logs](https://github.com/acme/infrastructure-pipelines/actions/runs/" in row, row
     assert f"**{len(o['jobs'])} jobs:** ✅ {len(o['jobs'])} succeeded\n" in body
     # Updated in place as the runs went: pending first, then running, then results.
     bodies = [p.body["body"] for p in env.posts if p.operation_id in ("issues/create-comment", "issues/update-comment")]
     assert "**11 jobs:** ⏸️ 11 pending\n" in bodies[0]
     assert any("| running |" in b and "| pending |" in b for b in bodies)
-    assert_golden("dispatch/demo_pull_request.md", normalise(body, env), {"head": o["head"]})
+    assert_golden("dispatch/demo_pull_request.md", normalise(body, env), {"head": o["head"], "base": o["base"]})
+    danger = body.index("### ⚠️ Destroys and replacements")
+    assert body.index("**11 jobs:**") < danger < body.index("| |")  # danger before the table
+    assert f"- `{bastion['unit']}` (plan-destroy): **destroys " in body and "  - `- " in body  # addresses shown
 
 
 def test_same_event_twice_leaves_one_comment(
