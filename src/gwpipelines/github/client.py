@@ -16,11 +16,8 @@ Every other failure is mapped to an exception naming what to fix (the permission
 
 from __future__ import annotations
 
-import io
 import itertools
 import time
-import zipfile
-import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -32,17 +29,20 @@ from github.Artifact import Artifact
 from github.PaginatedList import PaginatedList
 from github.WorkflowJob import WorkflowJob
 
-from gwpipelines.errors import ArtifactError, GwError, UserError
 from gwpipelines.errors import GitHubAccessError as GitHubAccessError
 from gwpipelines.errors import GitHubError as GitHubError
+from gwpipelines.errors import GwError, UserError
 from gwpipelines.github import correlation
 from gwpipelines.github.actions import DEFAULT_API_URL as DEFAULT_API_URL
 from gwpipelines.github.actions import Runner
+from gwpipelines.github.resources import Comment as Comment
+from gwpipelines.github.resources import IssueRef as IssueRef
+from gwpipelines.github.resources import PullRef as PullRef
+from gwpipelines.github.resources import Run as Run
+from gwpipelines.github.resources import comment_of, issue_of, login_of, run_of, zip_member
 
 T = TypeVar("T")
 RUN_NAME_PREFIX = "gwpipelines "
-# results.json holds trimmed logs: far below this; a bigger file is not what the executor writes.
-MAX_ARTIFACT_FILE = 64 * 1024 * 1024
 # The login of comments written with an installation token (`GITHUB_TOKEN`), which `GET /user` refuses.
 ACTIONS_BOT_LOGIN = "github-actions[bot]"
 
@@ -53,41 +53,6 @@ class RetryPolicy:
     backoff: float = 1.0  # first wait after a 5xx or a timeout; doubles each time
     max_wait: float = 60.0  # cap on any single wait, including Retry-After and rate-limit resets
     deadline: float = 300.0  # seconds an operation may take, retries included
-
-
-@dataclass(frozen=True)
-class Run:
-    id: int
-    html_url: str
-    status: str  # queued | in_progress | completed | ...
-    conclusion: str | None  # success | failure | cancelled | timed_out | ... once completed
-    display_title: str
-    created_at: datetime | None = None
-
-
-@dataclass(frozen=True)
-class Comment:
-    id: int
-    body: str
-    html_url: str
-    author: str = ""  # the login that wrote it: only our own login's comments are ever edited
-
-
-@dataclass(frozen=True)
-class IssueRef:
-    number: int
-    title: str
-    body: str
-    html_url: str
-    state: str
-    author: str = ""
-
-
-@dataclass(frozen=True)
-class PullRef:
-    number: int
-    html_url: str
-    merged: bool
 
 
 class GitHub:
@@ -159,7 +124,7 @@ class GitHub:
         def look() -> Run | None:
             created = f">={(since - correlation.CLOCK_MARGIN).strftime('%Y-%m-%dT%H:%M:%SZ')}"
             runs = self._gh.get_repo(repo).get_workflow(workflow).get_runs(event="workflow_dispatch", created=created)
-            listed = [_run(run) for run in itertools.islice(runs, 100)]  # ours was dispatched moments ago
+            listed = [run_of(run) for run in itertools.islice(runs, 100)]  # ours was dispatched moments ago
             rows = [(r.id, r.display_title, r.created_at, r.html_url) for r in listed if r.created_at is not None]
             found = correlation.pick(rows, correlation_id, since)
             return next((r for r in listed if r.id == found), None)
@@ -169,7 +134,7 @@ class GitHub:
     def get_run(self, repo: str, run_id: int) -> Run:
         return self._call(
             f"reading run {run_id} in {repo}",
-            lambda: _run(self._gh.get_repo(repo).get_workflow_run(run_id)),
+            lambda: run_of(self._gh.get_repo(repo).get_workflow_run(run_id)),
             permission=f"actions: read on {repo}",
         )
 
@@ -196,7 +161,7 @@ class GitHub:
                 if art.name != artifact or art.expired:
                     continue
                 _, _, chunks = self._gh.requester.getStream(art.archive_download_url, chunk_size=65_536)
-                return _member(b"".join(chunks), member, f"artifact {artifact} of run {run_id}")
+                return zip_member(b"".join(chunks), member, f"artifact {artifact} of run {run_id}")
             return None
 
         return self._call(
@@ -233,7 +198,7 @@ class GitHub:
 
     def comments(self, repo: str, number: int) -> list[Comment]:
         def list_all() -> list[Comment]:
-            return [_comment(c) for c in self._gh.get_repo(repo).get_issue(number).get_comments()]
+            return [comment_of(c) for c in self._gh.get_repo(repo).get_issue(number).get_comments()]
 
         return self._call(
             f"listing comments on #{number} in {repo}", list_all, permission=f"pull-requests: read on {repo}"
@@ -248,7 +213,7 @@ class GitHub:
 
         return self._call(
             f"commenting on #{number} in {repo}",
-            lambda: _comment(self._gh.get_repo(repo).get_issue(number).create_comment(body)),
+            lambda: comment_of(self._gh.get_repo(repo).get_issue(number).create_comment(body)),
             idempotent=False,
             permission=f"pull-requests: write (or issues: write) on {repo}",
             reconcile=reconcile,
@@ -269,8 +234,8 @@ class GitHub:
         def look() -> list[IssueRef]:
             found = []
             for issue in self._gh.get_repo(repo).get_issues(state="all", sort="created", direction="desc"):
-                if issue.pull_request is None and marker_prefix in (issue.body or "") and _login_of(issue) == me:
-                    found.append(_issue(issue))
+                if issue.pull_request is None and marker_prefix in (issue.body or "") and login_of(issue) == me:
+                    found.append(issue_of(issue))
             return found
 
         return self._call(f"listing issues in {repo}", look, permission=f"issues: read on {repo}")
@@ -281,7 +246,7 @@ class GitHub:
     def create_issue(self, repo: str, title: str, body: str, *, marker: str) -> IssueRef:
         return self._call(
             f"opening an issue in {repo}",
-            lambda: _issue(self._gh.get_repo(repo).create_issue(title=title, body=body)),
+            lambda: issue_of(self._gh.get_repo(repo).create_issue(title=title, body=body)),
             idempotent=False,
             permission=f"issues: write on {repo}",
             reconcile=lambda: self.find_issue(repo, marker),
@@ -291,7 +256,7 @@ class GitHub:
         def edit() -> IssueRef:
             issue = self._gh.get_repo(repo).get_issue(number)
             issue.edit(title=title, body=body, state=state)
-            return _issue(issue)
+            return issue_of(issue)
 
         return self._call(f"updating issue #{number} in {repo}", edit, permission=f"issues: write on {repo}")
 
@@ -406,37 +371,3 @@ def _message(e: GithubException) -> str:
     if isinstance(data, dict) and data.get("message"):
         return str(data["message"])
     return str(data or "").strip()[:200]
-
-
-def _run(run: Any) -> Run:
-    created = run.created_at
-    if isinstance(created, datetime) and created.tzinfo is None:
-        created = created.replace(tzinfo=UTC)
-    return Run(int(run.id), str(run.html_url), str(run.status), run.conclusion, str(run.display_title), created)
-
-
-def _member(data: bytes, member: str, what: str) -> bytes | None:
-    """One file of a zip the run uploaded: anything wrong with it (truncated, not a zip, a bomb) is the artifact's
-    problem, reported for the run's jobs, never a crash."""
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as z:
-            if member not in z.namelist():
-                return None
-            if z.getinfo(member).file_size > MAX_ARTIFACT_FILE:
-                raise ArtifactError(f"{member} in {what} is over {MAX_ARTIFACT_FILE} bytes; not read")
-            return z.read(member)
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError, NotImplementedError, ValueError) as e:
-        raise ArtifactError(f"{what} is not a readable zip ({type(e).__name__}: {e})") from e
-
-
-def _login_of(x: Any) -> str:
-    user = x.user
-    return str(user.login) if user is not None else ""
-
-
-def _comment(c: Any) -> Comment:
-    return Comment(int(c.id), str(c.body or ""), str(c.html_url), _login_of(c))
-
-
-def _issue(i: Any) -> IssueRef:
-    return IssueRef(int(i.number), str(i.title), str(i.body or ""), str(i.html_url), str(i.state), _login_of(i))
