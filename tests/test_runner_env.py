@@ -106,3 +106,15 @@ def test_execute_inside_actions_folds_each_units_log_and_lists_outputs_per_insta
     for r in results:
         for instance, values in r["outputs_by_instance"].items():
             assert all(f"| `{r['unit']}` | `{instance}` | `{k}` |" in text for k in values)
+
+
+def test_the_action_folds_commands_but_not_those_that_fold_their_own_jobs(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import os
+
+    from gwpipelines.github.action import Call, run_cli
+
+    for command, folded in (("orchestrate", True), ("execute", False), ("run", False)):
+        assert run_cli(Call((command, "--help"), tmp_path / "out"), dict(os.environ)) == 0
+        assert ("::group::gwpipelines " in capsys.readouterr().out) is folded, command

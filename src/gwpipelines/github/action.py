@@ -9,6 +9,7 @@ first either way, so `if: always()` steps can still publish results.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import os
@@ -148,11 +149,18 @@ def set_outputs(values: Mapping[str, str], environ: Mapping[str, str]) -> None:
     actions.Runner.from_mapping(environ).set_outputs(values)
 
 
+# Commands that fold their own log (one group per job): a group around them would nest, which the runner cannot show.
+SELF_FOLDING = frozenset({"execute", "run"})
+
+
 def run_cli(call: Call, env: Mapping[str, str]) -> int:
     """The CLI as a subprocess: a renamed flag fails here as it would for a user. stdout (JSON) goes to a file,
     stderr (progress) to the log, folded."""
-    with actions.group(f"gwpipelines {' '.join(call.argv[:1])}"), open(call.output, "wb") as out:
-        done = subprocess.run([sys.executable, "-m", "gwpipelines", *call.argv], stdout=out, env=dict(env))
+    with contextlib.ExitStack() as stack:
+        if call.argv[0] not in SELF_FOLDING:
+            stack.enter_context(actions.group(f"gwpipelines {call.argv[0]}"))
+        with open(call.output, "wb") as out:
+            done = subprocess.run([sys.executable, "-m", "gwpipelines", *call.argv], stdout=out, env=dict(env))
     return done.returncode
 
 
