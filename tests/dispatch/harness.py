@@ -61,7 +61,7 @@ class Pipelines:
             files={"results.json": json.dumps({"results": results}).encode()},
         )
 
-    def execute(self, jobs: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    def execute(self, jobs: list[dict[str, Any]], *, faults: bool = True) -> dict[str, dict[str, Any]]:
         """What the pipelines workflow's execute step publishes for these jobs (a separate process, as on a runner)."""
         assert self.live is not None and self.work is not None
         if not jobs:
@@ -71,6 +71,9 @@ class Pipelines:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "STANDIN_"))}
         env |= {"PATH": f"{STANDIN_BIN}{os.pathsep}{env['PATH']}", "GWPIPELINES_STANDIN_PYTHON": sys.executable,
                 "STANDIN_STATE_DIR": str(state)}  # fmt: skip
+        # A unit in fail_units fails the way a denied apply (or plan) does: the tool exits 1 with AWS's message.
+        failing = self.fail_units if faults else set()
+        env["STANDIN_FAULTS"] = json.dumps({u: {"mode": "fail", "message": "AccessDenied"} for u in failing})
         done = subprocess.run(
             [sys.executable, "-m", "gwpipelines", "execute", "--repo", str(self.live), "--jobs-file", "-",
              "--results-dir", str(self.work / "results"), "--format", "json"],
@@ -78,6 +81,33 @@ class Pipelines:
         )  # fmt: skip
         assert done.returncode in (0, 1), done.stderr
         return {r["id"]: r for r in json.loads(done.stdout)["results"]}
+
+    def apply_all(self, ref: str, branch: str) -> None:
+        """Every unit of `branch` (at `ref`) applied, in dependency order: the live infrastructure before a change."""
+        assert self.live is not None
+        git = ["git", "-C", str(self.live)]
+        current = subprocess.run([*git, "rev-parse", "--abbrev-ref", "HEAD"], capture_output=True, text=True).stdout
+        subprocess.run([*git, "checkout", "-q", branch], check=True)
+        try:
+            graph = subprocess.run(
+                [sys.executable, "-m", "gwpipelines", "graph", "--repo", str(self.live), "--format", "json"],
+                capture_output=True, text=True, check=True,
+            ).stdout  # fmt: skip
+        finally:
+            subprocess.run([*git, "checkout", "-q", current.strip()], check=True)
+        deps = {u["path"]: list(u["dependencies"]) for u in json.loads(graph)["units"]}
+        ordered: list[str] = []
+        while len(ordered) < len(deps):
+            ordered += [
+                u for u in sorted(deps) if u not in ordered and all(d in ordered or d not in deps for d in deps[u])
+            ]
+        jobs = [
+            {"id": f"apply:{u}", "unit": u, "action": "apply", "ref": ref, "account": u.split("/")[0],
+             "change_types": ["ModuleAdded"], "wave": 0, "needs": [f"apply:{d}" for d in deps[u] if d in deps]}
+            for u in ordered
+        ]  # fmt: skip
+        failed = [r["id"] for r in self.execute(jobs, faults=False).values() if r["status"] != "succeeded"]
+        assert not failed, failed
 
     def result(self, job: dict[str, Any]) -> dict[str, Any]:
         failed = job["unit"] in self.fail_units

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -39,10 +40,9 @@ def test_demo_pull_request_dispatches_waves_in_order_and_leaves_one_comment(
     o = demo_orchestrations["pull_request"]
     setup(env, pr=PR, head=o["head"], base=o["base"])
     pipelines = Pipelines(env, live=demo_orchestrations["repo"], work=tmp_path)  # each plan really runs
-    # The unit the pull request deletes was applied from main: its plan-destroy names what it will destroy.
+    # main is live: every unit applied from it. The plans show real changes, the deleted unit what it destroys.
+    pipelines.apply_all(o["base"], "main")
     bastion = next(j for j in o["jobs"] if j["action"] == "plan-destroy")
-    applied = pipelines.execute([{**bastion, "id": "apply:base", "action": "apply", "needs": [], "wave": 0}])
-    assert applied["apply:base"]["status"] == "succeeded", applied
     result = dispatch(tmp_path, o, "--pr", str(PR))
     assert result.code == 0, result.err
     out = result.json()
@@ -111,12 +111,18 @@ def test_orchestrate_piped_on_stdin(
 def test_push_failure_opens_one_issue_and_comments_on_the_merged_pr(
     env: GitHubServer, demo_orchestrations: dict[str, dict[str, Any]], tmp_path: Path
 ) -> None:
-    o = demo_orchestrations["push"]
-    merge = o["head"]
+    # The demo branch merged into main (fast-forward): its applies and the destroy really run, from main.
+    repo = tmp_path / "merged-live"
+    base, merge = demo.build_demo_repo(repo)
+    o = run("orchestrate", "--repo", str(repo), "--base", base, "--head", merge, "--event", "push", "--format", "json")
+    assert o.code == 0, o.err
+    o = o.json()
     setup(env, pr=PR, head="c" * 40, base=o["base"])
     env.repo(LIVE).pulls[PR].merged_sha = merge
     env.add_pull(LIVE, PR + 1, head_sha="d" * 40, base_sha=o["base"], head_ref="other", merged_sha=merge)
-    pipelines = Pipelines(env, fail_units={"non-prod/us-east-1/qa/vpc"})
+    pipelines = Pipelines(env, fail_units={"non-prod/us-east-1/qa/vpc"}, live=repo, work=tmp_path)
+    pipelines.apply_all(base, "main")  # before the merge, main was live: every unit applied from it
+    subprocess.run(["git", "-C", str(repo), "branch", "-q", "-f", "main", merge], check=True)
     result = dispatch(tmp_path, o, "--sha", merge)
     assert result.code == 1
     assert "1 job(s) failed (apply:non-prod/us-east-1/qa/vpc); 4 skipped" in result.err
