@@ -118,3 +118,41 @@ def test_the_action_folds_commands_but_not_those_that_fold_their_own_jobs(
     for command, folded in (("orchestrate", True), ("execute", False), ("run", False)):
         assert run_cli(Call((command, "--help"), tmp_path / "out"), dict(os.environ)) == 0
         assert ("::group::gwpipelines " in capsys.readouterr().out) is folded, command
+
+
+def test_the_action_writes_the_jobs_one_summary_with_problems_and_outputs(tmp_path: Path) -> None:
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from tests.actions.runner import read_outputs
+    from tests.conftest import LIVE_TEMPLATE, ROOT
+
+    live = GitRepo.from_tree(LIVE_TEMPLATE, tmp_path / "live")
+    units = ["non-prod/us-east-1/dev/vpc", "non-prod/us-east-1/qa/vpc"]
+    jobs = [{"id": f"apply:{u}", "unit": u, "action": "apply", "ref": live.head(), "account": "non-prod",
+             "change_types": ["ModuleChanged"], "wave": 0, "needs": []} for u in units]  # fmt: skip
+    summary, output = tmp_path / "summary.md", tmp_path / "output"
+    output.touch()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "STANDIN_", "GWP_"))}
+    env |= {
+        "PATH": f"{ROOT / 'tests/standin/bin'}{os.pathsep}{env['PATH']}",
+        "GWPIPELINES_STANDIN_PYTHON": sys.executable,
+        "STANDIN_STATE_DIR": str(tmp_path / "state"),
+        "STANDIN_FAULTS": json.dumps({units[1]: {"command": "apply", "mode": "fail", "message": "AccessDenied"}}),
+        "GITHUB_ACTIONS": "true",
+        "GITHUB_STEP_SUMMARY": str(summary),
+        "GITHUB_OUTPUT": str(output),
+        "RUNNER_TEMP": str(tmp_path / "temp"),
+        "GWP_COMMAND": "execute",
+        "GWP_REPO": str(live.path),
+        "GWP_JOBS": json.dumps(jobs),
+    }
+    done = subprocess.run([sys.executable, "-m", "gwpipelines.github.action"], env=env, capture_output=True, text=True)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert read_outputs(output)["status"] == "failure"
+    text = summary.read_text()
+    assert text.count("gwpipelines") == 1 and text.startswith("### gwpipelines execute: failure")  # one summary
+    assert f"| {units[0]} | apply | succeeded |" in text and "#### Problems" in text and "#### Outputs" in text
+    assert f"| `{units[0]}` | `terragrunt` |" in text

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from gwpipelines import markdown
 from gwpipelines.errors import UserError
 from gwpipelines.github import actions
 
@@ -253,6 +254,19 @@ def _results_table(data: Mapping[str, Any]) -> str:
             f"| {_cell(r.get('unit'))} | {_cell(r.get('action'))} | {_cell(r.get('status'))} | {s.get('add', 0)} "
             f"| {s.get('change', 0)} | {s.get('destroy', 0)} | {r.get('seconds', '')} |"
         )
+    problems = [f"- {markdown.code(r.get('id'))}: {markdown.text(r['failure'])}" for r in results if r.get("failure")]
+    if problems:
+        lines += ["", "#### Problems", *problems]
+    outputs = [
+        f"| {markdown.table_code(r.get('unit') or r.get('id'))} | {markdown.table_code(inst)} | "
+        f"{markdown.table_code(name)} | {markdown.table_code(_compact(value))} |"
+        for r in results
+        for inst, values in (r.get("outputs_by_instance") or {}).items()
+        if isinstance(values, dict)
+        for name, value in values.items()
+    ]
+    if outputs:
+        lines += ["", "#### Outputs", "", "| unit | instance | output | value |", "|---|---|---|---|", *outputs]
     return "\n".join(lines)
 
 
@@ -271,7 +285,8 @@ def main(environ: Mapping[str, str] | None = None) -> int:
         # This step runs inside Actions by definition: mask before anything else can print the tokens.
         actions.add_mask([inputs.dispatch_token, inputs.github_token])
         workdir = workdir_for(inputs.command, runner)
-        env = {k: v for k, v in environ.items() if not k.startswith("GWP_")}
+        # This step writes the job's one summary (below); the executor inside it must not add a second one.
+        env = {k: v for k, v in environ.items() if not k.startswith("GWP_") and k != "GITHUB_STEP_SUMMARY"}
         if inputs.dispatch_token:
             env["PIPELINES_DISPATCH_TOKEN"] = inputs.dispatch_token
         if inputs.github_token:
