@@ -4,13 +4,17 @@ sent: each run uploads the `gwpipelines-results` artifact with a results.json in
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from gwpipelines.github.client import GitHub, RetryPolicy, token_auth
+from testing import STANDIN_BIN
 from testing.cli import Result, run
 from testing.github_server import GitHubServer
 from testing.github_server.model import Dispatch, RunScript
@@ -31,6 +35,10 @@ class Pipelines:
     polls: int = 1
     script: Callable[[Dispatch], RunScript | None] = lambda d: None
     seen: list[list[dict[str, Any]]] = field(default_factory=list)
+    # With a live checkout: unit jobs really run, `gwpipelines execute` with the stand-in terragrunt in `work`, so
+    # each job reports its own plan summary, resources and log (account jobs keep the scripted result).
+    live: Path | None = None
+    work: Path | None = None
 
     def __post_init__(self) -> None:
         self.server.on_dispatch = self.run
@@ -41,7 +49,8 @@ class Pipelines:
         special = self.script(dispatch)
         if special is not None:
             return special
-        results = [self.result(j) for j in jobs]
+        executed = self.execute([j for j in jobs if j["unit"]]) if self.live else {}
+        results = [executed.get(j["id"]) or self.result(j) for j in jobs]
         failed = any(r["status"] == "failed" for r in results)
         return RunScript(
             conclusion="failure" if failed else "success",
@@ -50,6 +59,54 @@ class Pipelines:
             failing_step="Run gwpipelines execute" if failed else None,
             files={"results.json": json.dumps({"results": results}).encode()},
         )
+
+    def execute(self, jobs: list[dict[str, Any]], *, faults: bool = True) -> dict[str, dict[str, Any]]:
+        """What the pipelines workflow's execute step publishes for these jobs (a separate process, as on a runner)."""
+        assert self.live is not None and self.work is not None
+        if not jobs:
+            return {}
+        state = self.work / "standin-state"
+        state.mkdir(parents=True, exist_ok=True)
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "STANDIN_"))}
+        env |= {"PATH": f"{STANDIN_BIN}{os.pathsep}{env['PATH']}", "GWPIPELINES_STANDIN_PYTHON": sys.executable,
+                "STANDIN_STATE_DIR": str(state)}  # fmt: skip
+        # A unit in fail_units fails the way a denied apply (or plan) does: the tool exits 1 with AWS's message.
+        failing = self.fail_units if faults else set()
+        env["STANDIN_FAULTS"] = json.dumps({u: {"mode": "fail", "message": "AccessDenied"} for u in failing})
+        done = subprocess.run(
+            [sys.executable, "-m", "gwpipelines", "execute", "--repo", str(self.live), "--jobs-file", "-",
+             "--results-dir", str(self.work / "results"), "--format", "json"],
+            input=json.dumps(jobs), capture_output=True, text=True, env=env, check=False,
+        )  # fmt: skip
+        assert done.returncode in (0, 1), done.stderr
+        return {r["id"]: r for r in json.loads(done.stdout)["results"]}
+
+    def apply_all(self, ref: str, branch: str) -> None:
+        """Every unit of `branch` (at `ref`) applied, in dependency order: the live infrastructure before a change."""
+        assert self.live is not None
+        git = ["git", "-C", str(self.live)]
+        current = subprocess.run([*git, "rev-parse", "--abbrev-ref", "HEAD"], capture_output=True, text=True).stdout
+        subprocess.run([*git, "checkout", "-q", branch], check=True)
+        try:
+            graph = subprocess.run(
+                [sys.executable, "-m", "gwpipelines", "graph", "--repo", str(self.live), "--format", "json"],
+                capture_output=True, text=True, check=True,
+            ).stdout  # fmt: skip
+        finally:
+            subprocess.run([*git, "checkout", "-q", current.strip()], check=True)
+        deps = {u["path"]: list(u["dependencies"]) for u in json.loads(graph)["units"]}
+        ordered: list[str] = []
+        while len(ordered) < len(deps):
+            ordered += [
+                u for u in sorted(deps) if u not in ordered and all(d in ordered or d not in deps for d in deps[u])
+            ]
+        jobs = [
+            {"id": f"apply:{u}", "unit": u, "action": "apply", "ref": ref, "account": u.split("/")[0],
+             "change_types": ["ModuleAdded"], "wave": 0, "needs": [f"apply:{d}" for d in deps[u] if d in deps]}
+            for u in ordered
+        ]  # fmt: skip
+        failed = [r["id"] for r in self.execute(jobs, faults=False).values() if r["status"] != "succeeded"]
+        assert not failed, failed
 
     def result(self, job: dict[str, Any]) -> dict[str, Any]:
         failed = job["unit"] in self.fail_units
@@ -100,4 +157,5 @@ def normalise(text: str, server: GitHubServer) -> str:
     text = text.replace(server.url, "http://api.test")
     text = re.sub(r"/actions/runs/\d+", "/actions/runs/RUN", text)
     text = re.sub(r"/job/\d+", "/job/JOB", text)
+    text = re.sub(r"\b\d\d:\d\d:\d\d\.\d{3}\b", "HH:MM:SS.mmm", text)  # the tools' log timestamps
     return re.sub(r"\b[0-9a-f]{12}-wave", "CID-wave", text)

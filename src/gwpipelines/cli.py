@@ -15,7 +15,7 @@ import traceback
 import click
 
 from gwpipelines import __version__
-from gwpipelines.errors import GwError
+from gwpipelines.errors import GwError, ParseError, UserError
 
 
 def _command_modules() -> tuple[str, ...]:
@@ -72,6 +72,7 @@ def main(argv: list[str] | None = None) -> None:
         if e.exit_code == 3:
             _bug(e)
         click.echo(f"gwpipelines: error: {_one_line(str(e))}", err=True)
+        _annotate(e)
         sys.exit(e.exit_code)
     except BrokenPipeError:
         # A reader like `head` closed stdout early; not our failure.
@@ -80,6 +81,16 @@ def main(argv: list[str] | None = None) -> None:
     except Exception as e:  # the last resort: everything unexpected is a bug
         _bug(e)
     sys.exit(0)
+
+
+def _annotate(e: GwError) -> None:
+    """Inside Actions, bad input is also an error annotation, on the file and line when known (a parse error), so
+    it shows on the pull request's diff rather than only inside a folded log group."""
+    from gwpipelines.github import actions
+
+    if isinstance(e, UserError) and actions.Runner.from_mapping(os.environ).in_actions:
+        path, line = (e.path, e.line) if isinstance(e, ParseError) else (None, None)
+        actions.error(f"gwpipelines: {_one_line(str(e))}", file=path, line=line, stream=sys.stderr)
 
 
 def _bug(e: BaseException) -> None:

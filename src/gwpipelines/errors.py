@@ -10,7 +10,7 @@ raise them re-export their own, so `from gwpipelines.executor.gate import JobRef
         │   ├── ParseError, GitError, JobRefused, ExtensionLoadError, OidcNotConfigured, GitHubAccessError
         ├── RunFailed (1)         a job or run failed; the results were still reported
         │   ├── AccountRequestInvalid, AccountCreationFailed
-        ├── CredentialsError (1), OidcError (1), GitHubError (1)
+        ├── CredentialsError (1), OidcError (1), GitHubError (1), CorrelationError (1)
         └── ArtifactError (1)     a run's results artifact cannot be trusted as written
 """
 
@@ -106,6 +106,12 @@ class OidcError(GwError):
 
 class OidcNotConfigured(UserError):
     """The job cannot request a token at all: a workflow configuration problem, not a transient failure."""
+
+
+class CorrelationError(GwError):
+    """Which run a dispatch started cannot be told (two runs carry its correlation id): refused, never guessed."""
+
+    exit_code = 1
 
 
 class ArtifactError(GwError):

@@ -8,11 +8,13 @@ from typing import Any
 
 import jinja2
 
+from gwpipelines import markdown
+
 
 @cache
 def environment() -> jinja2.Environment:
     # Markdown, not HTML: no autoescaping; a missing variable is a bug, so StrictUndefined.
-    return jinja2.Environment(
+    env = jinja2.Environment(
         loader=jinja2.PackageLoader("gwpipelines", "templates"),
         autoescape=False,
         undefined=jinja2.StrictUndefined,
@@ -20,6 +22,9 @@ def environment() -> jinja2.Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
+    # Escaping per markdown context (`| md_code`, `| md_html`...): templates choose it where they place a value.
+    env.filters.update(markdown.FILTERS)
+    return env
 
 
 def render(name: str, **context: Any) -> str:

@@ -112,24 +112,24 @@ def rate_limit(call: Call) -> Reply:
     return Reply(200, example("rate-limit-overview"))
 
 
+@operation("users/get-authenticated")
+def authenticated_user(call: Call) -> Reply:
+    """A user's token answers with its login; an installation token (GITHUB_TOKEN, a GitHub App's) is refused, as
+    GitHub refuses it: an integration is not a user."""
+    from testing.github_server.openapi import example
+
+    if call.actor.endswith("[bot]"):
+        raise ApiError(403, "Resource not accessible by integration")
+    body: dict[str, Any] = example("private-user-response-with-public-and-private-profile-information")
+    body.update(call.server.bodies.user(call.actor), user_view_type="private")
+    return Reply(200, body)
+
+
 @operation("meta/root")
 def root(call: Call) -> Reply:
     from testing.github_server.openapi import example
 
     return Reply(200, example("root"))
-
-
-@operation("users/get-authenticated")
-def get_authenticated_user(call: Call) -> Reply:
-    from testing.github_server.openapi import example
-
-    # As on GitHub: an installation token (GITHUB_TOKEN, a GitHub App's) is no user and may not read /user.
-    if call.actor.endswith("[bot]"):
-        raise ApiError(403, "Resource not accessible by integration")
-    user: dict[str, Any] = example("private-user-response-with-public-and-private-profile-information")
-    user.update(call.server.bodies.user(call.actor))
-    user["user_view_type"] = "private"
-    return Reply(200, user)
 
 
 # -- repositories ----------------------------------------------------------------------------------------------------
@@ -267,6 +267,8 @@ def create_dispatch(call: Call) -> Reply:
         script=script,
         head_sha=head_sha,
         display_title=_run_name(workflow.run_name, workflow.name, inputs),
+        clock=call.server.clock,
+        started=call.server.clock() if call.server.clock else 0.0,
     )
     repo.runs.append(run)
     call.server.dispatches.append(dispatch)
@@ -281,7 +283,9 @@ def _read(run: Run) -> Run:
     """Every read of a run moves it along its script (queued -> in_progress -> completed after `polls` reads)."""
     run.reads += 1
     if run.completed and not run.artifacts and run.script.files:
-        run.artifacts.append(Artifact(id=run.id + 1, name=run.script.artifact_name, files=dict(run.script.files)))
+        run.artifacts.append(
+            Artifact(run.id + 1, run.script.artifact_name, dict(run.script.files), archive=run.script.archive)
+        )
     return run
 
 
@@ -399,7 +403,7 @@ def download_artifact(call: Call) -> Reply:
         raise ApiError(404, "Not Found")
     _, artifact = _artifact(call)
     # GitHub answers with a redirect to short-lived blob storage; ours lives on the same server, outside the API.
-    token = call.server.blob_token(zip_bytes(artifact.files))
+    token = call.server.blob_token(artifact.archive if artifact.archive is not None else zip_bytes(artifact.files))
     return Reply(302, None, {"Location": f"{call.server.url}/_blobs/{token}/{artifact.name}.zip"})
 
 

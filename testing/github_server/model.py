@@ -41,7 +41,8 @@ class RunScript:
 
     `polls`: how many reads of the run answer queued/in_progress before it answers completed. `appears=False`: the
     dispatch is accepted but the run never shows up (the API answers 404 for it and lists leave it out).
-    `files`: the files of the artifact `artifact_name`, uploaded when the run completes (none when empty).
+    `files`: the files of the artifact `artifact_name`, uploaded when the run completes (none when empty); `archive`
+    replaces the zip the download serves.
     """
 
     conclusion: Conclusion = "success"
@@ -53,6 +54,10 @@ class RunScript:
     files: dict[str, bytes] = field(default_factory=dict)
     artifact_name: str = "gwpipelines-results"
     appears: bool = True
+    # The artifact's bytes as downloaded, instead of a zip of `files` (a truncated or corrupt upload).
+    archive: bytes | None = None
+    # With the server's `clock` set: the run completes this many clock seconds after its dispatch, not after `polls`.
+    seconds: float | None = None
 
 
 @dataclass
@@ -70,6 +75,7 @@ class Artifact:
     id: int
     name: str
     files: dict[str, bytes]
+    archive: bytes | None = None
     created_at: str = field(default_factory=now)
 
 
@@ -85,16 +91,20 @@ class Run:
     created_at: str = field(default_factory=now)
     reads: int = 0
     artifacts: list[Artifact] = field(default_factory=list)
+    clock: Callable[[], float] | None = None
+    started: float = 0.0
 
     @property
     def completed(self) -> bool:
+        if self.script.seconds is not None and self.clock is not None:
+            return self.clock() - self.started >= self.script.seconds
         return self.reads > self.script.polls
 
     @property
     def status(self) -> str:
         if self.completed:
             return "completed"
-        return "queued" if self.reads <= 1 else "in_progress"
+        return "queued" if self.reads <= 1 and self.script.seconds is None else "in_progress"
 
     @property
     def conclusion(self) -> str | None:

@@ -12,7 +12,7 @@ import json
 import secrets
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -74,6 +74,8 @@ class GitHubServer:
         self.requests: list[tuple[str, str]] = []
         self.operations: list[tuple[str, str, str]] = []  # (method, path, operationId) of every API request routed
         self.tokens: dict[str, str] = {}  # token -> login; empty: any token is accepted as BOT_LOGIN
+        # A test's clock: runs with RunScript.seconds complete by it (an injected clock, no real waiting).
+        self.clock: Callable[[], float] | None = None
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
         self.url = ""

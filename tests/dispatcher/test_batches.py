@@ -94,4 +94,51 @@ def test_results_only_for_the_batch_jobs() -> None:
     assert list(results) == ["plan:dev/vpc"] and results["plan:dev/vpc"].status is Status.SUCCEEDED
     assert results_from_artifact(None, batch) == {}
     with pytest.raises(ArtifactError, match=r"results\.json in gwpipelines-results is malformed"):
-        results_from_artifact(b'{"results": [{"id": 1}]}', batch)
+        results_from_artifact(b'{"results": {"id": 1}}', batch)
+
+
+OK = {"id": "plan:dev/vpc", "unit": "dev/vpc", "action": "plan", "status": "succeeded"}
+
+
+@pytest.mark.parametrize(
+    ("entry", "why"),
+    [
+        ({**OK, "status": "approved"}, "status 'approved' is not one of"),
+        ({**OK, "summary": {"add": "1"}}, "summary holds something other than counts"),
+        ({**OK, "summary": {"destroy": True}}, "summary holds something other than counts"),
+        ({**OK, "log": ["x"]}, "log is list"),
+        ({**OK, "outputs": "x"}, "outputs is str"),
+        ({**OK, "outputs_by_instance": {"tg": 3}}, "outputs_by_instance is not"),
+        ({**OK, "resources": [1]}, "resources is not a list of strings"),
+        ({**OK, "seconds": "fast"}, "seconds is str"),
+        ({**OK, "action": "apply"}, "it claims 'apply' of 'dev/vpc', the job is plan of 'dev/vpc'"),
+        ({**OK, "unit": "prod/vpc"}, "it claims 'plan' of 'prod/vpc'"),
+    ],
+)
+def test_a_wrong_typed_or_forged_entry_fails_its_job_alone(entry: dict[str, object], why: str) -> None:
+    batch = Batch("wave-0", JOBS[:2])
+    other = {"id": JOBS[1].id, "unit": JOBS[1].unit, "action": "plan", "status": "succeeded"}
+    results = results_from_artifact(json.dumps({"results": [entry, other]}).encode(), batch)
+    bad = results[JOBS[0].id]
+    assert bad.status is Status.FAILED and why in bad.failure and "invalid entry for plan:dev/vpc" in bad.failure
+    assert results[JOBS[1].id].status is Status.SUCCEEDED
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"[" * 100_000,
+        json.dumps(
+            {
+                "results": [
+                    {**OK, "outputs": {"a": [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}}
+                ]
+            }
+        ).encode(),
+        b"\xff\xfe",
+        b"null",
+    ],
+)
+def test_deep_or_undecodable_files_fail_the_batch_with_a_reason(data: bytes) -> None:
+    with pytest.raises(ArtifactError, match=r"results\.json in gwpipelines-results is malformed \("):
+        results_from_artifact(data, Batch("wave-0", JOBS[:1]))

@@ -59,15 +59,20 @@ def test_small_output_is_shown_whole() -> None:
     assert "Refreshing state... [id=r-39]" in body and "omitted" not in body
 
 
-def test_thousands_of_units_split_into_at_most_max_comments() -> None:
+def test_1500_units_keep_every_row_in_every_split() -> None:
     o = orchestration(1_500)
-    bodies = render_comment(o, results(o, 400), max_comments=3)
-    assert 1 < len(bodies) <= 3
-    assert all(len(b) <= LIMIT and b.startswith(MARKER) for b in bodies)
-    assert "(part 1/" in bodies[0] and "(part 2/" in bodies[1]
-    assert bodies[-1].rstrip().endswith("_(further output omitted; see the workflow runs)_")
-    rows = sum(len(re.findall(r"^\| ModuleChanged \|", b, re.M)) for b in bodies)
-    assert rows == 1_500  # the table comes first: every unit is listed even when output is dropped
+    run = "https://github.com/acme/infrastructure-pipelines/actions/runs/{}".format
+    links = {j.id: run(10_000_000 + j.wave) for j in o.jobs}
+    for max_comments in (1, 3, 10):
+        bodies = render_comment(o, results(o, 400), run_links=links, max_comments=max_comments)
+        assert len(bodies) > 1 and all(len(b) <= LIMIT and b.startswith(MARKER) for b in bodies)
+        assert [f"(part {i + 1}/{len(bodies)})" in b for i, b in enumerate(bodies)] == [True] * len(bodies)
+        units = [u for b in bodies for u in re.findall(r"^\| \S+ \| ModuleChanged \| `([^`]+)` \|", b, re.M)]
+        assert units == [j.unit for j in o.jobs]  # every row, once, in order: output goes before any row does
+        assert bodies[0].index("**1500 jobs:**") < bodies[0].index("> [!WARNING]") < bodies[0].index("| |")
+        assert "**Next:**" in bodies[-1] and all(b.count("```") % 2 == 0 for b in bodies)
+    assert len(render_comment(o, results(o, 400), run_links=links, max_comments=10)) <= 10
+    assert_golden("dispatch/comment_1500_units.md", "\n---\n".join(render_comment(o, results(o, 400), run_links=links)))
 
 
 def test_golden_pull_request_in_progress() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -24,7 +25,7 @@ PR = 12
 def demo_orchestrations(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
     repo = tmp_path_factory.mktemp("demo") / "infrastructure-live"
     demo.build_demo_repo(repo)
-    out = {}
+    out: dict[str, Any] = {"repo": repo}
     for event in ("pull_request", "push"):
         args = ["--repo", str(repo), "--base", "main", "--head", demo.BRANCH, "--event", event, "--format", "json"]
         result = run("orchestrate", *args)
@@ -38,7 +39,10 @@ def test_demo_pull_request_dispatches_waves_in_order_and_leaves_one_comment(
 ) -> None:
     o = demo_orchestrations["pull_request"]
     setup(env, pr=PR, head=o["head"], base=o["base"])
-    pipelines = Pipelines(env)
+    pipelines = Pipelines(env, live=demo_orchestrations["repo"], work=tmp_path)  # each plan really runs
+    # main is live: every unit applied from it. The plans show real changes, the deleted unit what it destroys.
+    pipelines.apply_all(o["base"], "main")
+    bastion = next(j for j in o["jobs"] if j["action"] == "plan-destroy")
     result = dispatch(tmp_path, o, "--pr", str(PR))
     assert result.code == 0, result.err
     out = result.json()
@@ -62,14 +66,17 @@ def test_demo_pull_request_dispatches_waves_in_order_and_leaves_one_comment(
     for job in o["jobs"]:
         name = job["unit"] or job["account"]
         row = next(line for line in body.splitlines() if line.startswith("|") and f"`{name}`" in line)
-        assert "| succeeded | +1 ~0 -0 |" in row, row
+        assert "| succeeded | +" in row, row  # each its own summary
         assert "[logs](https://github.com/acme/infrastructure-pipelines/actions/runs/" in row, row
-    assert f"{len(o['jobs'])} jobs: {len(o['jobs'])} succeeded." in body
+    assert f"**{len(o['jobs'])} jobs:** ✅ {len(o['jobs'])} succeeded\n" in body
     # Updated in place as the runs went: pending first, then running, then results.
     bodies = [p.body["body"] for p in env.posts if p.operation_id in ("issues/create-comment", "issues/update-comment")]
-    assert "11 jobs: 11 pending." in bodies[0]
+    assert "**11 jobs:** ⏸️ 11 pending\n" in bodies[0]
     assert any("| running |" in b and "| pending |" in b for b in bodies)
-    assert_golden("dispatch/demo_pull_request.md", normalise(body, env), {"head": o["head"]})
+    assert_golden("dispatch/demo_pull_request.md", normalise(body, env), {"head": o["head"], "base": o["base"]})
+    danger = body.index("### ⚠️ Destroys and replacements")
+    assert body.index("**11 jobs:**") < danger < body.index("| |")  # danger before the table
+    assert f"- `{bastion['unit']}` (plan-destroy): **destroys " in body and "  - `- " in body  # addresses shown
 
 
 def test_same_event_twice_leaves_one_comment(
@@ -104,12 +111,18 @@ def test_orchestrate_piped_on_stdin(
 def test_push_failure_opens_one_issue_and_comments_on_the_merged_pr(
     env: GitHubServer, demo_orchestrations: dict[str, dict[str, Any]], tmp_path: Path
 ) -> None:
-    o = demo_orchestrations["push"]
-    merge = o["head"]
+    # The demo branch merged into main (fast-forward): its applies and the destroy really run, from main.
+    repo = tmp_path / "merged-live"
+    base, merge = demo.build_demo_repo(repo)
+    o = run("orchestrate", "--repo", str(repo), "--base", base, "--head", merge, "--event", "push", "--format", "json")
+    assert o.code == 0, o.err
+    o = o.json()
     setup(env, pr=PR, head="c" * 40, base=o["base"])
     env.repo(LIVE).pulls[PR].merged_sha = merge
     env.add_pull(LIVE, PR + 1, head_sha="d" * 40, base_sha=o["base"], head_ref="other", merged_sha=merge)
-    pipelines = Pipelines(env, fail_units={"non-prod/us-east-1/qa/vpc"})
+    pipelines = Pipelines(env, fail_units={"non-prod/us-east-1/qa/vpc"}, live=repo, work=tmp_path)
+    pipelines.apply_all(base, "main")  # before the merge, main was live: every unit applied from it
+    subprocess.run(["git", "-C", str(repo), "branch", "-q", "-f", "main", merge], check=True)
     result = dispatch(tmp_path, o, "--sha", merge)
     assert result.code == 1
     assert "1 job(s) failed (apply:non-prod/us-east-1/qa/vpc); 4 skipped" in result.err
@@ -181,9 +194,7 @@ def test_token_that_cannot_comment_still_dispatches_then_exits_2(
     result = dispatch(tmp_path, o, "--pr", str(PR))
     assert result.code == 2
     assert (
-        result.err.strip()
-        .splitlines()[-1]
-        .startswith("gwpipelines: error: listing comments on #12 in acme/infrastructure-live")
+        result.err.strip().splitlines()[-1].startswith("gwpipelines: error: reading the token's own login (GET /user)")
     )
     assert "GitHub rejected the token in GITHUB_TOKEN (401" in result.err
     out = result.json()  # the runs' results are still printed
@@ -200,7 +211,7 @@ def test_workflow_missing_fails_every_job_names_the_permission(
     assert "the token in PIPELINES_DISPATCH_TOKEN needs actions: write on acme/infrastructure-pipelines" in result.err
     body = env.comments(LIVE, PR)[0].body
     # wave 0 could not be dispatched; its dependents are skipped; the comment says so
-    assert "11 jobs: 7 failed, 4 skipped." in body and "not dispatched:" in body
+    assert "**11 jobs:** ❌ 7 failed · ⏭️ 4 skipped\n" in body and "not dispatched" in body
 
 
 def test_push_applies_only_the_pushed_commit(env: GitHubServer, tmp_path: Path) -> None:

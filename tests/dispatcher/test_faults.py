@@ -4,7 +4,10 @@ duplicate side effect (the server counts what reached it: `posts`, runs, comment
 from __future__ import annotations
 
 import json
+import math
+import re
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -14,8 +17,10 @@ from gwpipelines.github.client import GitHubAccessError, GitHubError
 from gwpipelines.models import Action, ChangeType, Job
 from gwpipelines.models.results import Status
 from testing.dispatch_harness import LIVE, PIPELINES, WORKFLOW, Pipelines, client, setup
+from testing.dispatch_harness import dispatch as dispatch_cli
 from testing.github_server import GitHubServer
-from testing.github_server.model import RunScript
+from testing.github_server.handlers import zip_bytes
+from testing.github_server.model import Dispatch, RunScript
 
 DISPATCHES = f"/repos/{PIPELINES}/actions/workflows/{WORKFLOW}/dispatches"
 COMMENTS = f"/repos/{LIVE}/issues/7/comments"
@@ -224,3 +229,160 @@ def test_artifact_with_garbage_results(server: GitHubServer) -> None:
     progress = dispatcher(server).run(jobs(1))
     assert "results.json in gwpipelines-results is malformed" in progress.results["plan:u0"].failure
     assert json.loads(json.dumps(progress.runs[0].to_json()))["conclusion"] == "success"
+
+
+# --- artifact faults: failed results, the report goes on, later waves follow the failure rules -----------------------
+
+
+def _results_zip(payload: object) -> dict[str, bytes]:
+    return {"results.json": json.dumps(payload).encode()}
+
+
+def _entry(job: dict[str, object], **over: object) -> dict[str, object]:
+    return {"id": job["id"], "unit": job["unit"], "action": job["action"], "status": "succeeded", **over}
+
+
+PUSH_SHA = "e" * 40
+PUSH_JOBS = [
+    {"id": "apply:u0", "unit": "u0", "action": "apply", "ref": PUSH_SHA, "account": "dev",
+     "change_types": ["ModuleChanged"], "wave": 0, "needs": []},
+    {"id": "apply:w1", "unit": "w1", "action": "apply", "ref": PUSH_SHA, "account": "dev",
+     "change_types": ["ModuleChanged"], "wave": 1, "needs": ["apply:u0"]},
+]  # fmt: skip
+DEEP: object = []
+for _ in range(50):
+    DEEP = [DEEP]
+FAULTS = {
+    "truncated-zip": (
+        RunScript(files=_results_zip({}), archive=zip_bytes(_results_zip({}))[:-30]),
+        "not a readable zip",
+    ),
+    "not-a-zip": (RunScript(files=_results_zip({}), archive=b"<html>502</html>"), "not a readable zip"),
+    "wrong-types": (
+        RunScript(files=_results_zip({"results": [_entry(PUSH_JOBS[0], summary={"add": "lots"})]})),
+        "invalid entry for apply:u0",
+    ),
+    "deep-nesting": (
+        RunScript(files=_results_zip({"results": [_entry(PUSH_JOBS[0], outputs={"x": DEEP})]})),
+        "nested deeper than",
+    ),
+    "forged-unit": (
+        RunScript(files=_results_zip({"results": [_entry(PUSH_JOBS[0], unit="prod/db")]})),
+        "it claims 'apply' of 'prod/db'",
+    ),
+}
+
+
+@pytest.mark.parametrize("fault", list(FAULTS))
+def test_every_artifact_fault_fails_its_jobs_skips_dependents_and_opens_the_issue(
+    env: GitHubServer, tmp_path: Path, fault: str
+) -> None:
+    setup(env)
+    script, why = FAULTS[fault]
+    Pipelines(env, script=lambda d: script)
+    result = dispatch_cli(tmp_path, PUSH_JOBS, "--sha", PUSH_SHA)
+    assert result.code == 1, result.err  # a failed job, not a crash (3)
+    out = result.json()
+    assert len(out["runs"]) == 1 and len(env.dispatches) == 1  # wave 1 depends on the failure: never dispatched
+    [issue] = env.issues(LIVE)
+    assert issue.title.startswith("gwpipelines: apply of u0 failed") and out["issue_urls"] == [
+        f"https://github.com/{LIVE}/issues/{issue.number}"
+    ]
+    assert why in re.sub(r"\\(.)", r"\1", issue.body or "")  # as it renders: markdown escapes removed
+    assert "1 job(s) failed (apply:u0); 1 skipped" in result.err
+
+
+# --- correlation: any run-name holding the id, the oldest run after the dispatch, ties refused --------------------
+
+
+def _plant(server: GitHubServer, correlation_id: str, created_at: str) -> None:
+    """Someone else's run whose title holds `correlation_id` (dispatched with another token)."""
+    server.tokens = {"test-token": "github-actions[bot]", "mallory-token": "mallory"}
+    workflow = server.client("mallory-token").get_repo(PIPELINES).get_workflow(WORKFLOW)
+    workflow.create_dispatch("main", {**INPUTS, "correlation_id": correlation_id}, throw=True)
+    server.runs(PIPELINES)[-1].created_at = created_at
+
+
+def test_a_run_name_with_more_than_the_id_is_found_and_others_runs_are_not_taken(server: GitHubServer) -> None:
+    title = "Plan PR #${{ inputs.pr }}: gwpipelines ${{ inputs.correlation_id }} ok"
+    server.add_workflow(PIPELINES, WORKFLOW, run_name=title, inputs=("correlation_id", "jobs", "live_repo", "pr"))
+    pipelines = Pipelines(server)
+    server.dispatch_answer = 204
+    cid = "feedc0ffee00-wave-0"
+    _plant(server, cid, "2001-01-01T00:00:00Z")  # long before the dispatch: not ours
+    _plant(server, cid + "a", model_now(seconds=-1))  # a longer id that merely starts with ours
+    _plant(server, cid, model_now(seconds=30))  # started after ours by someone who saw the id
+    planted = {r.id for r in server.runs(PIPELINES)}
+    d = Dispatcher(client(server, "PIPELINES_DISPATCH_TOKEN"), TARGET, DispatchOptions(poll_interval=0, poll_max=0),
+                   new_id=lambda: "feedc0ffee00")  # fmt: skip
+    progress = d.run(jobs())
+    [ours] = [r for r in server.runs(PIPELINES) if r.id not in planted]
+    assert progress.runs[0].run_id == ours.id and ours.display_title == f"Plan PR #7: gwpipelines {cid} ok"
+    assert {r.status for r in progress.results.values()} == {Status.SUCCEEDED}
+    assert len(pipelines.seen) == 4  # three planted, one ours: never dispatched twice
+
+
+def test_two_runs_with_the_id_created_together_are_refused() -> None:
+    from datetime import UTC, datetime
+
+    from gwpipelines.errors import CorrelationError
+    from gwpipelines.github.correlation import carries, pick
+
+    at = datetime(2026, 12, 3, 8, 0, 0, tzinfo=UTC)
+    runs = [(1, "gwpipelines abc-wave-0", at, "u1"), (2, "by hand: abc-wave-0", at, "u2")]
+    with pytest.raises(CorrelationError, match=r"two runs carry correlation id abc-wave-0.*u1, u2.*cancel both"):
+        pick(runs, "abc-wave-0", at)
+    later = [(1, "gwpipelines abc-wave-0", at, "u1"), (2, "x abc-wave-0", at.replace(second=5), "u2")]
+    assert pick(later, "abc-wave-0", at) == 1 and pick(later, "abc-wave-1", at) is None
+    assert carries("[abc-wave-0]", "abc-wave-0") and not carries("abc-wave-0a", "abc-wave-0")
+    assert not carries("xabc-wave-0", "abc-wave-0")
+
+
+def model_now(seconds: int) -> str:
+    from datetime import UTC, datetime, timedelta
+
+    return (datetime.now(UTC) + timedelta(seconds=seconds)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+# --- polling: a finished run is noticed within ~15 s, one GET per poll per run ----------------------------------------
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@pytest.mark.parametrize("answer", [200, 204])
+def test_a_five_wave_pull_request_waits_at_most_15s_per_wave_beyond_its_runs(server: GitHubServer, answer: int) -> None:
+    clock = FakeClock()
+    server.clock = clock
+    server.dispatch_answer = answer
+    durations = [95.0, 40.0, 300.0, 12.0, 61.0]  # how long each wave's run takes on the runner
+    Pipelines(server, script=lambda d: _timed(d, durations))
+    wave_jobs = [Job(f"plan:w{w}", f"w{w}", Action.PLAN, "a" * 40, "dev", (ChangeType.MODULE_CHANGED,), w,
+                     (f"plan:w{w - 1}",) if w else ()) for w in range(5)]  # fmt: skip
+    opts = DispatchOptions(poll_interval=10.0, poll_max=15.0)
+    d = Dispatcher(client(server, "PIPELINES_DISPATCH_TOKEN"), TARGET, opts, sleep=clock.sleep, clock=clock)
+    progress = d.run(wave_jobs)
+    assert {r.status for r in progress.results.values()} == {Status.SUCCEEDED}
+    assert clock.now - sum(durations) <= 15.0 * len(durations)
+    listings = [p for m, p in server.requests if m == "GET" and p.endswith(f"/workflows/{WORKFLOW}/runs")]
+    # After a 204 the first poll is the listing that finds the run (it says how the run is doing), once per run.
+    assert len(listings) == (len(durations) if answer == 204 else 0)
+    for run, seconds in zip(server.runs(PIPELINES), durations, strict=True):
+        reads = [p for m, p in server.requests if m == "GET" and p.rstrip("/").endswith(f"/actions/runs/{run.id}")]
+        # One GET per poll (10 s, then 15 s apart; none at the moment of the dispatch), and nothing more.
+        expected = 1 + math.ceil(max(0.0, seconds - 10.0) / 15.0)
+        assert len(reads) + (answer == 204) == expected, (seconds, len(reads), expected)
+
+
+def _timed(dispatch: Dispatch, durations: list[float]) -> RunScript:
+    jobs = json.loads(dispatch.inputs["jobs"])
+    results = [{"id": j["id"], "unit": j["unit"], "action": j["action"], "status": "succeeded"} for j in jobs]
+    return RunScript(seconds=durations[jobs[0]["wave"]], files=_results_zip({"results": results}))

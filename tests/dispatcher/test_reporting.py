@@ -81,3 +81,43 @@ def test_issue_title_fits_githubs_256_characters() -> None:
     job = Job(f"apply:{deep}", deep, Action.APPLY, SHA, "dev", ())
     title = issue_title(job, SHA)
     assert len(title) <= 256 and title.endswith(f"level39 failed at {SHA[:12]}")
+
+
+def test_a_planted_marker_comment_is_never_edited(github_server: GitHubServer) -> None:
+    """Anyone who can comment can post our marker first: the reporter edits only comments its own login wrote."""
+    setup(github_server)
+    github_server.tokens = {"test-token": "github-actions[bot]", "mallory-token": "mallory"}
+    planted = f"{MARKER}\n## gwpipelines plan: approved, no changes"
+    github_server.client("mallory-token").get_repo(LIVE).get_issue(7).create_comment(planted)
+    for _ in range(2):  # a re-run finds its own comment, still not mallory's
+        Reporter(client(github_server), LIVE, orchestration(Event.PULL_REQUEST), pr=7, sha=SHA).final(Progress())
+    comments = github_server.comments(LIVE, 7)
+    assert [(c.user, c.body == planted) for c in comments] == [("mallory", True), ("github-actions[bot]", False)]
+    assert ("GET", "/user") in github_server.requests
+
+
+def test_a_users_token_finds_its_comments_by_its_own_login(github_server: GitHubServer) -> None:
+    setup(github_server)
+    github_server.tokens = {"test-token": "pipelines-bot", "other-token": "github-actions[bot]"}
+    github_server.client("other-token").get_repo(LIVE).get_issue(7).create_comment(f"{MARKER}\nnot ours")
+    for _ in range(2):
+        Reporter(client(github_server), LIVE, orchestration(Event.PULL_REQUEST), pr=7, sha=SHA).final(Progress())
+    assert [c.user for c in github_server.comments(LIVE, 7)] == ["github-actions[bot]", "pipelines-bot"]
+
+
+def test_a_planted_failure_issue_is_left_alone(github_server: GitHubServer) -> None:
+    from gwpipelines.dispatcher.reporter import issue_marker
+
+    setup(github_server)
+    github_server.tokens = {"test-token": "github-actions[bot]", "mallory-token": "mallory"}
+    o = orchestration(Event.PUSH)
+    job = o.jobs[0]
+    planted = github_server.client("mallory-token").get_repo(LIVE).create_issue("fake", f"{issue_marker(job, SHA)}\nok")
+    failed = Progress(results={job.id: JobResult(job.id, job.unit, "apply", Status.FAILED, failure="exit 1")})
+    ok = Progress(results={job.id: JobResult(job.id, job.unit, "apply", Status.SUCCEEDED, PlanSummary(1, 0, 0))})
+    for progress in (failed, failed, ok):
+        Reporter(client(github_server), LIVE, o, pr=None, sha=SHA).final(progress)
+    issues = {i.number: i for i in github_server.issues(LIVE)}
+    assert issues[planted.number].state == "open" and issues[planted.number].body.endswith("\nok")
+    [ours] = [i for i in issues.values() if i.user == "github-actions[bot]"]
+    assert ours.state == "closed" and len(issues) == 2

@@ -201,3 +201,14 @@ def test_readme_quick_start_is_the_demo_and_the_test_suite() -> None:
     for name in ("demo", "test"):
         assert os.access(ROOT / "scripts" / name, os.X_OK), f"scripts/{name} is not executable"
     assert "./scripts/test" in (ROOT / ".ci" / "run").read_text()
+
+
+def test_dry_run_of_a_push_shows_the_merged_pull_request_comment(demo_repo: tuple[Path, str, str]) -> None:
+    repo, base, head = demo_repo
+    pr = run("dry-run", "--repo", str(repo), "--base", base, "--head", head, "--format", "json")
+    push = run("dry-run", "--repo", str(repo), "--base", base, "--head", head, "--event", "push", "--format", "json")
+    assert pr.code == push.code == 0, pr.err + push.err
+    assert pr.json()["comment"].startswith("<!-- gwpipelines:comment -->\n## gwpipelines plan:")
+    comment = push.json()["comment"]
+    assert comment.startswith(f"<!-- gwpipelines:push {head} -->\n## gwpipelines apply:")
+    assert f"The merge commit `{head[:12]}` is being applied." in comment and "**Next:**" in comment

@@ -23,7 +23,7 @@ from gwpipelines.dispatcher.loop import Dispatcher, DispatchOptions, Progress
 from gwpipelines.dispatcher.reporter import Report, Reporter, ReportOptions
 from gwpipelines.errors import RunFailed, UserError
 from gwpipelines.github.actions import Runner
-from gwpipelines.github.client import from_runner
+from gwpipelines.github.client import ACTIONS_BOT_LOGIN, from_runner
 from gwpipelines.models import MUTATING_ACTIONS, Action, Event, Orchestration
 from gwpipelines.models.codec import parse
 from gwpipelines.models.results import Status
@@ -53,6 +53,13 @@ _SHA = re.compile(r"^[0-9a-f]{40}$")
 @click.option("--poll-interval", type=click.FloatRange(min=0), default=10.0, show_default=True, help="First poll wait.")
 @click.option("--new-comment-per-push", is_flag=True, help="One comment per head commit instead of one sticky comment.")
 @click.option("--max-comments", type=click.IntRange(min=1), default=3, show_default=True, help="When output is split.")
+@click.option(
+    "--bot-login",
+    default=ACTIONS_BOT_LOGIN,
+    show_default=True,
+    help="Who GITHUB_TOKEN writes as when it is an installation token (a GitHub App's: SLUG[bot]); a user's token "
+    "is asked with GET /user. Only comments and issues by this login are ever edited.",
+)
 @click.option("--throttle/--no-throttle", default=True, show_default=True, help="Space API requests out (PyGithub).")
 # The contract line prints the runs JSON: json is the default, text the opt-in (as for `execute`).
 @format_option("json", "text", default="json")
@@ -74,6 +81,7 @@ def command(
     poll_interval: float,
     new_comment_per_push: bool,
     max_comments: int,
+    bot_login: str,
     throttle: bool,
     fmt: str,
 ) -> None:
@@ -87,6 +95,7 @@ def command(
         needs=f"actions: write on {pipelines_repo}",
         where="dispatch",
         throttle=throttle,
+        bot_login=bot_login,
     )
     commenting = from_runner(
         runner,
@@ -102,14 +111,16 @@ def command(
         orchestration,
         pr=pr,
         sha=head,
-        options=ReportOptions(new_comment_per_push=new_comment_per_push, max_comments=max_comments),
+        options=ReportOptions(
+            new_comment_per_push=new_comment_per_push, max_comments=max_comments, pipelines_repo=pipelines_repo
+        ),
         log=_log,
     )
     options = DispatchOptions(
         granularity=Granularity(batch),
         max_parallel_runs=max_parallel_runs,
         poll_interval=poll_interval,
-        poll_max=max(poll_interval, 60.0),
+        poll_max=max(poll_interval, 15.0),
         run_timeout=timeout,
     )
     target = Target(pipelines_repo, workflow, ref, live_repo, pr)

@@ -11,7 +11,7 @@ import click
 from gwpipelines import orchestrator
 from gwpipelines.commands._options import emit_json, format_option, repo_option
 from gwpipelines.extensions.terragrunt_cli import commands_for
-from gwpipelines.models import Action, Job, Orchestration
+from gwpipelines.models import Action, Event, Job, Orchestration
 
 RULE = "-" * 78
 
@@ -54,8 +54,14 @@ def job_commands(job: Job) -> list[str]:
 
 
 def _comment(result: Orchestration) -> str:
+    """What the reporter would post first: the pull request's sticky comment, or for a push the comment on the
+    merged pull request."""
     from gwpipelines.dispatcher.comment import render_comment
+    from gwpipelines.dispatcher.loop import Progress
+    from gwpipelines.dispatcher.reporter import merged_comment
 
+    if result.event is Event.PUSH:
+        return merged_comment(result, Progress(), sha=result.head)
     return render_comment(result)[0]
 
 
@@ -81,5 +87,6 @@ def render(o: Orchestration, commands: dict[str, list[str]], comment: str) -> st
         if j.needs:
             lines.append(f"      needs {', '.join(j.needs)}")
         lines += [f"      $ {c}" if not c.startswith("#") else f"      {c}" for c in commands[j.id]]
-    lines += ["", "Pull-request comment that would be posted", RULE, comment.rstrip("\n"), RULE]
+    where = "Comment on the merged pull request" if o.event is Event.PUSH else "Pull-request comment"
+    lines += ["", f"{where} that would be posted", RULE, comment.rstrip("\n"), RULE]
     return "\n".join(lines)

@@ -35,7 +35,7 @@ _RESOURCE_LINE = re.compile(r"^  (\+|~|-|-/\+|\+/-) (\S.*)$")
 class Client(Protocol):
     """The calls the drift reporter makes (github.client.GitHub satisfies it)."""
 
-    def login(self) -> str | None: ...
+    def login(self) -> str: ...
     def issues_with(self, repo: str, marker_prefix: str) -> list[IssueRef]: ...
     def create_issue(self, repo: str, title: str, body: str, *, marker: str) -> IssueRef: ...
     def edit_issue(self, repo: str, number: int, *, title: str, body: str, state: str = "open") -> IssueRef: ...
@@ -177,10 +177,8 @@ class DriftReporter:
 
     def owner(self) -> str:
         if self._author is None:
-            login = self.client.login()
-            if login is None:
-                self._log(f"the token may not read its own user; drift issues are those opened by {ACTIONS_BOT}")
-            self._author = login or ACTIONS_BOT
+            # GET /user, or the bot login an installation token writes as (github-actions[bot] by default)
+            self._author = self.client.login()
         return self._author
 
     def existing(self) -> dict[str, IssueRef]:

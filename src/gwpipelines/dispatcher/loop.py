@@ -15,9 +15,11 @@ import time
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from gwpipelines.dispatcher.artifact import ARTIFACT, RESULTS_FILE, results_from_artifact
+from gwpipelines.dispatcher import artifact
+from gwpipelines.dispatcher.artifact import ARTIFACT, RESULTS_FILE
 from gwpipelines.dispatcher.batches import (
     Batch,
     Granularity,
@@ -28,8 +30,8 @@ from gwpipelines.dispatcher.batches import (
     make_batches,
     skipped,
 )
-from gwpipelines.errors import ArtifactError, GwError
-from gwpipelines.github.client import RUN_NAME_PREFIX, GitHubAccessError, GitHubError, Run
+from gwpipelines.errors import ArtifactError, CorrelationError, GwError
+from gwpipelines.github.client import GitHubAccessError, GitHubError, Run
 from gwpipelines.models import Job
 from gwpipelines.models.results import JobResult, Status
 
@@ -41,7 +43,8 @@ class DispatchOptions:
     granularity: Granularity = Granularity.WAVE
     max_parallel_runs: int = 4
     poll_interval: float = 10.0  # first wait between polls; grows by half up to poll_max while nothing changes
-    poll_max: float = 60.0
+    # A finished run is noticed within this long; any run finishing resets the wait, so siblings are seen sooner.
+    poll_max: float = 15.0
     run_timeout: float = 6 * 3600.0  # a run not completed this long after its dispatch is reported as failed
     appear_timeout: float = 300.0  # after a 204, how long to look for the run by its run-name
 
@@ -51,9 +54,11 @@ class RunRecord:
     batch: Batch
     correlation_id: str
     dispatched_at: float
+    since: datetime  # wall-clock time of the dispatch: only runs created after it can be ours
     run_id: int | None = None
     html_url: str = ""
     conclusion: str | None = None
+    fresh: bool = True  # not polled yet: the first poll waits one interval
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -74,13 +79,15 @@ class Progress:
     runs: list[RunRecord] = field(default_factory=list)
     # Configuration problems met on the way (a token lacking a permission): the command exits 2 after reporting.
     errors: list[GwError] = field(default_factory=list)
+    # The executors' own warnings (results.json's top-level `notices`), each once, in the order first seen.
+    notices: list[str] = field(default_factory=list)
 
 
 class Client(Protocol):
     """The calls the dispatcher makes (github_client.GitHub satisfies it)."""
 
     def dispatch(self, repo: str, workflow: str, ref: str, inputs: dict[str, str]) -> Run | None: ...
-    def find_run(self, repo: str, workflow: str, display_title: str) -> Run | None: ...
+    def find_run(self, repo: str, workflow: str, correlation_id: str, since: datetime) -> Run | None: ...
     def get_run(self, repo: str, run_id: int) -> Run: ...
     def failing_step_url(self, repo: str, run_id: int) -> str | None: ...
     def artifact_file(self, repo: str, run_id: int, artifact: str, member: str) -> bytes | None: ...
@@ -101,6 +108,7 @@ class Dispatcher:
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
         new_id: Callable[[], str] = lambda: uuid.uuid4().hex[:12],
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.client = client
         self.target = target
@@ -110,6 +118,7 @@ class Dispatcher:
         self._sleep = sleep
         self._clock = clock
         self._new_id = new_id
+        self._now = now
 
     def run(self, jobs: Sequence[Job]) -> Progress:
         check_needs(jobs)
@@ -158,13 +167,13 @@ class Dispatcher:
                 break
             pending.remove(batch)
             changed = True
-            record = RunRecord(batch, f"{self._new_id()}-{batch.label}", self._clock())
+            record = RunRecord(batch, f"{self._new_id()}-{batch.label}", self._clock(), self._now())
             progress.runs.append(record)
             inputs = inputs_for(batch, self.target, record.correlation_id)
             t = self.target
             try:
                 run = self.client.dispatch(t.pipelines_repo, t.workflow, t.ref, inputs)
-            except (GitHubError, GitHubAccessError) as e:
+            except (GitHubError, GitHubAccessError, CorrelationError) as e:
                 record.conclusion = "not_dispatched"
                 self._fail(batch, progress, f"not dispatched: {e}", e)
                 continue
@@ -182,8 +191,15 @@ class Dispatcher:
     def _poll(self, inflight: list[RunRecord], progress: Progress) -> bool:
         changed = False
         for record in list(inflight):
+            if record.fresh:  # dispatched moments ago: it cannot have finished, a GET now would be wasted
+                record.fresh = False
+                continue
             try:
                 finished = self._poll_one(record, progress)
+            except CorrelationError as e:
+                record.conclusion = "ambiguous"
+                self._fail(record.batch, progress, str(e))
+                finished = True
             except (GitHubError, GitHubAccessError) as e:
                 record.conclusion = record.conclusion or "unknown"
                 where = record.html_url or record.correlation_id
@@ -197,7 +213,7 @@ class Dispatcher:
     def _poll_one(self, record: RunRecord, progress: Progress) -> bool:
         t, age = self.target, self._clock() - record.dispatched_at
         if record.run_id is None:
-            found = self.client.find_run(t.pipelines_repo, t.workflow, RUN_NAME_PREFIX + record.correlation_id)
+            found = self.client.find_run(t.pipelines_repo, t.workflow, record.correlation_id, record.since)
             if found is None:
                 if age <= self.options.appear_timeout:
                     return False
@@ -212,7 +228,9 @@ class Dispatcher:
                 return True
             record.run_id, record.html_url = found.id, found.html_url
             progress.links.update({j.id: found.html_url for j in record.batch.jobs})
-        run = self.client.get_run(t.pipelines_repo, record.run_id)
+            run = found  # the listing already says how the run is doing: one request per poll
+        else:
+            run = self.client.get_run(t.pipelines_repo, record.run_id)
         if run.status != "completed":
             if age <= self.options.run_timeout:
                 return False
@@ -230,9 +248,11 @@ class Dispatcher:
         self._log(f"run {run.html_url} completed: {record.conclusion}")
         try:
             data = self.client.artifact_file(t.pipelines_repo, run.id, ARTIFACT, RESULTS_FILE)
-            results = results_from_artifact(data, record.batch)
+            published = artifact.read(data, record.batch)
+            results = published.results
+            progress.notices.extend(n for n in published.notices if n not in progress.notices)
             why = "" if data is not None else f"; it published no {ARTIFACT} artifact"
-        except (ArtifactError, GitHubError) as e:
+        except (ArtifactError, GitHubError, GitHubAccessError) as e:
             results, why = {}, f"; {e}"
         failing_url = None
         if run.conclusion != "success" or any(r.status is Status.FAILED for r in results.values()):

@@ -14,8 +14,8 @@ per failure. A failed post is recorded in the report, not raised: the runs' resu
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 import jinja2
@@ -35,6 +35,7 @@ _ISSUE_LOG = 20_000
 class Client(Protocol):
     """The calls the reporter makes (github_client.GitHub satisfies it)."""
 
+    def login(self) -> str: ...
     def comments(self, repo: str, number: int) -> list[Comment]: ...
     def create_comment(self, repo: str, number: int, body: str, *, is_ours: Callable[[Comment], bool]) -> Comment: ...
     def edit_comment(self, repo: str, comment_id: int, body: str) -> None: ...
@@ -48,6 +49,7 @@ class Client(Protocol):
 class ReportOptions:
     new_comment_per_push: bool = False
     max_comments: int = 3
+    pipelines_repo: str = ""  # named under the log links: who can open them
 
 
 @dataclass
@@ -76,15 +78,30 @@ def issue_title(job: Job, sha: str) -> str:
     return f"gwpipelines: {job.action} of {what} failed at {sha[:12]}"
 
 
+def merged_comment(
+    o: Orchestration, p: Progress, *, sha: str, issues: Sequence[str] = (), pipelines_repo: str = ""
+) -> str:
+    """The comment a push posts on the pull request it merged (also what `dry-run --event push` shows)."""
+    view = build_view(
+        o, p.results, p.links, marker=push_marker(sha), notices=tuple(p.notices), pipelines_repo=pipelines_repo
+    )
+    failed = any(r.status is not Status.SUCCEEDED for r in p.results.values())
+    applying = not failed and any(j.id not in p.results for j in o.jobs)
+    return render("merged.md.j2", c=view, failed=failed, applying=applying, issues=list(issues))
+
+
 class StickyComment:
-    """The comment(s) on one issue or pull request that hold all of `markers`; created once, then edited."""
+    """The comment(s) on one issue or pull request that hold all of `markers` and were written by our own login;
+    created once, then edited. Anyone can post a comment holding the marker first: it is never touched."""
 
     def __init__(self, client: Client, repo: str, number: int, markers: tuple[str, ...]) -> None:
         self.client, self.repo, self.number, self.markers = client, repo, number, markers
         self._mine: list[Comment] | None = None
+        self._me = ""
 
     def post(self, bodies: list[str]) -> str:
         if self._mine is None:
+            self._me = self.client.login()
             found = [c for c in self.client.comments(self.repo, self.number) if self._matches(c)]
             self._mine = sorted(found, key=lambda c: c.id)
         mine = self._mine
@@ -92,16 +109,16 @@ class StickyComment:
             if i < len(mine):
                 if mine[i].body != body:
                     self.client.edit_comment(self.repo, mine[i].id, body)
-                    mine[i] = Comment(mine[i].id, body, mine[i].html_url)
+                    mine[i] = replace(mine[i], body=body)
                 continue
             created = self.client.create_comment(self.repo, self.number, body, is_ours=self._new_match(mine))
-            mine.append(Comment(created.id, body, created.html_url))
+            mine.append(replace(created, body=body))
         # Fewer parts than before: the surplus comments are emptied, not deleted, and reused by the next split.
         for i in range(len(bodies), len(mine)):
             spare = "\n".join([*self.markers, "", "_(no further output)_", ""])
             if mine[i].body != spare:
                 self.client.edit_comment(self.repo, mine[i].id, spare)
-                mine[i] = Comment(mine[i].id, spare, mine[i].html_url)
+                mine[i] = replace(mine[i], body=spare)
         return mine[0].html_url
 
     def _new_match(self, mine: list[Comment]) -> Callable[[Comment], bool]:
@@ -109,7 +126,7 @@ class StickyComment:
         return lambda c: self._matches(c) and c.id not in known
 
     def _matches(self, c: Comment) -> bool:
-        return all(m in c.body for m in self.markers)
+        return c.author == self._me and all(m in c.body for m in self.markers)
 
 
 class Reporter:
@@ -156,6 +173,8 @@ class Reporter:
             max_comments=self.options.max_comments,
             running=p.running,
             extra_markers=self._extra_markers,
+            notices=p.notices,
+            pipelines_repo=self.options.pipelines_repo,
         )
         self.report.comment_url = self._sticky.post(bodies)
 
@@ -166,9 +185,13 @@ class Reporter:
         if pr is None:
             self._log(f"no pull request found for {self.sha[:12]}; the outcome is in the run logs and issues only")
             return
-        view = build_view(self.orchestration, p.results, p.links, marker=push_marker(self.sha))
-        failed = any(r.status is not Status.SUCCEEDED for r in p.results.values())
-        body = render("merged.md.j2", c=view, failed=failed, issues=[f"#{i.number}" for i in issues])
+        body = merged_comment(
+            self.orchestration,
+            p,
+            sha=self.sha,
+            issues=[f"#{i.number}" for i in issues],
+            pipelines_repo=self.options.pipelines_repo,
+        )
         sticky = StickyComment(self.client, self.live_repo, pr.number, (push_marker(self.sha),))
         self.report.comment_url = sticky.post([body])
 
@@ -204,7 +227,7 @@ class Reporter:
     def _issue_body(
         self, job: Job, result: JobResult, p: Progress, pr: PullRef | None, marker: str, *, resolved: bool
     ) -> str:
-        log = result.log[-_ISSUE_LOG:].replace("```", "` ` `").rstrip("\n")
+        log = result.log[-_ISSUE_LOG:].rstrip("\n")
         link = p.links.get(job.id, "")
         skipped = [
             r.unit or r.id

@@ -9,7 +9,6 @@ per-job log, the result files and the Actions job summary.
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import signal
 import tempfile
@@ -26,6 +25,9 @@ from gwpipelines import git
 from gwpipelines.config import ACCOUNT_ACTIONS, Instance, PipelineConfig
 from gwpipelines.errors import GitError
 from gwpipelines.executor import credentials, scheduler
+from gwpipelines.executor.summary import log_groups, write_step_summary
+from gwpipelines.executor.summary import safe_name as safe_name
+from gwpipelines.executor.summary import step_summary as step_summary
 from gwpipelines.extensions import process
 from gwpipelines.extensions.base import ExtensionError, Outcome, Step
 from gwpipelines.github.actions import SECRET_VARIABLES, Runner
@@ -111,6 +113,8 @@ def execute(jobs: list[Job], config: PipelineConfig, ctx: Context) -> list[JobRe
     for r in results:
         write_result_file(ctx.results_dir, r, details.get(r.id, {}))
     write_step_summary(ctx.runner, results)
+    if ctx.runner.in_actions:
+        log_groups(ctx.results_dir, results)
     return results
 
 
@@ -171,9 +175,12 @@ def run_job(job: Job, checkout: Path, config: PipelineConfig, ctx: Context) -> t
     def finish(status: Status, summary: PlanSummary, outputs: dict[str, Any], failure: str) -> JobResult:
         detail["finished_at"] = _now()
         return JobResult(
-            job.id, job.unit, str(job.action), status, summary, outputs, log.tail(), time.monotonic() - start, failure
-        )
+            job.id, job.unit, str(job.action), status, summary, outputs, log.tail(), time.monotonic() - start, failure,
+            tuple(r for r in detail.get("resources", ()) if r.split(" ", 1)[0] in ("-", "-/+", "+/-")),
+            {r.name: r.outputs for r in runs if r.outputs},
+        )  # fmt: skip
 
+    runs: list[_InstanceRun] = []
     instances = config.steps_for(str(job.action))
     if not instances:
         why = f"no configured extension runs {job.action}"
@@ -322,10 +329,6 @@ def job_environment(job: Job, account: str | None, config: PipelineConfig, ctx: 
     return env
 
 
-def safe_name(job_id: str) -> str:
-    return re.sub(r"[^A-Za-z0-9._-]+", "_", job_id)[:200]
-
-
 def _now() -> str:
     now = time.time()
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)) + f".{int(now * 1000) % 1000:03d}Z"
@@ -339,31 +342,6 @@ def write_result_file(results_dir: Path, result: JobResult, detail: Mapping[str,
     data.pop("log", None)  # the whole log is at log_path
     path.write_text(json.dumps(data, indent=2) + "\n")
     return path
-
-
-def write_step_summary(runner: Runner, results: list[JobResult]) -> None:
-    """Inside Actions, the results as the job's summary."""
-    runner.append_summary(step_summary(results))
-
-
-def step_summary(results: list[JobResult]) -> str:
-    icon = {Status.SUCCEEDED: "✅", Status.FAILED: "❌", Status.SKIPPED: "⏭️"}
-    rows = [
-        "## gwpipelines",
-        "",
-        "| job | status | add | change | destroy | replace | seconds |",
-        "|---|---|---|---|---|---|---|",
-    ]
-    for r in results:
-        s = r.summary
-        rows.append(
-            f"| `{r.id}` | {icon[r.status]} {r.status} | {s.add} | {s.change} | {s.destroy} | {s.replace} | "
-            f"{r.seconds:.1f} |"
-        )
-    problems = [f"- `{r.id}`: {r.failure}" for r in results if r.failure]
-    if problems:
-        rows += ["", "### Problems", *problems]
-    return "\n".join(rows) + "\n\n"
 
 
 def default_results_dir(environ: Mapping[str, str] = os.environ) -> Path:

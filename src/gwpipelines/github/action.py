@@ -9,6 +9,7 @@ first either way, so `if: always()` steps can still publish results.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import os
@@ -21,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from gwpipelines import markdown
 from gwpipelines.errors import UserError
 from gwpipelines.github import actions
 
@@ -170,11 +172,18 @@ def set_outputs(values: Mapping[str, str], environ: Mapping[str, str]) -> None:
     actions.Runner.from_mapping(environ).set_outputs(values)
 
 
+# Commands that fold their own log (one group per job): a group around them would nest, which the runner cannot show.
+SELF_FOLDING = frozenset({"execute", "run"})
+
+
 def run_cli(call: Call, env: Mapping[str, str]) -> int:
     """The CLI as a subprocess: a renamed flag fails here as it would for a user. stdout (JSON) goes to a file,
     stderr (progress) to the log, folded."""
-    with actions.group(f"gwpipelines {' '.join(call.argv[:1])}"), open(call.output, "wb") as out:
-        done = subprocess.run([sys.executable, "-m", "gwpipelines", *call.argv], stdout=out, env=dict(env))
+    with contextlib.ExitStack() as stack:
+        if call.argv[0] not in SELF_FOLDING:
+            stack.enter_context(actions.group(f"gwpipelines {call.argv[0]}"))
+        with open(call.output, "wb") as out:
+            done = subprocess.run([sys.executable, "-m", "gwpipelines", *call.argv], stdout=out, env=dict(env))
     return done.returncode
 
 
@@ -283,6 +292,19 @@ def _results_table(data: Mapping[str, Any]) -> str:
             f"| {_cell(r.get('unit'))} | {_cell(r.get('action'))} | {_cell(r.get('status'))} | {s.get('add', 0)} "
             f"| {s.get('change', 0)} | {s.get('destroy', 0)} | {r.get('seconds', '')} |"
         )
+    problems = [f"- {markdown.code(r.get('id'))}: {markdown.text(r['failure'])}" for r in results if r.get("failure")]
+    if problems:
+        lines += ["", "#### Problems", *problems]
+    outputs = [
+        f"| {markdown.table_code(r.get('unit') or r.get('id'))} | {markdown.table_code(inst)} | "
+        f"{markdown.table_code(name)} | {markdown.table_code(_compact(value))} |"
+        for r in results
+        for inst, values in (r.get("outputs_by_instance") or {}).items()
+        if isinstance(values, dict)
+        for name, value in values.items()
+    ]
+    if outputs:
+        lines += ["", "#### Outputs", "", "| unit | instance | output | value |", "|---|---|---|---|", *outputs]
     return "\n".join(lines)
 
 
@@ -301,7 +323,8 @@ def main(environ: Mapping[str, str] | None = None) -> int:
         # This step runs inside Actions by definition: mask before anything else can print the tokens.
         actions.add_mask([inputs.dispatch_token, inputs.github_token])
         workdir = workdir_for(inputs.command, runner)
-        env = {k: v for k, v in environ.items() if not k.startswith("GWP_")}
+        # This step writes the job's one summary (below); the executor inside it must not add a second one.
+        env = {k: v for k, v in environ.items() if not k.startswith("GWP_") and k != "GITHUB_STEP_SUMMARY"}
         if inputs.dispatch_token:
             env["PIPELINES_DISPATCH_TOKEN"] = inputs.dispatch_token
         if inputs.github_token:

@@ -132,6 +132,19 @@ def error(message: str, *, file: str | None = None, line: int | None = None, str
     command("error", message, stream=stream, file=file, line=line)
 
 
+def untrusted_group(title: str, lines: Iterable[str], *, stream: TextIO | None = None) -> None:
+    """A folded section holding output a tool printed (pull-request code may have written it): workflow commands
+    are stopped around it with a random token, so no line in it can set an output, add a mask or end the group."""
+    out = stream or sys.stdout
+    token = f"gwpipelines-{secrets.token_hex(16)}"
+    with group(title, stream=out):
+        out.write(f"::stop-commands::{token}\n")
+        for line in lines:
+            out.write(line if line.endswith("\n") else line + "\n")
+        out.write(f"::{token}::\n")
+        out.flush()
+
+
 @contextmanager
 def group(title: str, *, stream: TextIO | None = None) -> Iterator[None]:
     """A folded section of the log. Nested groups are not supported by the runner: callers keep them flat."""

@@ -16,25 +16,35 @@ Every other failure is mapped to an exception naming what to fix (the permission
 
 from __future__ import annotations
 
-import io
 import itertools
 import time
-import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import requests
 from github import Auth, Github, GithubException
+from github.Artifact import Artifact
+from github.PaginatedList import PaginatedList
+from github.WorkflowJob import WorkflowJob
 
 from gwpipelines.errors import GitHubAccessError as GitHubAccessError
 from gwpipelines.errors import GitHubError as GitHubError
 from gwpipelines.errors import GwError, UserError
+from gwpipelines.github import correlation
 from gwpipelines.github.actions import DEFAULT_API_URL as DEFAULT_API_URL
 from gwpipelines.github.actions import Runner
+from gwpipelines.github.resources import Comment as Comment
+from gwpipelines.github.resources import IssueRef as IssueRef
+from gwpipelines.github.resources import PullRef as PullRef
+from gwpipelines.github.resources import Run as Run
+from gwpipelines.github.resources import comment_of, issue_of, login_of, run_of, zip_member
 
 T = TypeVar("T")
 RUN_NAME_PREFIX = "gwpipelines "
+# The login of comments written with an installation token (`GITHUB_TOKEN`), which `GET /user` refuses.
+ACTIONS_BOT_LOGIN = "github-actions[bot]"
 
 
 @dataclass(frozen=True)
@@ -43,39 +53,6 @@ class RetryPolicy:
     backoff: float = 1.0  # first wait after a 5xx or a timeout; doubles each time
     max_wait: float = 60.0  # cap on any single wait, including Retry-After and rate-limit resets
     deadline: float = 300.0  # seconds an operation may take, retries included
-
-
-@dataclass(frozen=True)
-class Run:
-    id: int
-    html_url: str
-    status: str  # queued | in_progress | completed | ...
-    conclusion: str | None  # success | failure | cancelled | timed_out | ... once completed
-    display_title: str
-
-
-@dataclass(frozen=True)
-class Comment:
-    id: int
-    body: str
-    html_url: str
-
-
-@dataclass(frozen=True)
-class IssueRef:
-    number: int
-    title: str
-    body: str
-    html_url: str
-    state: str
-    author: str = ""  # the creator's login: with the marker, how gwpipelines knows an issue is its own
-
-
-@dataclass(frozen=True)
-class PullRef:
-    number: int
-    html_url: str
-    merged: bool
 
 
 class GitHub:
@@ -92,6 +69,7 @@ class GitHub:
         policy: RetryPolicy | None = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
+        bot_login: str = ACTIONS_BOT_LOGIN,
     ) -> None:
         # Throttling spaces writes out (GitHub's guidance against secondary limits); tests turn it off.
         self._gh = Github(
@@ -108,6 +86,8 @@ class GitHub:
         self.policy = policy or RetryPolicy()
         self._sleep = sleep
         self._clock = clock
+        self.bot_login = bot_login
+        self._login: str | None = None
 
     # --- Actions: dispatch, runs, jobs, artifacts -------------------------------------------------------------
 
@@ -115,7 +95,9 @@ class GitHub:
         """POST a workflow_dispatch. The run from GitHub's 200 answer, or None when it answered 204 (older
         servers): the caller then finds the run by its run-name. Repeated only when no run carries the
         correlation id, so one dispatch never becomes two runs."""
-        title = RUN_NAME_PREFIX + inputs["correlation_id"]
+        cid = inputs["correlation_id"]
+        title = RUN_NAME_PREFIX + cid
+        since = datetime.now(UTC)
 
         def post() -> Run | None:
             answer = (
@@ -133,23 +115,26 @@ class GitHub:
             post,
             idempotent=False,
             permission=f"actions: write on {repo}",
-            reconcile=lambda: self.find_run(repo, workflow, title),
+            reconcile=lambda: self.find_run(repo, workflow, cid, since),
         )
 
-    def find_run(self, repo: str, workflow: str, display_title: str) -> Run | None:
+    def find_run(self, repo: str, workflow: str, correlation_id: str, since: datetime) -> Run | None:
+        """The run a dispatch made at `since` started (see `correlation`); None while it has not appeared."""
+
         def look() -> Run | None:
-            runs = self._gh.get_repo(repo).get_workflow(workflow).get_runs(event="workflow_dispatch")
-            for run in itertools.islice(runs, 100):  # newest first; ours was dispatched moments ago
-                if run.display_title == display_title:
-                    return _run(run)
-            return None
+            created = f">={(since - correlation.CLOCK_MARGIN).strftime('%Y-%m-%dT%H:%M:%SZ')}"
+            runs = self._gh.get_repo(repo).get_workflow(workflow).get_runs(event="workflow_dispatch", created=created)
+            listed = [run_of(run) for run in itertools.islice(runs, 100)]  # ours was dispatched moments ago
+            rows = [(r.id, r.display_title, r.created_at, r.html_url) for r in listed if r.created_at is not None]
+            found = correlation.pick(rows, correlation_id, since)
+            return next((r for r in listed if r.id == found), None)
 
         return self._call(f"listing runs of {workflow} in {repo}", look, permission=f"actions: read on {repo}")
 
     def get_run(self, repo: str, run_id: int) -> Run:
         return self._call(
             f"reading run {run_id} in {repo}",
-            lambda: _run(self._gh.get_repo(repo).get_workflow_run(run_id)),
+            lambda: run_of(self._gh.get_repo(repo).get_workflow_run(run_id)),
             permission=f"actions: read on {repo}",
         )
 
@@ -157,7 +142,7 @@ class GitHub:
         """A deep link to the first failed step of a run (`<job url>#step:<n>:1`), else to the failed job."""
 
         def look() -> str | None:
-            for job in self._gh.get_repo(repo).get_workflow_run(run_id).jobs():
+            for job in self._run_list(repo, run_id, "jobs", WorkflowJob, "jobs"):
                 if job.conclusion not in ("failure", "timed_out", "cancelled"):
                     continue
                 for step in job.steps:
@@ -172,13 +157,11 @@ class GitHub:
         """One file from a run's artifact zip; None if the run uploaded no such artifact or file."""
 
         def download() -> bytes | None:
-            for art in self._gh.get_repo(repo).get_workflow_run(run_id).get_artifacts():
+            for art in self._run_list(repo, run_id, "artifacts", Artifact, "artifacts"):
                 if art.name != artifact or art.expired:
                     continue
                 _, _, chunks = self._gh.requester.getStream(art.archive_download_url, chunk_size=65_536)
-                data = b"".join(chunks)
-                with zipfile.ZipFile(io.BytesIO(data)) as z:
-                    return z.read(member) if member in z.namelist() else None
+                return zip_member(b"".join(chunks), member, f"artifact {artifact} of run {run_id}")
             return None
 
         return self._call(
@@ -187,11 +170,35 @@ class GitHub:
             permission=f"actions: read on {repo}",
         )
 
+    def _run_list(self, repo: str, run_id: int, what: str, cls: Any, item: str) -> Any:
+        """A run's jobs or artifacts, listed from their URL: PyGithub's `get_workflow_run(id).jobs()` would first
+        GET the run itself just to learn that URL (a request per completed run for nothing)."""
+        url = f"{self._gh.get_repo(repo).url}/actions/runs/{run_id}/{what}"
+        return PaginatedList(cls, self._gh.requester, url, None, list_item=item)
+
+    # --- Who we are -------------------------------------------------------------------------------------------
+
+    def login(self) -> str:
+        """The login this token writes as: `GET /user` for a user's token; an installation token (GITHUB_TOKEN, a
+        GitHub App's) is refused there, and writes as `bot_login` (github-actions[bot] unless told otherwise)."""
+        if self._login is None:
+
+            def who() -> str:
+                try:
+                    return str(self._gh.get_user().login)
+                except GithubException as e:
+                    if e.status == 403 and "integration" in _message(e).lower():
+                        return self.bot_login
+                    raise
+
+            self._login = self._call("reading the token's own login (GET /user)", who, permission="a valid token")
+        return self._login
+
     # --- Issues, comments, pull requests ----------------------------------------------------------------------
 
     def comments(self, repo: str, number: int) -> list[Comment]:
         def list_all() -> list[Comment]:
-            return [_comment(c) for c in self._gh.get_repo(repo).get_issue(number).get_comments()]
+            return [comment_of(c) for c in self._gh.get_repo(repo).get_issue(number).get_comments()]
 
         return self._call(
             f"listing comments on #{number} in {repo}", list_all, permission=f"pull-requests: read on {repo}"
@@ -206,7 +213,7 @@ class GitHub:
 
         return self._call(
             f"commenting on #{number} in {repo}",
-            lambda: _comment(self._gh.get_repo(repo).get_issue(number).create_comment(body)),
+            lambda: comment_of(self._gh.get_repo(repo).get_issue(number).create_comment(body)),
             idempotent=False,
             permission=f"pull-requests: write (or issues: write) on {repo}",
             reconcile=reconcile,
@@ -220,13 +227,15 @@ class GitHub:
         self._call(f"updating comment {comment_id} in {repo}", edit, permission=f"pull-requests: write on {repo}")
 
     def issues_with(self, repo: str, marker_prefix: str) -> list[IssueRef]:
-        """Issues (open or closed, newest first) whose body holds `marker_prefix`; pull requests are skipped."""
+        """Our own issues (open or closed, newest first, opened by this token's login) whose body holds
+        `marker_prefix`; pull requests are skipped. Anyone can open an issue holding our marker: theirs are ignored."""
+        me = self.login()
 
         def look() -> list[IssueRef]:
             found = []
             for issue in self._gh.get_repo(repo).get_issues(state="all", sort="created", direction="desc"):
-                if issue.pull_request is None and marker_prefix in (issue.body or ""):
-                    found.append(_issue(issue))
+                if issue.pull_request is None and marker_prefix in (issue.body or "") and login_of(issue) == me:
+                    found.append(issue_of(issue))
             return found
 
         return self._call(f"listing issues in {repo}", look, permission=f"issues: read on {repo}")
@@ -237,7 +246,7 @@ class GitHub:
     def create_issue(self, repo: str, title: str, body: str, *, marker: str) -> IssueRef:
         return self._call(
             f"opening an issue in {repo}",
-            lambda: _issue(self._gh.get_repo(repo).create_issue(title=title, body=body)),
+            lambda: issue_of(self._gh.get_repo(repo).create_issue(title=title, body=body)),
             idempotent=False,
             permission=f"issues: write on {repo}",
             reconcile=lambda: self.find_issue(repo, marker),
@@ -247,23 +256,9 @@ class GitHub:
         def edit() -> IssueRef:
             issue = self._gh.get_repo(repo).get_issue(number)
             issue.edit(title=title, body=body, state=state)
-            return _issue(issue)
+            return issue_of(issue)
 
         return self._call(f"updating issue #{number} in {repo}", edit, permission=f"issues: write on {repo}")
-
-    def login(self) -> str | None:
-        """The token's own login (`GET /user`); None when GitHub refuses it to this kind of token (an Actions or
-        GitHub App installation token answers 403), for the caller to fall back on the bot's known login."""
-
-        def look() -> str | None:
-            try:
-                return str(self._gh.get_user().login)
-            except GithubException as e:
-                if e.status == 403 and "integration" in _message(e).lower():
-                    return None
-                raise
-
-        return self._call("reading the token's own user", look, permission="a user token (or read access to /user)")
 
     def pulls_for_commit(self, repo: str, sha: str) -> list[PullRef]:
         def look() -> list[PullRef]:
@@ -344,13 +339,17 @@ def token_auth(token: str) -> Auth.Auth:
     return Auth.Token(token)
 
 
-def from_runner(runner: Runner, token_env: str, *, needs: str, where: str, throttle: bool = True) -> GitHub:
+def from_runner(
+    runner: Runner, token_env: str, *, needs: str, where: str, throttle: bool = True, bot_login: str = ACTIONS_BOT_LOGIN
+) -> GitHub:
     """The client for the token the runner holds in `token_env`, at the runner's API URL; a missing token is bad
     input naming the variable and the permissions it needs."""
     token = runner.token(token_env)
     if not token:
         raise UserError(f"{where}: environment variable {token_env} is not set; set it to a token with {needs}")
-    return GitHub(token_auth(token), api_url=runner.api_url, token_env=token_env, throttle=throttle)
+    return GitHub(
+        token_auth(token), api_url=runner.api_url, token_env=token_env, throttle=throttle, bot_login=bot_login
+    )
 
 
 def _rate_limit_wait(e: GithubException, now: float) -> float | None:
@@ -372,16 +371,3 @@ def _message(e: GithubException) -> str:
     if isinstance(data, dict) and data.get("message"):
         return str(data["message"])
     return str(data or "").strip()[:200]
-
-
-def _run(run: Any) -> Run:
-    return Run(int(run.id), str(run.html_url), str(run.status), run.conclusion, str(run.display_title))
-
-
-def _comment(c: Any) -> Comment:
-    return Comment(int(c.id), str(c.body or ""), str(c.html_url))
-
-
-def _issue(i: Any) -> IssueRef:
-    user = i.user.login if i.user is not None else ""
-    return IssueRef(int(i.number), str(i.title), str(i.body or ""), str(i.html_url), str(i.state), str(user))

@@ -42,6 +42,11 @@ class JobResult:
     seconds: float = 0.0
     # An expected, user-facing reason (e.g. "skipped: dependency apply:a failed"); empty on success.
     failure: str = ""
+    # What the plan destroys or replaces, one "<sign> <address>" each (`-`, `-/+`, `+/-`), for the comment's danger
+    # list; like `failure`, in the JSON only when there is something (the execute contract's keys stay as they were).
+    resources: tuple[str, ...] = ()
+    # Each extension instance's outputs under its own name; `outputs` keeps the merged view of the execute contract.
+    outputs_by_instance: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -56,6 +61,10 @@ class JobResult:
         }
         if self.failure:
             data["failure"] = self.failure
+        if self.resources:
+            data["resources"] = list(self.resources)
+        if self.outputs_by_instance:
+            data["outputs_by_instance"] = self.outputs_by_instance
         return data
 
     @classmethod
@@ -70,6 +79,8 @@ class JobResult:
             log=str(data.get("log") or ""),
             seconds=float(data.get("seconds") or 0.0),
             failure=str(data.get("failure") or ""),
+            resources=tuple(str(r) for r in data.get("resources") or ()),
+            outputs_by_instance={str(k): dict(v) for k, v in (data.get("outputs_by_instance") or {}).items()},
         )
 
 

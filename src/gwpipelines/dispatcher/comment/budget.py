@@ -32,9 +32,21 @@ def render_comment(
     running: Collection[str] = (),
     extra_markers: Sequence[str] = (),
     marker: str = MARKER,
+    notices: Sequence[str] = (),
+    pipelines_repo: str = "",
 ) -> list[str]:
-    """Comment bodies for an orchestration; jobs without a result show as running (if in `running`) or pending."""
-    view = build_view(orchestration, results or {}, run_links or {}, running, tuple(extra_markers), marker)
+    """Comment bodies for an orchestration; jobs without a result show as running (if in `running`) or pending.
+    `notices` are the executors' own warnings (results.json's `notices`), shown with the orchestrator's."""
+    view = build_view(
+        orchestration,
+        results or {},
+        run_links or {},
+        running,
+        tuple(extra_markers),
+        marker,
+        notices=tuple(notices),
+        pipelines_repo=pipelines_repo,
+    )
     body = render_body(view)
     if len(body) <= BUDGET:
         return [body]
