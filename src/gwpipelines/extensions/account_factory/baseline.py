@@ -36,6 +36,9 @@ class BaselineValues:
     # The pipelines repo's environment the apply role trusts, and the workflow optionally pinned through the subject.
     apply_environment: str = trust_policy.APPLY_ENVIRONMENT
     job_workflow_ref: str | None = None
+    # The account factory's management account (a bootstrap of existing accounts): its plan role also trusts the
+    # factory's plan environment. Never set for the accounts the factory creates.
+    account_factory: bool = False
 
 
 def render(template_dir: Path, values: BaselineValues) -> dict[str, str]:
@@ -52,6 +55,7 @@ def render(template_dir: Path, values: BaselineValues) -> dict[str, str]:
         apply_environment=values.apply_environment,
         job_workflow_ref=values.job_workflow_ref,
         account_name=values.account_name,
+        account_factory=values.account_factory,
     )
     # The roles trust exactly what `gwpipelines trust-policy` prints for any other account.
     context["plan_trust_policy"] = trust_policy.render("plan", trust)
