@@ -94,7 +94,7 @@ def parse_accounts(values: tuple[str, ...]) -> list[Account]:
     return list(accounts.values())
 
 
-def accounts_yml(parsed: list[Account], region: str) -> str:
+def accounts_yml(parsed: list[Account], values: dict[str, Any]) -> str:
     """The live repo's accounts.yml for existing accounts, checked by the parser the orchestrator uses."""
     missing = [a.name for a in parsed if not a.email]
     if missing:
@@ -102,7 +102,7 @@ def accounts_yml(parsed: list[Account], region: str) -> str:
             f"--accounts {missing[0]!r}: init live writes accounts.yml, which records each account's root email: "
             "write NAME=ID=EMAIL"
         )
-    text = _environment().get_template("live/accounts.yml").render(accounts=parsed, region=region)
+    text = _environment().get_template("live/accounts.yml").render(**{**values, "accounts": parsed})
     try:
         accounts.parse(text)
     except UserError as e:
@@ -299,7 +299,7 @@ def command(
     }
     files = render(kind, values)
     if kind == "live" and parsed:
-        files["accounts.yml"] = accounts_yml(parsed, region)
+        files["accounts.yml"] = accounts_yml(parsed, values)
     if bootstrap:
         if kind != "live" or not parsed:
             raise UserError("--bootstrap: use it with init live --accounts NAME=ID=EMAIL[,...]")
