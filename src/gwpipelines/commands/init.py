@@ -19,7 +19,7 @@ import click
 import jinja2
 from pydantic import ValidationError
 
-from gwpipelines import __version__, accounts
+from gwpipelines import accounts, release
 from gwpipelines.accounts import ACCOUNT_NAME
 from gwpipelines.commands._options import emit_json, format_option, repo_option
 from gwpipelines.config import AccountRoles, AuthenticationConfig
@@ -240,7 +240,7 @@ def write(directory: Path, files: dict[str, str], *, force: bool) -> list[str]:
 @click.option("--default-branch", default="main", show_default=True, help="The live repository's default branch.")
 @click.option(
     "--gwpipelines-ref",
-    default=f"v{__version__}",
+    default=release.WORKFLOWS_REF,
     show_default=True,
     help="The gwpipelines release (tag or commit SHA) the workflows call.",
 )
@@ -287,6 +287,7 @@ def command(
         "pipelines_repo": full_repo(org, pipelines_repo, "--pipelines-repo"),
         "gwpipelines_repo": full_repo(None, gwpipelines_repo, "--gwpipelines-repo"),
         "gwpipelines_ref": gwpipelines_ref,
+        "gwpipelines_ref_comment": release.ref_comment(gwpipelines_ref),
         "default_branch": default_branch,
         "accounts": parsed,
         "management_account": management_account or "",
