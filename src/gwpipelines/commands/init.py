@@ -235,8 +235,8 @@ def write(directory: Path, files: dict[str, str], *, force: bool) -> list[str]:
 @click.option("--region", default="us-east-1", show_default=True, help="pipelines: the AWS region for STS.")
 @click.option("--plan-role", default="gwpipelines-plan", show_default=True, help="pipelines: the plan role's name.")
 @click.option("--apply-role", default="gwpipelines-apply", show_default=True, help="pipelines: the apply role's name.")
-@click.option("--terragrunt-version", default="0.77.22", show_default=True, help="pipelines: pinned in mise.toml.")
-@click.option("--opentofu-version", default="1.9.1", show_default=True, help="pipelines: pinned in mise.toml.")
+@click.option("--terragrunt-version", default="1.1.3", show_default=True, help="pipelines: pinned in mise.toml.")
+@click.option("--opentofu-version", default="1.12.6", show_default=True, help="pipelines: pinned in mise.toml.")
 @click.option("--default-branch", default="main", show_default=True, help="The live repository's default branch.")
 @click.option(
     "--gwpipelines-ref",
