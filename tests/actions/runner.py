@@ -252,7 +252,8 @@ class _Job:
     def steps(self, steps: list[dict[str, Any]], contexts: dict[str, Any], *, action_path: Path | None = None) -> bool:
         ok = True
         for index, step in enumerate(steps):
-            ev = self.runner._evaluator({**contexts, "steps": self.steps_ctx}, ok=ok, workspace=self.workspace)
+            ctx = {**contexts, "steps": self.steps_ctx, "runner": {"temp": str(self.temp), "os": "Linux"}}
+            ev = self.runner._evaluator(ctx, ok=ok, workspace=self.workspace)
             name = str(step.get("name") or step.get("uses") or step.get("id") or f"step {index}")
             if not Runner._condition(step.get("if"), ev, ok=ok):
                 self._record(step, "skipped", {})

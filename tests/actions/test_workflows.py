@@ -53,6 +53,9 @@ def test_the_pipelines_side_takes_exactly_the_dispatch_contract() -> None:
     assert required == ["correlation_id", "jobs", "live_repo"]
     assert all(spec.get("default") is not None for name, spec in dispatch.items() if name not in required)
     assert set(dispatch) == set(PIPELINES["on"]["workflow_call"]["inputs"])
+    # Never a dispatch input: where jobs holding an OIDC token run is not for the dispatcher to pick.
+    assert {job["runs-on"] for job in PIPELINES["jobs"].values()} == {"ubuntu-latest"}
+    assert "runner" not in dispatch
     template = load(PIPELINES_TEMPLATE / ".github/workflows/pipelines.yml")
     assert list(template["on"]["workflow_dispatch"]["inputs"]) == ["correlation_id", "jobs", "live_repo", "pr"]
     assert template["run-name"] == PIPELINES["run-name"]
@@ -101,6 +104,27 @@ def test_the_results_artifact_is_published_even_when_a_job_failed() -> None:
     assert [s["with"]["path"] for s in published] == ["results.json"]
     keep = next(s for s in PIPELINES["jobs"]["execute"]["steps"] if "upload-artifact" in str(s.get("uses")))
     assert keep["if"].startswith("always()")
+
+
+def test_the_live_side_passes_the_dispatch_knobs_and_can_dry_run() -> None:
+    inputs = LIVE["on"]["workflow_call"]["inputs"]
+    assert {
+        "runner",
+        "dry-run",
+        "batch",
+        "max-parallel-runs",
+        "timeout",
+        "poll-interval",
+        "new-comment-per-push",
+    } <= set(inputs)
+    job = LIVE["jobs"]["gwpipelines"]
+    assert job["runs-on"] == "${{ inputs.runner }}"
+    steps = {s.get("id"): s for s in job["steps"]}
+    assert steps["dry-run"]["if"] == "inputs.dry-run" and steps["dry-run"]["with"]["command"] == "dry-run"
+    assert "!inputs.dry-run" in steps["dispatch"]["if"]  # a dry run dispatches nothing and uses no token
+    for knob in ("batch", "max-parallel-runs", "timeout", "poll-interval", "new-comment-per-push"):
+        assert steps["dispatch"]["with"][knob] == "${{ inputs." + knob + " }}"
+    assert set(LIVE["on"]["workflow_call"]["outputs"]) == {"status", "counts", "changed-units"}
 
 
 def test_every_input_given_to_the_action_is_one_it_declares() -> None:

@@ -36,12 +36,14 @@ FILES: dict[str, dict[str, str]] = {
         ".github/workflows/gwpipelines.yml": "live/gwpipelines.yml",
         ".github/workflows/README.md": "live/README.md",
         ".github/zizmor.yml": "zizmor.yml",
+        ".github/dependabot.yml": "dependabot.yml",
     },
     "pipelines": {
         "pipelines.yml": "pipelines/pipelines.yml",
         "mise.toml": "pipelines/mise.toml",
         ".github/workflows/pipelines.yml": "pipelines/workflow.yml",
         ".github/zizmor.yml": "zizmor.yml",
+        ".github/dependabot.yml": "dependabot.yml",
         "README.md": "pipelines/README.md",
     },
 }
