@@ -225,3 +225,26 @@ def test_prepare_trims_the_live_repo_and_refuses_what_is_not_owner_name(tmp_path
     for bad in ("acme", "acme/live/x", "acme/live-${{x}}", "../live", "acme/..", "a b/c", ""):
         code, outputs, stdout = prepare([job("plan")], tmp=tmp_path, live_repo=bad)
         assert code == 2 and "live_repo: not a GitHub OWNER/NAME" in stdout, bad
+
+
+def test_each_leg_selects_its_jobs_and_the_factory_leg_takes_the_account_jobs(tmp_path: Path) -> None:
+    """The execute job's selection, executed: what prepare's `accounts` names, each leg runs exactly its own jobs."""
+    step = next(s for s in PIPELINES["jobs"]["execute"]["steps"] if s.get("id") == "select")
+    jobs = [job("plan"), job("plan", account="prod"), job("plan", account=None), job("account-plan", account="sandbox")]
+    _, outputs, _ = prepare(jobs, tmp=tmp_path)
+    picked: dict[str, list[str]] = {}
+    for leg in json.loads(outputs["accounts"]):
+        output = tmp_path / f"select-{leg}"
+        output.write_text("")
+        env = {**os.environ, "JOBS": json.dumps(jobs), "ACCOUNT": leg, "RUNNER_TEMP": str(tmp_path)}
+        env["GITHUB_OUTPUT"] = str(output)
+        done = subprocess.run(["bash", "-e", "-c", step["run"]], env=env, capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+        selected = json.loads(Path(output.read_text().strip().split("=", 1)[1]).read_text())
+        picked[leg] = [f"{j['action']}/{j['account']}" for j in selected]
+    assert picked == {
+        "_account-factory": ["account-plan/sandbox"],
+        "non-prod": ["plan/non-prod"],
+        "none": ["plan/None"],
+        "prod": ["plan/prod"],
+    }
