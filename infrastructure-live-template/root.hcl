@@ -14,6 +14,10 @@ locals {
   aws_region   = local.region_vars.locals.aws_region
   environment  = local.env_vars.locals.environment
 
+  # The state backend, named once: the account baseline's state policies (_global/pipelines-*-policy) read these.
+  state_bucket_prefix = "acme-tofu-state-${local.account_name}"
+  state_lock_table    = "tofu-locks"
+
   tags = merge(local.common_tags, {
     account     = local.account_name
     environment = local.environment
@@ -25,10 +29,10 @@ remote_state {
   backend = "s3"
   config = {
     encrypt        = true
-    bucket         = "acme-tofu-state-${local.account_name}-${local.aws_region}"
+    bucket         = "${local.state_bucket_prefix}-${local.aws_region}"
     key            = "${path_relative_to_include()}/tofu.tfstate"
     region         = local.aws_region
-    dynamodb_table = "tofu-locks"
+    dynamodb_table = local.state_lock_table
   }
   generate = {
     path      = "backend.tf"

@@ -13,8 +13,11 @@ from gwpipelines.errors import UserError
 from gwpipelines.github import oidc
 from gwpipelines.trust_policy import (
     APPLY_ENVIRONMENT,
+    FACTORY_PLAN_ENVIRONMENT,
+    PLAN_ENVIRONMENT_PREFIX,
     SUBJECT_CLAIM_KEYS,
     TrustSettings,
+    plan_environment,
     policy,
     render,
     subject_customization,
@@ -23,7 +26,7 @@ from testing.aws_fixtures import aws_client
 from testing.servers.iam_trust import UnsupportedPolicy, allows
 from testing.servers.oidc import GithubContext, OidcServer
 
-SETTINGS = TrustSettings(account_id="111111111111", pipelines_repo="acme/infrastructure-pipelines")
+SETTINGS = TrustSettings(account_id="111111111111", pipelines_repo="acme/infrastructure-pipelines", account_name="dev")
 CUSTOM_SUB = list(SUBJECT_CLAIM_KEYS)
 PIPELINES = "acme/infrastructure-pipelines"
 
@@ -41,12 +44,15 @@ def can_assume(kind: str, claims: dict[str, Any], settings: TrustSettings = SETT
     return allows(policy(kind, settings), claims=claims, provider_arn=settings.provider_arn)  # type: ignore[arg-type]
 
 
-# Every pipelines run is a workflow_dispatch on the pipelines repo's main: plan jobs run without an environment,
-# apply jobs in `gwpipelines-apply`.
-PLAN_JOB = GithubContext()
+# Every pipelines run is a workflow_dispatch on the pipelines repo's main: plan jobs run in their account's plan
+# environment (`gwpipelines-plan-dev` for the account `dev`), apply jobs in `gwpipelines-apply`.
+PLAN_ENV = f"{PLAN_ENVIRONMENT_PREFIX}dev"
+PLAN_JOB = GithubContext(environment=PLAN_ENV)
 APPLY_JOB = GithubContext(environment=APPLY_ENVIRONMENT)
 REUSABLE = "gwpipelines/gwpipelines/.github/workflows/pipelines.yml@refs/tags/v0.1.0"
-PINNED = TrustSettings(account_id="111111111111", pipelines_repo=PIPELINES, job_workflow_ref=REUSABLE)
+PINNED = TrustSettings(
+    account_id="111111111111", pipelines_repo=PIPELINES, job_workflow_ref=REUSABLE, account_name="dev"
+)
 ALLOWED_APPLY = [APPLY_JOB]
 DENIED_APPLY = {
     "plan job on main": PLAN_JOB,
@@ -63,15 +69,19 @@ DENIED_APPLY = {
     ),
 }
 ALLOWED_PLAN = {
-    "plan job on main": PLAN_JOB,
-    "customized subject on main": GithubContext(sub_claim_keys=CUSTOM_SUB),
-    "pull request run": GithubContext(event_name="pull_request", ref="refs/pull/7/merge"),
-    "feature branch": GithubContext(ref="refs/heads/feature", sub_claim_keys=CUSTOM_SUB),
+    "plan job in the account's plan environment": PLAN_JOB,
 }
 DENIED_PLAN = {
+    "plan job without an environment": GithubContext(),
+    "another account's plan environment": GithubContext(environment=f"{PLAN_ENVIRONMENT_PREFIX}prod"),
+    "environment with the same prefix": GithubContext(environment=f"{PLAN_ENV}-x"),
+    "the apply environment": APPLY_JOB,
+    "pull request run": GithubContext(event_name="pull_request", ref="refs/pull/7/merge"),
+    "customized subject without a pinned workflow": GithubContext(environment=PLAN_ENV, sub_claim_keys=CUSTOM_SUB),
+    "live repo in the environment": GithubContext(repository="acme/infrastructure-live", environment=PLAN_ENV),
     "live repo": GithubContext(repository="acme/infrastructure-live"),
-    "fork": GithubContext(repository="evil/infrastructure-pipelines"),
-    "name with the same prefix": GithubContext(repository="acme/infrastructure-pipelines-copy"),
+    "fork in the environment": GithubContext(repository="evil/infrastructure-pipelines", environment=PLAN_ENV),
+    "name with the same prefix": GithubContext(repository="acme/infrastructure-pipelines-copy", environment=PLAN_ENV),
     "other owner's live repo": GithubContext(repository="evil/infrastructure-live", event_name="pull_request"),
 }
 
@@ -87,7 +97,7 @@ def test_apply_role_refuses(oidc_server: OidcServer, case: str) -> None:
 
 
 @pytest.mark.parametrize("case", sorted(ALLOWED_PLAN))
-def test_plan_role_trusts_any_run_of_the_pipelines_repo(oidc_server: OidcServer, case: str) -> None:
+def test_plan_role_trusts_only_its_accounts_plan_environment(oidc_server: OidcServer, case: str) -> None:
     assert can_assume("plan", verified_claims(oidc_server, ALLOWED_PLAN[case]))
 
 
@@ -108,9 +118,32 @@ def test_both_roles_refuse_another_audience_and_provider(oidc_server: OidcServer
     assert not allows(doc, claims=claims, provider_arn=SETTINGS.provider_arn, action="sts:AssumeRole")
 
 
-def test_the_plan_role_also_accepts_apply_jobs(oidc_server: OidcServer) -> None:
-    """Harmless (an apply job may read what a plan reads) and what the account factory's account-plan needs."""
-    assert can_assume("plan", verified_claims(oidc_server, APPLY_JOB))
+def test_a_plan_role_needs_its_account_name() -> None:
+    """Without the account there is no environment to trust: refused, never widened to the whole repository."""
+    with pytest.raises(UserError, match="account name"):
+        policy("plan", TrustSettings(account_id="111111111111", pipelines_repo=PIPELINES))
+
+
+def test_the_factorys_management_account_plan_role_also_trusts_the_factory_environment(
+    oidc_server: OidcServer,
+) -> None:
+    management = TrustSettings(
+        account_id="111111111111", pipelines_repo=PIPELINES, account_name="management", account_factory=True
+    )
+    factory_job = GithubContext(environment=FACTORY_PLAN_ENVIRONMENT)
+    assert can_assume("plan", verified_claims(oidc_server, factory_job), management)
+    assert can_assume(
+        "plan", verified_claims(oidc_server, GithubContext(environment=plan_environment("management"))), management
+    )
+    assert not can_assume("plan", verified_claims(oidc_server, factory_job))  # other accounts' plan roles refuse it
+    assert not can_assume("apply", verified_claims(oidc_server, factory_job), management)
+
+
+def test_the_plan_role_pinned_to_the_reusable_workflow(oidc_server: OidcServer) -> None:
+    pinned_job = GithubContext(environment=PLAN_ENV, workflow_ref_override=REUSABLE, sub_claim_keys=CUSTOM_SUB)
+    assert PINNED.plan_subject == f"repo:{PIPELINES}:environment:{PLAN_ENV}:job_workflow_ref:{REUSABLE}"
+    assert can_assume("plan", verified_claims(oidc_server, pinned_job), PINNED)
+    assert not can_assume("plan", verified_claims(oidc_server, PLAN_JOB), PINNED)
 
 
 def test_apply_pinned_to_the_reusable_workflow(oidc_server: OidcServer) -> None:
@@ -165,6 +198,8 @@ def test_rendered_policies_are_accepted_by_iam(aws_env: dict[str, str]) -> None:
         ("apply_environment", {"apply_environment": "x:job_workflow_ref:y"}),
         ("job_workflow_ref", {"job_workflow_ref": "a/b/.github/workflows/p.yml@*"}),
         ("job_workflow_ref", {"job_workflow_ref": "a/b/.github/workflows/../p.yml@refs/heads/main"}),
+        ("account_name", {"account_name": "dev*"}),
+        ("account_name", {"account_name": "dev:job_workflow_ref:x"}),
     ],
 )
 def test_settings_refuse_values_that_would_widen_the_policy(field: str, kwargs: dict[str, str]) -> None:

@@ -1,6 +1,10 @@
 """IAM trust policies for the plan and apply roles, rendered from the templates in `templates/iam/`.
 
-- The plan role trusts GitHub's OIDC provider for any run of the pipelines repo (`sub` like `repo:ORG/PIPELINES:*`).
+- An account's plan role trusts only jobs of the pipelines repo that run in that account's plan environment
+  (`gwpipelines-plan-<account>`): `sub` = `repo:ORG/PIPELINES:environment:gwpipelines-plan-<account>`. A plan runs
+  pull-request code next to the job's OIDC token request variables; with one environment per account, that code
+  can obtain only the plan role of the account it plans, never another account's (the management account's
+  included).
 - The apply role trusts only jobs of the pipelines repo that run in its apply environment (`gwpipelines-apply`):
   `sub` = `repo:ORG/PIPELINES:environment:gwpipelines-apply`.
 
@@ -34,6 +38,11 @@ PROVIDER_HOST = "token.actions.githubusercontent.com"
 SUBJECT_CLAIM_KEYS = ("repo", "context", "job_workflow_ref")
 # The GitHub environment the pipelines workflow runs apply jobs in; the apply role trusts only its tokens.
 APPLY_ENVIRONMENT = "gwpipelines-apply"
+# Plan jobs for account A run in the environment `gwpipelines-plan-A`; A's plan role trusts only its tokens.
+PLAN_ENVIRONMENT_PREFIX = "gwpipelines-plan-"
+# The account factory's account-plan jobs use the management account's plan role from an environment of their own
+# (the new account has no role yet): the management account's plan role trusts it too (`account_factory=True`).
+FACTORY_PLAN_ENVIRONMENT = "gwpipelines-account-factory"
 RoleKind = Literal["plan", "apply"]
 
 _OWNER = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})")
@@ -56,6 +65,10 @@ class TrustSettings:
     audience: str = "sts.amazonaws.com"
     # OWNER/REPO/.github/workflows/FILE@REF to pin through the customized subject; None = GitHub's default subject.
     job_workflow_ref: str | None = None
+    # The account's name (accounts.yml, pipelines.yml): names its plan environment. Required for a plan policy.
+    account_name: str | None = None
+    # The management account of the account factory: its plan role also trusts the factory's plan environment.
+    account_factory: bool = False
 
     def __post_init__(self) -> None:
         owner, _, name = self.pipelines_repo.partition("/")
@@ -70,6 +83,8 @@ class TrustSettings:
                 "a GitHub environment name like gwpipelines-apply",
             ),
         ]
+        if self.account_name is not None:
+            checks.append(("account_name", self.account_name, _ENVIRONMENT, "an account name like non-prod"))
         if self.job_workflow_ref is not None:
             checks.append(
                 (
@@ -89,10 +104,35 @@ class TrustSettings:
 
     @property
     def apply_subject(self) -> str:
-        subject = f"repo:{self.pipelines_repo}:environment:{self.apply_environment}"
+        return self._subject(self.apply_environment)
+
+    @property
+    def plan_environment(self) -> str:
+        if self.account_name is None:
+            raise UserError("trust policy: a plan role trusts one account's plan environment: give the account name")
+        return plan_environment(self.account_name)
+
+    @property
+    def plan_subject(self) -> str:
+        return self._subject(self.plan_environment)
+
+    @property
+    def plan_subjects(self) -> list[str]:
+        subjects = [self.plan_subject]
+        if self.account_factory:
+            subjects.append(self._subject(FACTORY_PLAN_ENVIRONMENT))
+        return subjects
+
+    def _subject(self, environment: str) -> str:
+        subject = f"repo:{self.pipelines_repo}:environment:{environment}"
         if self.job_workflow_ref is not None:
             subject += f":job_workflow_ref:{self.job_workflow_ref}"
         return subject
+
+
+def plan_environment(account_name: str) -> str:
+    """The GitHub environment of the pipelines repo that plan jobs for `account_name` run in."""
+    return f"{PLAN_ENVIRONMENT_PREFIX}{account_name}"
 
 
 _env = Environment(
@@ -105,11 +145,16 @@ _env = Environment(
 
 def render(kind: RoleKind, settings: TrustSettings) -> str:
     """The trust policy document (JSON text) for the plan or apply role."""
-    text = _env.get_template(f"{kind}-role-trust.json.j2").render(
+    subjects = settings.plan_subjects if kind == "plan" else [settings.apply_subject]
+    # One subject is written as a string (what IAM shows and people read), several as a list (any one matches).
+    subject: str | list[str] = subjects[0] if len(subjects) == 1 else subjects
+    text = _env.get_template("role-trust.json.j2").render(
+        sid="GwpipelinesPlanFromTheAccountsPlanEnvironment"
+        if kind == "plan"
+        else "GwpipelinesApplyFromTheApplyEnvironment",
         provider_arn=settings.provider_arn,
         audience=settings.audience,
-        repository=settings.pipelines_repo,
-        apply_subject=settings.apply_subject,
+        subject=subject,
     )
     json.loads(text)  # a template mistake must fail here, not in IAM
     return text

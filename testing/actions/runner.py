@@ -7,10 +7,11 @@ contract the workflow relies on:
 
 - actions/checkout: a `git clone` of the local repository registered for `repository`, at `ref`, into `path`
   (full history with fetch-depth 0, else that depth); no credentials are ever written into it.
-- actions/setup-python and the action's install step: this interpreter, where gwpipelines is installed from this
+- actions/setup-python and the action's install steps: this interpreter, where gwpipelines is installed from this
   very checkout (the action would `pip install` its own path).
 - actions/upload-artifact / download-artifact: an in-memory artifact store per workflow run (names are unique, as
   in v4, so two uploads under one name fail the job).
+- actions/cache/restore and save: a miss, and nothing saved (the install they serve is stood in for, above).
 - jdx/mise-action: nothing; the stand-in terragrunt is already on PATH.
 
 A reusable workflow (`uses: gwpipelines/gwpipelines/.github/workflows/X.yml@...`) is read from this checkout.
@@ -251,7 +252,8 @@ class _Job:
     def steps(self, steps: list[dict[str, Any]], contexts: dict[str, Any], *, action_path: Path | None = None) -> bool:
         ok = True
         for index, step in enumerate(steps):
-            ev = self.runner._evaluator({**contexts, "steps": self.steps_ctx}, ok=ok, workspace=self.workspace)
+            ctx = {**contexts, "steps": self.steps_ctx, "runner": {"temp": str(self.temp), "os": "Linux"}}
+            ev = self.runner._evaluator(ctx, ok=ok, workspace=self.workspace)
             name = str(step.get("name") or step.get("uses") or step.get("id") or f"step {index}")
             if not Runner._condition(step.get("if"), ev, ok=ok):
                 self._record(step, "skipped", {})
@@ -307,6 +309,8 @@ class _Job:
             return self._upload(with_)
         if name == "actions/download-artifact":
             return self._download(with_)
+        if name in ("actions/cache/restore", "actions/cache/save"):
+            return "success", {"cache-hit": "false"}, ("", "")
         if name == "jdx/mise-action":
             return "success", {}, ("", "")
         raise ValueError(f"no stand-in for {uses}")
@@ -323,7 +327,7 @@ class _Job:
         inputs = {k: _text(interpolate(spec.get("default", ""), defaults_ev)) for k, spec in declared.items()}
         inputs |= with_
         inner = _Job(self.runner, self.job_id, self.workspace, self.temp, self.env, self.run)
-        steps = [s if s.get("id") != "install" else {**s, "run": _INSTALLED} for s in action["runs"]["steps"]]
+        steps = [s if s.get("id") != "venv" else {**s, "run": _INSTALLED} for s in action["runs"]["steps"]]
         ok = inner.steps(steps, {**contexts, "inputs": inputs}, action_path=ROOT)
         out_ev = self.runner._evaluator({**contexts, "steps": inner.steps_ctx}, ok=ok, workspace=self.workspace)
         outputs = {k: _text(interpolate(v["value"], out_ev)) for k, v in action["outputs"].items()}
@@ -376,9 +380,10 @@ class _Job:
         return "success", {"download-path": str(dest)}, ("", "")
 
 
-# The action's install step makes a venv and pip-installs the action's own checkout into it; here gwpipelines is
-# already installed from this checkout into the interpreter running the tests, so the step only names it.
-_INSTALLED = f'echo "python={sys.executable}" >> "$GITHUB_OUTPUT"'
+# The action's install steps make a venv and pip-install the action's own checkout into it (tests/actions/
+# test_install.py runs them for real); here gwpipelines is already installed from this checkout into the interpreter
+# running the tests, so the step that finds the venv names that interpreter and reports it ready.
+_INSTALLED = f'printf "python=%s\\nready=true\\n" "{sys.executable}" >> "$GITHUB_OUTPUT"'
 
 
 def _list(value: Any) -> list[str]:

@@ -47,7 +47,7 @@ import stackgen
 import tfflags
 
 TOFU_VERSION = "1.8.5"
-TG_VERSION = "0.77.22"
+TG_VERSION = "1.1.3"
 PROVIDER = 'provider["terraform.io/builtin/terraform"]'
 
 

@@ -38,6 +38,62 @@ def test_init_live_writes_a_workflow_calling_gwpipelines_with_the_users_names(tm
     assert "example/infrastructure-live" in readme and "example/deploy" in readme and "<<" not in readme
 
 
+EXISTING = "dev=111122223333=aws+dev@example.com,prod=444455556666=aws+prod@example.com"
+
+
+def test_init_live_writes_accounts_yml_and_the_bootstrap_of_existing_accounts(tmp_path: Path) -> None:
+    from gwpipelines import accounts
+    from testing.cli import run as cli
+    from tests.extensions.account_factory.test_baseline import trust_of
+
+    out = tmp_path / "live"
+    names = ["--org", "example", "--pipelines-repo", "deploy", "--management-account", "prod"]
+    result = run("init", "live", str(out), *names, "--accounts", EXISTING, "--bootstrap", "--format", "json")
+    assert result.code == 0, result.err
+    parsed = accounts.parse((out / "accounts.yml").read_text())
+    assert {n: (a.id, a.email, a.region) for n, a in parsed.items()} == {
+        "dev": ("111122223333", "aws+dev@example.com", "us-east-1"),
+        "prod": ("444455556666", "aws+prod@example.com", "us-east-1"),
+    }
+    for name in ("dev", "prod"):
+        assert (out / name / "account.hcl").exists()
+        units = sorted(p.parent.name for p in (out / name / "_global").rglob("terragrunt.hcl"))
+        assert units == [
+            "github-oidc-provider",
+            "pipelines-apply-policy",
+            "pipelines-apply-role",
+            "pipelines-plan-policy",
+            "pipelines-plan-role",
+        ]
+    dev = trust_of((out / "dev/_global/pipelines-plan-role/terragrunt.hcl").read_text())
+    sub = dev["Statement"][0]["Condition"]["StringEquals"]["token.actions.githubusercontent.com:sub"]
+    assert sub == "repo:example/deploy:environment:gwpipelines-plan-dev"
+    prod = trust_of((out / "prod/_global/pipelines-plan-role/terragrunt.hcl").read_text())
+    assert prod["Statement"][0]["Condition"]["StringEquals"]["token.actions.githubusercontent.com:sub"] == [
+        "repo:example/deploy:environment:gwpipelines-plan-prod",
+        "repo:example/deploy:environment:gwpipelines-account-factory",  # the management account
+    ]
+    # What gwpipelines sees in the bootstrapped repo: the units, in the order their dependencies need.
+    graph = cli("graph", "--repo", str(out), "--format", "json")
+    assert graph.code == 0, graph.err
+    deps = {u["path"]: u["dependencies"] for u in graph.json()["units"]}
+    assert deps["dev/_global/pipelines-plan-role"] == [
+        "dev/_global/github-oidc-provider",
+        "dev/_global/pipelines-plan-policy",
+    ]
+
+
+def test_init_live_needs_each_accounts_email_for_accounts_yml(tmp_path: Path) -> None:
+    result = run("init", "live", str(tmp_path / "x"), *ACME, "--accounts", "dev=111122223333")
+    assert result.code == 2 and "write NAME=ID=EMAIL" in result.err
+    bad = run("init", "live", str(tmp_path / "y"), *ACME, "--accounts", "dev=111122223333=not-an-email")
+    assert bad.code == 2 and "email" in bad.err and len(bad.err.strip().splitlines()) == 1
+    assert (
+        run("init", "pipelines", str(tmp_path / "z"), *ACME, "--bootstrap", "--accounts", "dev=111122223333").code == 2
+    )
+    assert not any((tmp_path / d).exists() for d in ("x", "y", "z"))
+
+
 def test_init_pipelines_writes_a_config_with_the_accounts(tmp_path: Path) -> None:
     out = tmp_path / "pipelines"
     role = "arn:aws:iam::210987654321:role/deployer"
@@ -120,9 +176,17 @@ def test_the_repository_templates_are_what_init_writes(
 ) -> None:
     """The templates in this repository are init's output for Acme: edit the package templates, then re-run
     `gwpipelines init live infrastructure-live-template --org acme --force` (and the same for pipelines)."""
-    assert run("init", kind, str(tmp_path), *ACME, *extra).code == 0
-    for path in FILES[kind]:
+    result = run("init", kind, str(tmp_path), *ACME, *extra, "--format", "json")
+    assert result.code == 0, result.err
+    written = result.json()["files"]
+    assert set(FILES[kind]) <= set(written)
+    for path in written:
         assert (template / path).read_text() == (tmp_path / path).read_text(), path
+    if kind == "pipelines":  # the factory's template, whole: nothing in the repository template that init lacks
+        shipped = {
+            p.relative_to(template).as_posix() for p in (template / "account-baseline").rglob("*") if p.is_file()
+        }
+        assert shipped == {p for p in written if p.startswith("account-baseline/")}
 
 
 def test_the_pipelines_tool_versions_default_to_the_live_templates(tmp_path: Path) -> None:

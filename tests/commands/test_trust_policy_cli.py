@@ -12,7 +12,8 @@ from testing.servers.iam_trust import allows
 
 REPO = ["--account-id", "111111111111", "--pipelines-repo", "acme/infrastructure-pipelines"]
 APPLY_SUB = "repo:acme/infrastructure-pipelines:environment:gwpipelines-apply"
-PLAN_SUB = "repo:acme/infrastructure-pipelines:ref:refs/heads/main"  # a plan job: same run, no environment
+PLAN_SUB = "repo:acme/infrastructure-pipelines:environment:gwpipelines-plan-dev"  # a plan job for the account dev
+NO_ENV_SUB = "repo:acme/infrastructure-pipelines:ref:refs/heads/main"  # a job of the same run, no environment
 PROVIDER = "arn:aws:iam::111111111111:oidc-provider/token.actions.githubusercontent.com"
 
 
@@ -26,14 +27,25 @@ def can_assume(document: dict[str, Any], sub: str) -> bool:
 
 
 def test_plan_and_apply_policies_as_json() -> None:
-    for kind in ("plan", "apply"):
-        result = run("trust-policy", kind, *REPO)
-        assert result.code == 0, result.err
-        settings = TrustSettings(account_id="111111111111", pipelines_repo="acme/infrastructure-pipelines")
-        assert result.json() == policy(kind, settings)  # type: ignore[arg-type]
-        assert can_assume(result.json(), APPLY_SUB)
-    assert can_assume(run("trust-policy", "plan", *REPO).json(), PLAN_SUB)
-    assert not can_assume(run("trust-policy", "apply", *REPO).json(), PLAN_SUB)
+    settings = TrustSettings(
+        account_id="111111111111", pipelines_repo="acme/infrastructure-pipelines", account_name="dev"
+    )
+    plan = run("trust-policy", "plan", *REPO, "--account", "dev", "--format", "text")
+    assert plan.code == 0, plan.err
+    assert plan.json() == policy("plan", settings)
+    assert "'gwpipelines-plan-dev'" in plan.err
+    apply = run("trust-policy", "apply", *REPO)
+    assert apply.code == 0, apply.err
+    assert apply.json() == policy("apply", settings)
+    assert can_assume(plan.json(), PLAN_SUB) and can_assume(apply.json(), APPLY_SUB)
+    for sub in (APPLY_SUB, NO_ENV_SUB, PLAN_SUB.replace("-dev", "-prod")):
+        assert not can_assume(plan.json(), sub), sub
+    assert not can_assume(apply.json(), PLAN_SUB)
+
+
+def test_a_plan_policy_needs_the_account() -> None:
+    result = run("trust-policy", "plan", *REPO)
+    assert result.code == 2 and "--account NAME is required" in result.err
 
 
 def test_apply_policy_for_another_environment_and_a_pinned_workflow() -> None:

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from gwpipelines.trust_policy import APPLY_ENVIRONMENT, TrustSettings, render
+from gwpipelines.trust_policy import APPLY_ENVIRONMENT, FACTORY_PLAN_ENVIRONMENT, TrustSettings, render
 from testing import LIVE_TEMPLATE, ROOT
 from testing.account_fixtures import Org
 from testing.aws_fixtures import aws_client
@@ -25,7 +25,8 @@ from tests.extensions.account_factory.test_baseline_pr import LIVE, REQUESTED, l
 BRANCH = "gwpipelines/account-sandbox"
 # Both runs are workflow_dispatches on the pipelines repo's main; the merge's run its account-create in the apply
 # environment.
-PLAN_JOB = GithubContext()
+# The factory's account-plan runs in its own environment, which the management account's plan role trusts.
+PLAN_JOB = GithubContext(environment=FACTORY_PLAN_ENVIRONMENT)
 APPLY_JOB = GithubContext(environment=APPLY_ENVIRONMENT)
 CONFIG = """
 core:
@@ -55,7 +56,12 @@ def environment(
         ClientIDList=["sts.amazonaws.com"],
         ThumbprintList=["6938fd4d98bab03faadb97b34396831e3780aea1"],
     )
-    trust = TrustSettings(account_id="123456789012", pipelines_repo="acme/infrastructure-pipelines")
+    trust = TrustSettings(
+        account_id="123456789012",
+        pipelines_repo="acme/infrastructure-pipelines",
+        account_name="management",
+        account_factory=True,
+    )
     for kind in ("plan", "apply"):
         iam.create_role(RoleName=f"org-{kind}", AssumeRolePolicyDocument=render(kind, trust))
     env = {
@@ -151,7 +157,9 @@ def test_pull_request_plan_then_merge_creates_one_account_and_one_baseline_pull(
     assert [u for u in units.json()["units"] if u.startswith("sandbox/")] == [
         "sandbox/_global/github-oidc-provider",
         "sandbox/_global/iam-account",
+        "sandbox/_global/pipelines-apply-policy",
         "sandbox/_global/pipelines-apply-role",
+        "sandbox/_global/pipelines-plan-policy",
         "sandbox/_global/pipelines-plan-role",
     ]
     graph = run("graph", "--repo", str(proposed.path), "--format", "json")

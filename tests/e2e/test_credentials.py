@@ -12,13 +12,13 @@ import pytest
 
 from gwpipelines.config import AuthenticationConfig
 from gwpipelines.executor.credentials import CredentialsError, assume_role_env, secrets_of, session_name
-from gwpipelines.trust_policy import APPLY_ENVIRONMENT, TrustSettings, render
+from gwpipelines.trust_policy import APPLY_ENVIRONMENT, TrustSettings, plan_environment, render
 from testing.aws_fixtures import aws_client
 from testing.servers.oidc import GithubContext, OidcServer
 from testing.servers.sts_gate import StsGate
 
 ACCOUNT = "123456789012"  # moto's default account: where its IAM API writes without assuming anything
-SETTINGS = TrustSettings(account_id=ACCOUNT, pipelines_repo="acme/infrastructure-pipelines")
+SETTINGS = TrustSettings(account_id=ACCOUNT, pipelines_repo="acme/infrastructure-pipelines", account_name="prod")
 AUTH = AuthenticationConfig.model_validate(
     {
         "region": "eu-central-1",
@@ -26,8 +26,8 @@ AUTH = AuthenticationConfig.model_validate(
     }
 )
 # Every pipelines run is a workflow_dispatch on the pipelines repo's main, for a pull request's plans and for a merge's
-# applies alike; only apply jobs run in the `gwpipelines-apply` environment.
-PLAN_JOB = GithubContext()
+# applies alike; plan jobs run in their account's plan environment, apply jobs in `gwpipelines-apply`.
+PLAN_JOB = GithubContext(environment=plan_environment("prod"))
 APPLY_JOB = GithubContext(environment=APPLY_ENVIRONMENT)
 
 
@@ -71,7 +71,7 @@ def test_plan_job_gets_the_plan_role(aws: dict[str, str], oidc_server: OidcServe
 @pytest.mark.parametrize(
     ("job", "sub"),
     [
-        (PLAN_JOB, "repo:acme/infrastructure-pipelines:ref:refs/heads/main"),
+        (PLAN_JOB, "repo:acme/infrastructure-pipelines:environment:gwpipelines-plan-prod"),
         (GithubContext(environment="production"), "repo:acme/infrastructure-pipelines:environment:production"),
         (
             GithubContext(repository="acme/infrastructure-live", environment=APPLY_ENVIRONMENT),

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from gwpipelines.trust_policy import APPLY_ENVIRONMENT, RoleKind, TrustSettings, render
+from gwpipelines.trust_policy import APPLY_ENVIRONMENT, TrustSettings, plan_environment, render
 from testing.aws_fixtures import aws_client
 from testing.e2e import DEV, DEV_UNITS, LIVE_REPO, PIPELINES_REPO, ZERO, World, results
 from testing.servers.oidc import GithubContext, OidcServer
@@ -26,7 +26,9 @@ from testing.servers.sts_gate import StsGate
 pytestmark = pytest.mark.slow
 
 ACCOUNT = "123456789012"  # moto's default account, where its IAM API writes
-SETTINGS = TrustSettings(account_id=ACCOUNT, pipelines_repo=PIPELINES_REPO)
+SETTINGS = TrustSettings(account_id=ACCOUNT, pipelines_repo=PIPELINES_REPO, account_name="non-prod")
+# Another account's plan role (in the same moto account, under another name): it must refuse non-prod's plan token.
+OTHER = TrustSettings(account_id=ACCOUNT, pipelines_repo=PIPELINES_REPO, account_name="prod")
 
 
 @pytest.fixture
@@ -51,6 +53,7 @@ def world(
     )
     for kind in ("plan", "apply"):  # exactly what `gwpipelines trust-policy plan|apply` prints
         iam.create_role(RoleName=f"gwpipelines-{kind}", AssumeRolePolicyDocument=render(kind, SETTINGS))
+    iam.create_role(RoleName="prod-gwpipelines-plan", AssumeRolePolicyDocument=render("plan", OTHER))
     world = World.make(tmp_path, {**aws_env, "AWS_ENDPOINT_URL_STS": sts_gate.url}, account_id=ACCOUNT)
     world.runner.env["AWS_ENDPOINT_URL_STS"] = sts_gate.url
 
@@ -69,11 +72,11 @@ def dispatch(world: World, jobs: list[dict[str, Any]], pr: str = "") -> Any:
     return world.pipelines_run({"correlation_id": "c", "jobs": json.dumps(jobs), "live_repo": LIVE_REPO, "pr": pr})
 
 
-def assume(sts_gate: StsGate, kind: RoleKind, token: str) -> Any:
+def assume(sts_gate: StsGate, role_name: str, token: str) -> Any:
     sts = aws_client(
         "sts", {"AWS_ENDPOINT_URL_STS": sts_gate.url, "AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "x"}
     )
-    role = f"arn:aws:iam::{ACCOUNT}:role/gwpipelines-{kind}"
+    role = f"arn:aws:iam::{ACCOUNT}:role/{role_name}"
     return sts.assume_role_with_web_identity(RoleArn=role, RoleSessionName="stolen", WebIdentityToken=token)
 
 
@@ -99,14 +102,16 @@ def test_applies_get_the_apply_role_plans_the_plan_role_and_nothing_else(
     assert all(
         "credentials: assumed the plan role of account 'non-prod'" in r["log"] for r in results(planned).values()
     )
-    assert environments and set(environments) == {None}  # and plans outside it
+    # and plans in their account's plan environment
+    assert environments and set(environments) == {plan_environment("non-prod")}
     assert sts_gate.refusals == []
 
-    # The token a plan job gets (no environment, same repo, same ref) is refused by the apply role, whatever code
-    # asks for it; the plan role takes it.
-    assert oidc_server.context.environment is None  # the last job that could ask for a token was a plan
+    # The token a plan job gets (its account's plan environment, same repo, same ref) is refused by the apply role
+    # and by every other account's plan role, whatever code asks for it; its own account's plan role takes it.
+    assert oidc_server.context.environment == plan_environment("non-prod")  # the last token job was a plan
     stolen = oidc_server.issue()
-    with pytest.raises(Exception, match="AccessDenied"):
-        assume(sts_gate, "apply", stolen)
-    assert sts_gate.refusals == ["AccessDenied"]
-    assert assume(sts_gate, "plan", stolen)["Credentials"]["AccessKeyId"]
+    for role in ("gwpipelines-apply", "prod-gwpipelines-plan"):
+        with pytest.raises(Exception, match="AccessDenied"):
+            assume(sts_gate, role, stolen)
+    assert sts_gate.refusals == ["AccessDenied", "AccessDenied"]
+    assert assume(sts_gate, "gwpipelines-plan", stolen)["Credentials"]["AccessKeyId"]

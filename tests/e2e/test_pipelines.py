@@ -57,6 +57,13 @@ def test_a_failing_unit_fails_the_run_and_every_result_is_still_published(world:
     status = {i: r["status"] for i, r in results(run).items()}
     assert status[f"apply:{DEV}/mysql"] == "failed" and status[f"apply:{DEV}/app"] == "skipped"
     assert status[f"apply:{DEV}/vpc"] == status[f"apply:{DEV}/redis"] == "succeeded"
+    # Every unit's whole log, the failed one's included, in one artifact (a folder per account).
+    logs = run.artifacts["gwpipelines-logs"]
+    mysql = next(
+        text for name, text in logs.items() if name.startswith("gwpipelines-logs-non-prod/") and "mysql" in name
+    )
+    assert b"AccessDenied: not allowed" in mysql
+    assert {name.split("/")[0] for name in logs} == {"gwpipelines-logs-non-prod"}
 
 
 def test_a_dispatch_for_another_live_repository_runs_nothing(world: World) -> None:

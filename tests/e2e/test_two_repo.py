@@ -186,3 +186,28 @@ def test_a_pull_request_from_a_fork_is_refused_without_dispatching(
     assert run.conclusion == "failure"
     assert "pull requests from forks are not planned" in run.text()
     assert flow.pipeline_runs == [] and github_server.posts == []
+
+
+def test_a_dry_run_shows_the_plan_and_dispatches_nothing(
+    tmp_path: Path, aws_env: dict[str, str], github_server: Any
+) -> None:
+    flow = TwoRepos(World.make(tmp_path, aws_env), github_server)
+    live = flow.world.live
+    base = live.head()
+    live.git("checkout", "-q", "-b", "change")
+    live.append(f"{DEV}/vpc/terragrunt.hcl", "\n# a change\n")
+    head = live.commit("a change")
+    workflow = yaml_at(flow.world, head, ".github/workflows/gwpipelines.yml")
+    [job] = workflow["jobs"].values()
+    job["with"]["dry-run"] = True  # what a team trying gwpipelines out writes
+    github = {"event_name": "pull_request", "event": pull_request_event(base, head, PR), "repository": LIVE_REPO,
+              "sha": head, "ref": f"refs/pull/{PR}/merge", "token": "t", "actor": "octocat", "run_id": "9"}  # fmt: skip
+    run = flow.world.runner.run(workflow, github=github, secrets={})
+    assert run.conclusion == "success", run.text()
+    assert flow.pipeline_runs == [] and github_server.posts == []
+    outcomes = {s.name: s.outcome for s in run.log}
+    assert outcomes["Show what would happen (dry run)"] == "success"
+    assert outcomes["Dispatch to the pipelines repository and report"] == "skipped"
+    outputs = run.jobs["gwpipelines"].outputs
+    assert json.loads(outputs["changed-units"]) == [f"{DEV}/vpc"]
+    assert json.loads(outputs["counts"]) == {"plan": 1}

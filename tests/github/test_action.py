@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from gwpipelines.github.action import Inputs, calls_for, set_outputs
+from gwpipelines.errors import UserError
+from gwpipelines.github.action import Inputs, calls_for, changed_units, counts, set_outputs
 from testing import LIVE_TEMPLATE
 from testing.actions.runner import read_outputs
 from testing.actions.workflows import ACTION, load
@@ -142,16 +143,52 @@ def test_inputs_map_to_the_documented_flags(tmp_path: Path) -> None:
     assert calls_for(reported, tmp_path)[0].argv[-6:] == ("--live-repo", "acme/live", "--pr", "3", "--format", "json")
 
 
+def test_the_dispatch_knobs_reach_the_cli_only_when_given(tmp_path: Path) -> None:
+    base = {"command": "dispatch", "jobs_file": "j.json", "live_repo": "a/l", "pipelines_repo": "a/p", "pr": "7"}
+    plain = calls_for(Inputs(**base), tmp_path)[0].argv
+    assert not {"--batch", "--max-parallel-runs", "--timeout", "--poll-interval", "--new-comment-per-push"} & set(plain)
+    knobs = Inputs(**base, batch="account", max_parallel_runs="2", timeout="600", poll_interval="3",
+                   new_comment_per_push="true")  # fmt: skip
+    assert calls_for(knobs, tmp_path)[0].argv[-11:] == (
+        "--batch", "account", "--max-parallel-runs", "2", "--timeout", "600", "--poll-interval", "3",
+        "--new-comment-per-push", "--format", "json",
+    )  # fmt: skip
+    assert "--new-comment-per-push" not in calls_for(Inputs(**base, new_comment_per_push="false"), tmp_path)[0].argv
+    with pytest.raises(UserError, match="new-comment-per-push"):
+        calls_for(Inputs(**base, new_comment_per_push="yes"), tmp_path)
+    dry = Inputs(command="dry-run", base="a", head="b", event="push")
+    assert calls_for(dry, tmp_path)[0].argv == (
+        "dry-run", "--repo", ".", "--base", "a", "--head", "b", "--event", "push", "--format", "json",
+    )  # fmt: skip
+
+
+def test_counts_and_changed_units_outputs() -> None:
+    orchestrated = {
+        "changes": [{"type": "ModuleChanged", "unit": "a"}, {"type": "AccountAdded", "unit": None}],
+        "jobs": [
+            {"unit": "a", "action": "plan"},
+            {"unit": "b", "action": "plan"},
+            {"unit": "c", "action": "plan-destroy"},
+        ],
+    }
+    assert counts(orchestrated) == {"plan": 2, "plan-destroy": 1}
+    assert changed_units(orchestrated) == ["a", "b", "c"]
+    results = {"results": [{"unit": "a", "status": "failed"}, {"unit": "b", "status": "succeeded"}]}
+    assert counts(results) == {"failed": 1, "succeeded": 1} and changed_units(results) == ["a", "b"]
+    assert counts(None) == {} and changed_units("x") == []
+
+
 def test_every_cli_flag_the_action_uses_exists() -> None:
     """A renamed flag in a command must break this test, not a user's pipeline."""
     missing = []
-    for command in ("orchestrate", "dispatch", "execute", "run"):
+    for command in ("orchestrate", "dispatch", "execute", "run", "dry-run"):
         help_text = run(command, "--help")
         if help_text.code != 0:
             missing.append(command)
             continue
         inputs = Inputs(command=command, base="a", head="b", event="push", jobs="[]", live_repo="o/l",
-                        pipelines_repo="o/p", config="c.yml", pr="1")  # fmt: skip
+                        pipelines_repo="o/p", config="c.yml", pr="1", batch="job", max_parallel_runs="1",
+                        timeout="9", poll_interval="1", new_comment_per_push="true")  # fmt: skip
         for call in calls_for(inputs, Path("/tmp")):
             for flag in (a for a in call.argv if a.startswith("--")):
                 assert flag in help_text.out, f"gwpipelines {command} has no {flag}"

@@ -76,6 +76,9 @@ def assert_clean(directory: Path, workflows: list[Path], actions: tuple[Path, ..
 
 def test_the_action_and_the_reusable_workflows_pass_every_gate() -> None:
     assert_clean(ROOT, workflow_files(ROOT), (ACTION,))
+    templates = [t / ".github" / "dependabot.yml" for t in (LIVE_TEMPLATE, PIPELINES_TEMPLATE)]
+    dependabot = check_jsonschema("vendor.dependabot", [ROOT / ".github" / "dependabot.yml", *templates])
+    assert dependabot.returncode == 0, dependabot.stdout + dependabot.stderr
 
 
 @pytest.mark.parametrize("template", [LIVE_TEMPLATE, PIPELINES_TEMPLATE], ids=lambda p: p.name)
@@ -92,6 +95,8 @@ def test_init_output_passes_every_gate(tmp_path: Path, ref: str) -> None:
     assert run("init", "pipelines", str(pipelines), *names, "--accounts", "dev=123456789012").code == 0
     for directory in (live, pipelines):
         assert_clean(directory, workflow_files(directory))
+        dependabot = check_jsonschema("vendor.dependabot", [directory / ".github" / "dependabot.yml"])
+        assert dependabot.returncode == 0, dependabot.stdout + dependabot.stderr
 
 
 def test_the_gates_fail_on_a_bad_workflow(tmp_path: Path) -> None:

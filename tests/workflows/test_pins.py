@@ -10,13 +10,15 @@ import pytest
 
 from testing.actions.workflows import ACTION, EXPRESSION, OWN_REPO, ROOT, load, shipped_files, steps, uses_lines
 
-# The release tags we pin, and their commits (read from the actions' own repositories). A SHA that is not listed
-# here, or a comment naming another tag, fails: the comment is what reviewers read.
+# The release tags we pin, and their commits, read from the actions' own repositories (tags, and `using: node24` in
+# each tag's action.yml). A SHA that is not listed here, or a comment naming another tag, fails: the comment is what
+# reviewers (and Dependabot) read.
 KNOWN_PINS = {
-    "actions/checkout": {"34e114876b0b11c390a56381ad16ebd13914f8d5": "v4.3.1"},
-    "actions/setup-python": {"a26af69be951a213d495a4c3e4e4022e16d87065": "v5.6.0"},
-    "actions/upload-artifact": {"ea165f8d65b6e75b540449e92b4886f43607fa02": "v4.6.2"},
-    "actions/download-artifact": {"d3f86a106a0bac45b974a628896c90dbdf5c8093": "v4.3.0"},
+    "actions/checkout": {"3d3c42e5aac5ba805825da76410c181273ba90b1": "v7.0.1"},
+    "actions/setup-python": {"5fda3b95a4ea91299a34e894583c3862153e4b97": "v7.0.0"},
+    "actions/upload-artifact": {"bbbca2ddaa5d8feaa63e36b76fdaad77386f024f": "v7.0.0"},
+    "actions/download-artifact": {"3e5f45b2cfb9172054b4087a40e8e0b5a5461e7c": "v8.0.1"},
+    "actions/cache": {"27d5ce7f107fe9357f9df03efb73ab90386fccae": "v5.0.5"},
     "jdx/mise-action": {"3c2e0cf82a5b2e5249f0d3635a4d83d0ae861518": "v4.2.5"},
 }
 OWN_TAG = re.compile(r"^v\d+\.\d+\.\d+$")
@@ -68,7 +70,7 @@ def test_the_rules_catch_what_they_are_for(tmp_path: Path) -> None:
         "    steps:\n"
         "      - uses: actions/checkout@v4\n"
         "      - uses: actions/setup-python@0000000000000000000000000000000000000000 # v5.6.0\n"
-        "      - uses: actions/upload-artifact@ea165f8d65b6e75b540449e92b4886f43607fa02 # v4.6.1\n"
+        "      - uses: actions/upload-artifact@bbbca2ddaa5d8feaa63e36b76fdaad77386f024f # v6.0.0\n"
         "      - uses: gwpipelines/gwpipelines@main\n"
         "      - run: echo ${{ github.event.pull_request.title }}\n"
         "      - run: |\n"
@@ -77,7 +79,7 @@ def test_the_rules_catch_what_they_are_for(tmp_path: Path) -> None:
     )
     pins = pin_findings(bad)
     assert len(pins) == 4
-    assert "not pinned" in pins[0] and "not a known release" in pins[1] and "v4.6.2" in pins[2]
+    assert "not pinned" in pins[0] and "not a known release" in pins[1] and "v7.0.0" in pins[2]
     assert "release tag" in pins[3]
     injections = injection_findings(bad)
     assert [i.split(": ")[-1] for i in injections] == [
@@ -97,9 +99,14 @@ def test_every_shipped_file_is_checked() -> None:
 
 
 def test_gwpipelines_calls_itself_at_the_release_it_ships_in() -> None:
-    """A reusable workflow cannot name the commit it runs from (in a way the linters accept yet), so it names the
-    release tag: that tag must be this version's, and `init` must default to it."""
-    from gwpipelines import __version__
+    """gwpipelines' own references name this release: its tag (between releases), or after `scripts/release` a
+    commit SHA with the tag as the comment; `init` defaults to the same ref."""
+    from gwpipelines import __version__, release
 
-    own = [ref for path in shipped_files() for _, ref, _ in uses_lines(path) if ref.startswith(OWN_REPO)]
-    assert own and {ref.partition("@")[2] for ref in own} == {f"v{__version__}"}
+    tag = f"v{__version__}"
+    own = [(ref.partition("@")[2], comment) for path in shipped_files() for _, ref, comment in uses_lines(path)
+           if ref.startswith(OWN_REPO)]  # fmt: skip
+    assert own
+    for ref, comment in own:
+        assert ref == tag or (re.fullmatch(r"[0-9a-f]{40}", ref) and comment == tag), (ref, comment)
+    assert tag == release.WORKFLOWS_REF or re.fullmatch(r"[0-9a-f]{40}", release.WORKFLOWS_REF)

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from gwpipelines.trust_policy import APPLY_ENVIRONMENT
+from gwpipelines.trust_policy import APPLY_ENVIRONMENT, FACTORY_PLAN_ENVIRONMENT, PLAN_ENVIRONMENT_PREFIX
 from testing.actions.workflows import ACTION, PIPELINES_TEMPLATE, REUSABLE, load
 
 LIVE = load(REUSABLE / "live.yml")
@@ -53,6 +53,9 @@ def test_the_pipelines_side_takes_exactly_the_dispatch_contract() -> None:
     assert required == ["correlation_id", "jobs", "live_repo"]
     assert all(spec.get("default") is not None for name, spec in dispatch.items() if name not in required)
     assert set(dispatch) == set(PIPELINES["on"]["workflow_call"]["inputs"])
+    # Never a dispatch input: where jobs holding an OIDC token run is not for the dispatcher to pick.
+    assert {job["runs-on"] for job in PIPELINES["jobs"].values()} == {"ubuntu-latest"}
+    assert "runner" not in dispatch
     template = load(PIPELINES_TEMPLATE / ".github/workflows/pipelines.yml")
     assert list(template["on"]["workflow_dispatch"]["inputs"]) == ["correlation_id", "jobs", "live_repo", "pr"]
     assert template["run-name"] == PIPELINES["run-name"]
@@ -64,7 +67,7 @@ def test_only_the_execute_job_may_request_an_oidc_token_and_it_never_keeps_a_git
     assert jobs["execute"]["permissions"] == {"contents": "read", "id-token": "write"}
     assert all(c["persist-credentials"] is False for c in checkouts(PIPELINES))
     live = next(c for c in checkouts(PIPELINES) if c.get("repository"))
-    assert live["repository"] == "${{ inputs.live_repo }}"
+    assert live["repository"] == "${{ needs.prepare.outputs.live-repo }}"  # validated, never the raw input
     assert live["ref"] == "${{ needs.prepare.outputs.ref }}"
     assert live["token"] == "${{ secrets.LIVE_REPO_READ_TOKEN || github.token }}"
 
@@ -73,9 +76,25 @@ def test_applies_queue_per_account_and_are_never_cancelled() -> None:
     execute = PIPELINES["jobs"]["execute"]
     assert execute["concurrency"]["cancel-in-progress"] is False
     assert "matrix.account" in execute["concurrency"]["group"]
+    assert "inputs.live_repo" not in execute["concurrency"]["group"]  # the validated value only
     assert execute["strategy"]["matrix"]["account"] == "${{ fromJSON(needs.prepare.outputs.accounts) }}"
-    # The environment the apply role's trust policy names (trust_policy.APPLY_ENVIRONMENT), for applies only.
-    assert execute["environment"] == f"${{{{ needs.prepare.outputs.mode == 'apply' && '{APPLY_ENVIRONMENT}' || '' }}}}"
+    # The environment the apply role's trust policy names (trust_policy.APPLY_ENVIRONMENT) for applies; for plans,
+    # the account's own plan environment, the only one its plan role trusts (trust_policy.plan_environment).
+    assert execute["environment"] == (
+        f"${{{{ needs.prepare.outputs.mode == 'apply' && '{APPLY_ENVIRONMENT}' || "
+        f"matrix.account == '_account-factory' && '{FACTORY_PLAN_ENVIRONMENT}' || "
+        f"format('{PLAN_ENVIRONMENT_PREFIX}{{0}}', matrix.account) }}}}"
+    )
+
+
+def test_the_account_factory_token_reaches_only_account_create_legs_of_apply_runs() -> None:
+    execute = PIPELINES["jobs"]["execute"]
+    steps_with_it = [s for s in execute["steps"] if "ACCOUNT_FACTORY_TOKEN" in json.dumps(s)]
+    [step] = steps_with_it
+    assert step["env"]["GWPIPELINES_ACCOUNT_FACTORY_TOKEN"] == (
+        "${{ needs.prepare.outputs.mode == 'apply' && matrix.account == '_account-factory' "
+        "&& secrets.ACCOUNT_FACTORY_TOKEN || '' }}"
+    )
 
 
 def test_the_results_artifact_is_published_even_when_a_job_failed() -> None:
@@ -85,6 +104,27 @@ def test_the_results_artifact_is_published_even_when_a_job_failed() -> None:
     assert [s["with"]["path"] for s in published] == ["results.json"]
     keep = next(s for s in PIPELINES["jobs"]["execute"]["steps"] if "upload-artifact" in str(s.get("uses")))
     assert keep["if"].startswith("always()")
+
+
+def test_the_live_side_passes_the_dispatch_knobs_and_can_dry_run() -> None:
+    inputs = LIVE["on"]["workflow_call"]["inputs"]
+    assert {
+        "runner",
+        "dry-run",
+        "batch",
+        "max-parallel-runs",
+        "timeout",
+        "poll-interval",
+        "new-comment-per-push",
+    } <= set(inputs)
+    job = LIVE["jobs"]["gwpipelines"]
+    assert job["runs-on"] == "${{ inputs.runner }}"
+    steps = {s.get("id"): s for s in job["steps"]}
+    assert steps["dry-run"]["if"] == "inputs.dry-run" and steps["dry-run"]["with"]["command"] == "dry-run"
+    assert "!inputs.dry-run" in steps["dispatch"]["if"]  # a dry run dispatches nothing and uses no token
+    for knob in ("batch", "max-parallel-runs", "timeout", "poll-interval", "new-comment-per-push"):
+        assert steps["dispatch"]["with"][knob] == "${{ inputs." + knob + " }}"
+    assert set(LIVE["on"]["workflow_call"]["outputs"]) == {"status", "counts", "changed-units"}
 
 
 def test_every_input_given_to_the_action_is_one_it_declares() -> None:
@@ -116,13 +156,20 @@ def test_the_templates_call_the_reusable_workflows_with_declared_inputs_and_secr
 # -- the pipelines workflow's validation step, executed ---------------------------------------------------------------
 
 
-def prepare(jobs: Any, config: str = "pipelines.yml", tmp: Path | None = None) -> tuple[int, dict[str, str], str]:
+def prepare(
+    jobs: Any, config: str = "pipelines.yml", tmp: Path | None = None, live_repo: str = "acme/infrastructure-live"
+) -> tuple[int, dict[str, str], str]:
     step = next(s for s in PIPELINES["jobs"]["prepare"]["steps"] if s.get("id") == "jobs")
-    assert step["env"] == {"JOBS": "${{ inputs.jobs }}", "CONFIG": "${{ inputs.config }}"}
+    assert step["env"] == {
+        "JOBS": "${{ inputs.jobs }}",
+        "CONFIG": "${{ inputs.config }}",
+        "LIVE_REPO": "${{ inputs.live_repo }}",
+    }
     assert tmp is not None
     output = tmp / "output"
     output.write_text("")
     env = {**os.environ, "JOBS": jobs if isinstance(jobs, str) else json.dumps(jobs), "CONFIG": config}
+    env["LIVE_REPO"] = live_repo
     env["GITHUB_OUTPUT"] = str(output)
     done = subprocess.run(["bash", "-e", "-c", step["run"]], env=env, capture_output=True, text=True)
     outputs = dict(line.split("=", 1) for line in output.read_text().splitlines())
@@ -135,12 +182,22 @@ def job(action: str, ref: str = SHA_A, account: str | None = "non-prod") -> dict
 
 def test_prepare_picks_the_head_commit_the_accounts_and_the_mode(tmp_path: Path) -> None:
     jobs = [job("plan-destroy", SHA_B), job("plan", SHA_A, "prod"), job("plan", SHA_A)]
-    jobs.append(job("account-plan", SHA_A, None))
+    jobs.append(job("plan", SHA_A, None))
     code, outputs, _ = prepare(jobs, tmp=tmp_path)
     assert code == 0
-    assert outputs == {"ref": SHA_A, "accounts": '["non-prod","none","prod"]', "mode": "plan"}
+    assert outputs == {
+        "ref": SHA_A,
+        "accounts": '["non-prod","none","prod"]',
+        "mode": "plan",
+        "live-repo": "acme/infrastructure-live",
+    }
     code, outputs, _ = prepare([job("destroy", SHA_B), job("apply", SHA_A)], tmp=tmp_path)
     assert code == 0 and outputs["mode"] == "apply" and outputs["ref"] == SHA_A
+    # The factory's jobs, whatever account they name, get a leg of their own (the management account's roles).
+    code, outputs, _ = prepare([job("apply", SHA_A), job("account-create", SHA_A, "sandbox")], tmp=tmp_path)
+    assert code == 0 and outputs["accounts"] == '["_account-factory","non-prod"]'
+    code, outputs, _ = prepare([job("plan"), job("account-plan", SHA_A, "sandbox")], tmp=tmp_path)
+    assert code == 0 and outputs["accounts"] == '["_account-factory","non-prod"]' and outputs["mode"] == "plan"
     code, outputs, _ = prepare([job("destroy", SHA_B)], tmp=tmp_path)
     assert code == 0 and outputs["ref"] == SHA_B
 
@@ -160,3 +217,34 @@ def test_prepare_picks_the_head_commit_the_accounts_and_the_mode(tmp_path: Path)
 def test_prepare_refuses_what_cannot_be_a_job(tmp_path: Path, jobs: Any, config: str, error: str) -> None:
     code, outputs, stdout = prepare(jobs, config, tmp=tmp_path)
     assert code == 2 and error in stdout and "mode" not in outputs
+
+
+def test_prepare_trims_the_live_repo_and_refuses_what_is_not_owner_name(tmp_path: Path) -> None:
+    code, outputs, _ = prepare([job("plan")], tmp=tmp_path, live_repo=" acme/infrastructure-live \n")
+    assert code == 0 and outputs["live-repo"] == "acme/infrastructure-live"
+    for bad in ("acme", "acme/live/x", "acme/live-${{x}}", "../live", "acme/..", "a b/c", ""):
+        code, outputs, stdout = prepare([job("plan")], tmp=tmp_path, live_repo=bad)
+        assert code == 2 and "live_repo: not a GitHub OWNER/NAME" in stdout, bad
+
+
+def test_each_leg_selects_its_jobs_and_the_factory_leg_takes_the_account_jobs(tmp_path: Path) -> None:
+    """The execute job's selection, executed: what prepare's `accounts` names, each leg runs exactly its own jobs."""
+    step = next(s for s in PIPELINES["jobs"]["execute"]["steps"] if s.get("id") == "select")
+    jobs = [job("plan"), job("plan", account="prod"), job("plan", account=None), job("account-plan", account="sandbox")]
+    _, outputs, _ = prepare(jobs, tmp=tmp_path)
+    picked: dict[str, list[str]] = {}
+    for leg in json.loads(outputs["accounts"]):
+        output = tmp_path / f"select-{leg}"
+        output.write_text("")
+        env = {**os.environ, "JOBS": json.dumps(jobs), "ACCOUNT": leg, "RUNNER_TEMP": str(tmp_path)}
+        env["GITHUB_OUTPUT"] = str(output)
+        done = subprocess.run(["bash", "-e", "-c", step["run"]], env=env, capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+        selected = json.loads(Path(output.read_text().strip().split("=", 1)[1]).read_text())
+        picked[leg] = [f"{j['action']}/{j['account']}" for j in selected]
+    assert picked == {
+        "_account-factory": ["account-plan/sandbox"],
+        "non-prod": ["plan/non-prod"],
+        "none": ["plan/None"],
+        "prod": ["plan/prod"],
+    }

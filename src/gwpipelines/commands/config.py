@@ -1,4 +1,5 @@
-"""`gwpipelines config validate [FILE]` and `gwpipelines config schema`: the pipelines repo's pipelines.yml."""
+"""`gwpipelines config validate [FILE]` and `gwpipelines config schema [pipelines|accounts]`: the pipelines repo's
+pipelines.yml, and the JSON Schemas of it and of the live repo's accounts.yml."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from pathlib import Path
 import click
 
 from gwpipelines import config as pipeline_config
+from gwpipelines import schemas
 from gwpipelines.commands._options import emit_json, format_option, repo_option
 
 
@@ -34,7 +36,9 @@ def validate(repo: str, fmt: str, file: str) -> None:
 @command.command("schema")
 @repo_option
 @format_option("text", "json")
-def schema(repo: str, fmt: str) -> None:
-    """Print pipelines.yml's JSON Schema (for editors), built from the installed extensions. The schema is a JSON
-    document, so text and json print the same; --repo is accepted like everywhere and not read."""
-    emit_json(pipeline_config.schema())
+@click.argument("which", type=click.Choice(["pipelines", "accounts"]), default="pipelines")
+def schema(repo: str, fmt: str, which: str) -> None:
+    """Print the JSON Schema (for editors) of pipelines.yml (default; built from the installed extensions) or of
+    the live repo's accounts.yml. The schema is a JSON document, so text and json print the same; --repo is
+    accepted like everywhere and not read."""
+    emit_json(schemas.pipelines() if which == "pipelines" else schemas.accounts_file())

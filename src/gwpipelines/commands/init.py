@@ -1,5 +1,11 @@
 """`gwpipelines init live|pipelines DIR`: write the GitHub workflows, configuration and setup README of one of the
-two repositories, with the user's organisation, repository and account names."""
+two repositories, with the user's organisation, repository and account names.
+
+- `init live --accounts NAME=ID=EMAIL,...` also writes `accounts.yml`; with `--bootstrap`, each account's one-time
+  bootstrap units under `<account>/_global/` (the OIDC provider, the plan and apply roles and their state policies),
+  rendered from the same account baseline the account factory uses for new accounts.
+- `init pipelines` also writes `account-baseline/`, the account factory's template (copied, not rendered: the factory
+  renders it per account)."""
 
 from __future__ import annotations
 
@@ -13,11 +19,12 @@ import click
 import jinja2
 from pydantic import ValidationError
 
-from gwpipelines import __version__, unit_globs
+from gwpipelines import accounts, release, unit_globs
 from gwpipelines.accounts import ACCOUNT_NAME
 from gwpipelines.commands._options import emit_json, format_option, repo_option
 from gwpipelines.config import AccountRoles, AuthenticationConfig
 from gwpipelines.errors import UserError
+from gwpipelines.extensions.account_factory import baseline
 from gwpipelines.trust_policy import APPLY_ENVIRONMENT
 
 DEFAULT_GWPIPELINES_REPO = "gwpipelines/gwpipelines"
@@ -30,18 +37,24 @@ FILES: dict[str, dict[str, str]] = {
         ".github/workflows/gwpipelines-drift.yml": "live/drift.yml",
         ".github/workflows/README.md": "live/README.md",
         ".github/zizmor.yml": "zizmor.yml",
+        ".github/dependabot.yml": "dependabot.yml",
     },
     "pipelines": {
         "pipelines.yml": "pipelines/pipelines.yml",
         "mise.toml": "pipelines/mise.toml",
         ".github/workflows/pipelines.yml": "pipelines/workflow.yml",
         ".github/zizmor.yml": "zizmor.yml",
+        ".github/dependabot.yml": "dependabot.yml",
         "README.md": "pipelines/README.md",
     },
 }
 
 _NAME = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
-_ACCOUNT = re.compile(r"^(?P<name>[A-Za-z0-9._-]{1,64})=(?P<id>\d{12})$")
+_ACCOUNT = re.compile(r"^(?P<name>[A-Za-z0-9._-]{1,64})=(?P<id>\d{12})(?:=(?P<email>[^=,\s]+))?$")
+# The account baseline's files a bootstrap of an existing account writes: the account-wide IAM settings
+# (iam-account: alias, password policy) are left out, an existing account has its own.
+_BOOTSTRAP_SKIP = ("_global/iam-account/",)
+BASELINE_DIR = "account-baseline"
 _REF = re.compile(r"^[A-Za-z0-9._/-]{1,255}$")
 
 
@@ -49,6 +62,7 @@ _REF = re.compile(r"^[A-Za-z0-9._/-]{1,255}$")
 class Account:
     name: str
     id: str
+    email: str = ""
 
 
 def full_repo(org: str | None, name: str, flag: str) -> str:
@@ -70,14 +84,77 @@ def parse_accounts(values: tuple[str, ...]) -> list[Account]:
             continue
         m = _ACCOUNT.match(item)
         if not m:
-            raise UserError(f"--accounts {item!r}: write NAME=ID, the account's name and its 12-digit AWS account id")
+            raise UserError(
+                f"--accounts {item!r}: write NAME=ID (or NAME=ID=EMAIL), the account's name, its 12-digit AWS "
+                "account id and its root email"
+            )
         if not ACCOUNT_NAME.match(m["name"]):
             raise UserError(f"--accounts {item!r}: the name must be lowercase letters, digits and dashes (at most 50), "
                             "as in accounts.yml, where it also names the account's folder")  # fmt: skip
         if m["name"] in accounts:
             raise UserError(f"--accounts: account {m['name']!r} is given twice")
-        accounts[m["name"]] = Account(m["name"], m["id"])
+        accounts[m["name"]] = Account(m["name"], m["id"], m["email"] or "")
     return list(accounts.values())
+
+
+def accounts_yml(parsed: list[Account], values: dict[str, Any]) -> str:
+    """The live repo's accounts.yml for existing accounts, checked by the parser the orchestrator uses."""
+    missing = [a.name for a in parsed if not a.email]
+    if missing:
+        raise UserError(
+            f"--accounts {missing[0]!r}: init live writes accounts.yml, which records each account's root email: "
+            "write NAME=ID=EMAIL"
+        )
+    text = _environment().get_template("live/accounts.yml").render(**{**values, "accounts": parsed})
+    try:
+        accounts.parse(text)
+    except UserError as e:
+        raise UserError(f"--accounts: {e}") from None
+    return text
+
+
+def baseline_files() -> dict[str, str]:
+    """`account-baseline/<path>` -> text: the factory's template as the package ships it."""
+    root = resources.files("gwpipelines").joinpath("templates", BASELINE_DIR)
+    files: dict[str, str] = {}
+
+    def walk(node: Any, prefix: str) -> None:
+        for child in sorted(node.iterdir(), key=lambda c: c.name):
+            if child.name == "__pycache__":
+                continue
+            if child.is_dir():
+                walk(child, f"{prefix}{child.name}/")
+            else:
+                files[f"{BASELINE_DIR}/{prefix}{child.name}"] = child.read_text(encoding="utf-8")
+
+    walk(root, "")
+    return files
+
+
+def bootstrap_files(parsed: list[Account], values: dict[str, Any]) -> dict[str, str]:
+    """Each existing account's one-time bootstrap: the baseline's `_global/` units and its account.hcl, rendered as
+    the factory renders them for a new account."""
+    with resources.as_file(resources.files("gwpipelines").joinpath("templates", BASELINE_DIR)) as template:
+        files: dict[str, str] = {}
+        for account in parsed:
+            rendered = baseline.render(
+                template,
+                baseline.BaselineValues(
+                    account_name=account.name,
+                    account_id=account.id,
+                    region=values["region"],
+                    pipelines_repo=values["pipelines_repo"],
+                    plan_role=values["plan_role"],
+                    apply_role=values["apply_role"],
+                    email=account.email,
+                    account_factory=account.name == values["management_account"],
+                ),
+            )
+            for path, text in rendered.items():
+                rel = path.removeprefix(f"{account.name}/")
+                if rel == "account.hcl" or (rel.startswith("_global/") and not rel.startswith(_BOOTSTRAP_SKIP)):
+                    files[path] = text
+        return files
 
 
 def _check_authentication(*, region: str, plan_role: str, apply_role: str) -> None:
@@ -116,7 +193,10 @@ def _template_source(name: str) -> str:
 def render(kind: str, values: dict[str, Any]) -> dict[str, str]:
     """Output path -> text, for `kind` ('live' or 'pipelines'). Pure: writes nothing."""
     env = _environment()
-    return {path: env.get_template(template).render(**values) for path, template in FILES[kind].items()}
+    files = {path: env.get_template(template).render(**values) for path, template in FILES[kind].items()}
+    if kind == "pipelines":
+        files |= baseline_files()
+    return files
 
 
 def write(directory: Path, files: dict[str, str], *, force: bool) -> list[str]:
@@ -139,7 +219,18 @@ def write(directory: Path, files: dict[str, str], *, force: bool) -> list[str]:
 @click.option("--org", help="The GitHub organisation (owner) of both repositories.")
 @click.option("--live-repo", default="infrastructure-live", show_default=True, help="NAME or OWNER/NAME.")
 @click.option("--pipelines-repo", default="infrastructure-pipelines", show_default=True, help="NAME or OWNER/NAME.")
-@click.option("--accounts", multiple=True, help="pipelines: NAME=ID[,NAME=ID...], the AWS accounts to deploy to.")
+@click.option(
+    "--accounts",
+    multiple=True,
+    help="NAME=ID[=EMAIL][,...], the AWS accounts to deploy to. pipelines: their roles; live: accounts.yml (EMAIL "
+    "required there).",
+)
+@click.option(
+    "--bootstrap",
+    is_flag=True,
+    help="live: also write each --accounts account's one-time bootstrap units under <account>/_global/ (OIDC "
+    "provider, plan and apply roles); see the README written next to the workflow.",
+)
 @click.option(
     "--management-account",
     help="pipelines: the --accounts entry of the organization's management account; enables the account factory.",
@@ -147,12 +238,12 @@ def write(directory: Path, files: dict[str, str], *, force: bool) -> list[str]:
 @click.option("--region", default="us-east-1", show_default=True, help="pipelines: the AWS region for STS.")
 @click.option("--plan-role", default="gwpipelines-plan", show_default=True, help="pipelines: the plan role's name.")
 @click.option("--apply-role", default="gwpipelines-apply", show_default=True, help="pipelines: the apply role's name.")
-@click.option("--terragrunt-version", default="0.77.22", show_default=True, help="pipelines: pinned in mise.toml.")
-@click.option("--opentofu-version", default="1.9.1", show_default=True, help="pipelines: pinned in mise.toml.")
+@click.option("--terragrunt-version", default="1.1.3", show_default=True, help="pipelines: pinned in mise.toml.")
+@click.option("--opentofu-version", default="1.12.6", show_default=True, help="pipelines: pinned in mise.toml.")
 @click.option("--default-branch", default="main", show_default=True, help="The live repository's default branch.")
 @click.option(
     "--gwpipelines-ref",
-    default=f"v{__version__}",
+    default=release.WORKFLOWS_REF,
     show_default=True,
     help="The gwpipelines release (tag or commit SHA) the workflows call.",
 )
@@ -173,6 +264,7 @@ def command(
     live_repo: str,
     pipelines_repo: str,
     accounts: tuple[str, ...],
+    bootstrap: bool,
     management_account: str | None,
     region: str,
     plan_role: str,
@@ -209,6 +301,7 @@ def command(
         "pipelines_repo": full_repo(org, pipelines_repo, "--pipelines-repo"),
         "gwpipelines_repo": full_repo(None, gwpipelines_repo, "--gwpipelines-repo"),
         "gwpipelines_ref": gwpipelines_ref,
+        "gwpipelines_ref_comment": release.ref_comment(gwpipelines_ref),
         "default_branch": default_branch,
         "accounts": parsed,
         "management_account": management_account or "",
@@ -220,7 +313,14 @@ def command(
         "opentofu_version": opentofu_version,
         "drift_schedule": drift_schedule,
     }
-    written = write(directory, render(kind, values), force=force)
+    files = render(kind, values)
+    if kind == "live" and parsed:
+        files["accounts.yml"] = accounts_yml(parsed, values)
+    if bootstrap:
+        if kind != "live" or not parsed:
+            raise UserError("--bootstrap: use it with init live --accounts NAME=ID=EMAIL[,...]")
+        files |= bootstrap_files(parsed, values)
+    written = write(directory, files, force=force)
     if fmt == "json":
         emit_json({"kind": kind, "directory": str(directory), "files": written})
     else:

@@ -26,10 +26,22 @@ _REMOVED = {
 @click.option("--account-id", help="The AWS account that holds the role (12 digits); required for plan and apply.")
 @click.option("--pipelines-repo", help="OWNER/NAME of the pipelines repo; required for plan and apply.")
 @click.option(
+    "--account",
+    "account_name",
+    help="plan: the account's name (as in pipelines.yml); its plan role trusts only the pipelines repo's "
+    "environment gwpipelines-plan-<NAME>. Required for plan.",
+)
+@click.option(
     "--environment",
     default=APPLY_ENVIRONMENT,
     show_default=True,
     help="The pipelines repo's GitHub environment that apply jobs run in; the only one the apply role trusts.",
+)
+@click.option(
+    "--account-factory",
+    is_flag=True,
+    help="plan: this is the account factory's management account: its plan role also trusts the factory's "
+    "environment gwpipelines-account-factory (where account-plan jobs run).",
 )
 @click.option("--audience", default="sts.amazonaws.com", show_default=True)
 @click.option(
@@ -48,6 +60,8 @@ def command(
     kind: str,
     account_id: str | None,
     pipelines_repo: str | None,
+    account_name: str | None,
+    account_factory: bool,
     environment: str,
     audience: str,
     job_workflow_ref: str | None,
@@ -67,14 +81,27 @@ def command(
         return
     if not account_id or not pipelines_repo:
         raise UserError(f"trust-policy {kind}: --account-id and --pipelines-repo are required")
+    if kind == "plan" and not account_name:
+        raise UserError(
+            "trust-policy plan: --account NAME is required: each account's plan role trusts only that account's "
+            "plan environment (gwpipelines-plan-NAME), so one account's plan cannot assume another's role"
+        )
     settings = TrustSettings(
         account_id=account_id,
         pipelines_repo=pipelines_repo,
         apply_environment=environment,
         audience=audience,
         job_workflow_ref=job_workflow_ref,
+        account_name=account_name,
+        account_factory=account_factory,
     )
     emit_json(policy("plan" if kind == "plan" else "apply", settings))
+    if fmt == "text" and kind == "plan":
+        click.echo(
+            f"plan jobs for this account must run in the GitHub environment {settings.plan_environment!r} of "
+            f"{pipelines_repo} (the pipelines workflow enters it per account)",
+            err=True,
+        )
     if fmt == "text" and kind == "apply":
         click.echo(
             f"apply jobs must run in the GitHub environment {environment!r} of {pipelines_repo} "

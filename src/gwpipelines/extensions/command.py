@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 
 from pydantic import Field
 
-from gwpipelines.extensions import process, transient
+from gwpipelines.extensions import process, tool_env, transient
 from gwpipelines.extensions.base import Extension, ExtensionConfig, ExtensionError, Outcome, Step
 from gwpipelines.extensions.terragrunt import PLAN_JSON
 
@@ -52,6 +52,7 @@ class CommandExtension(Extension):
         inputs.write_text(json.dumps(step.inputs))
         unit_dir = step.checkout / (step.unit or ".")
         env = {
+            **tool_env.AUTOMATION,  # a custom step that runs tofu or terraform gets automation mode too
             **step.env,
             **self.settings.env,
             "GWPIPELINES_ACTION": step.action,

@@ -7,7 +7,7 @@ from typing import ClassVar
 
 from pydantic import Field
 
-from gwpipelines.extensions import terragrunt_cli
+from gwpipelines.extensions import terragrunt_cli, tool_env
 from gwpipelines.extensions.base import ExtensionConfig, ExtensionError, Step
 from gwpipelines.extensions.terragrunt import TerragruntExtension
 
@@ -33,9 +33,12 @@ class OpenTofuExtension(TerragruntExtension):
                 f"{step.unit}: no .tf files here; the {self.default_binary} extension runs root modules"
             )
 
+    def resolve_tf_path(self, env: dict[str, str]) -> str:
+        return self.binary
+
     def extra_env(self) -> dict[str, str]:
         assert isinstance(self.config, RootModuleConfig)
-        return {"TF_IN_AUTOMATION": "1", "TF_INPUT": "0", **self.config.env}
+        return {**tool_env.AUTOMATION, **self.config.env}
 
     def commands(self, action: str, unit: str) -> list[tuple[str, list[str]]]:
         """`init`, then the commands of `terragrunt_cli.tf_commands` run directly on the module."""

@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 
 from pydantic import Field
 
-from gwpipelines.extensions import plan, process, terragrunt_cli, transient
+from gwpipelines.extensions import plan, process, terragrunt_cli, tool_env, transient
 from gwpipelines.extensions.base import Extension, ExtensionConfig, ExtensionError, Outcome, Step
 from gwpipelines.models.results import PlanSummary
 
@@ -18,7 +18,11 @@ _PLAN_OK = (0, 2)
 
 
 class TerragruntConfig(ExtensionConfig):
-    tf_path: str = Field(default=terragrunt_cli.DEFAULT_TF_PATH, description="OpenTofu or Terraform: tofu, terraform.")
+    tf_path: str | None = Field(
+        default=None,
+        description="OpenTofu or Terraform: tofu, terraform (or a path). Unset: TG_TF_PATH if the job's environment "
+        "sets it, else tofu.",
+    )
     env: dict[str, str] = Field(default_factory=dict, description="Extra environment (e.g. TG_PROVIDER_CACHE=1).")
 
 
@@ -30,6 +34,7 @@ class TerragruntExtension(Extension):
         super().__init__(name, config, unit)
         self._outputs: dict[str, Any] = {}
         self._plan: dict[str, Any] = {}
+        self._tf_path = terragrunt_cli.DEFAULT_TF_PATH
 
     @property
     def settings(self) -> TerragruntConfig:
@@ -38,6 +43,10 @@ class TerragruntExtension(Extension):
 
     def extra_env(self) -> dict[str, str]:
         return dict(self.settings.env)
+
+    def resolve_tf_path(self, env: dict[str, str]) -> str:
+        """The OpenTofu/Terraform binary this job runs: `tf_path`, else the job's TG_TF_PATH, else tofu."""
+        return tool_env.tf_path(env, self.settings.tf_path, terragrunt_cli.DEFAULT_TF_PATH)
 
     def initialize(self, step: Step) -> None:
         if step.unit is None:
@@ -55,6 +64,8 @@ class TerragruntExtension(Extension):
     def execute(self, step: Step) -> Outcome:
         unit = step.unit or "."
         env = {**step.env, **self.extra_env()}
+        self._tf_path = self.resolve_tf_path(env)
+        env = {**tool_env.defaults(env, tf_path=self._tf_path), **env}
         summary: PlanSummary = PlanSummary()
         resources: tuple[str, ...] = ()
         for tf_command, argv in self.commands(step.action, unit):
@@ -82,7 +93,7 @@ class TerragruntExtension(Extension):
         """(tofu command, argv) in order: exactly `terragrunt_cli.commands_for`, what dry-run shows."""
         return [
             (argv[argv.index("--") + 1], argv)
-            for argv in terragrunt_cli.commands_for(action, unit, tf_path=self.settings.tf_path)
+            for argv in terragrunt_cli.commands_for(action, unit, tf_path=self.settings.tf_path or self._tf_path)
         ]
 
     def _failed(self, tf_command: str, done: process.Completed) -> Outcome:

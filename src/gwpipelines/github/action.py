@@ -26,7 +26,7 @@ from gwpipelines import markdown
 from gwpipelines.errors import UserError
 from gwpipelines.github import actions
 
-COMMANDS = ("orchestrate", "dispatch", "execute", "run", "drift")
+COMMANDS = ("orchestrate", "dispatch", "execute", "run", "drift", "dry-run")
 # GitHub keeps at most 1 MB of outputs per job: a bigger value is left empty, with a warning, and the file holds it.
 OUTPUT_LIMIT = 900_000
 STATUS_BY_EXIT = {0: "success", 1: "failure"}
@@ -53,6 +53,12 @@ class Inputs:
     paths: str = ""  # drift: unit globs, one per line or space-separated
     plan_dependents: str = ""
     ignore: str = ""
+    # dispatch's knobs, passed to the CLI only when given (its defaults stay the CLI's).
+    batch: str = ""
+    max_parallel_runs: str = ""
+    timeout: str = ""
+    poll_interval: str = ""
+    new_comment_per_push: str = ""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Inputs:
@@ -99,7 +105,10 @@ def calls_for(inputs: Inputs, workdir: Path) -> list[Call]:
             argv += ["--pr", inputs.pr]
         elif inputs.sha:
             argv += ["--sha", inputs.sha]
-        return [Call((*argv, "--format", "json"), workdir / "dispatch.json")]
+        return [Call((*argv, *_dispatch_knobs(inputs), "--format", "json"), workdir / "dispatch.json")]
+    if c == "dry-run":
+        diff = ("--repo", inputs.repo, *_required(inputs, "base", "head", "event"))
+        return [Call(("dry-run", *diff, "--format", "json"), workdir / "dry-run.json")]
     config = ["--config", inputs.config] if inputs.config else []
     if c == "drift":
         return [Call(tuple(drift_argv(inputs, config)), workdir / "drift.json")]
@@ -133,6 +142,37 @@ def _orchestrate_options(inputs: Inputs) -> list[str]:
     return argv
 
 
+def _dispatch_knobs(inputs: Inputs) -> list[str]:
+    """The optional dispatch inputs as CLI flags; the CLI validates the values (exit 2 naming the flag)."""
+    argv: list[str] = []
+    for name in ("batch", "max_parallel_runs", "timeout", "poll_interval"):
+        if getattr(inputs, name):
+            argv += [f"--{name.replace('_', '-')}", getattr(inputs, name)]
+    if inputs.new_comment_per_push not in ("", "false", "true"):
+        raise UserError(f"action input `new-comment-per-push`: {inputs.new_comment_per_push!r} is not true or false")
+    return [*argv, "--new-comment-per-push"] if inputs.new_comment_per_push == "true" else argv
+
+
+def counts(data: Any) -> dict[str, int]:
+    """Jobs by action (orchestrate, dry-run) or results by status (execute, run), for the `counts` output."""
+    found: dict[str, int] = {}
+    if isinstance(data, dict):
+        items = data.get("results") if isinstance(data.get("results"), list) else data.get("jobs")
+        key = "status" if isinstance(data.get("results"), list) else "action"
+        for item in items if isinstance(items, list) else []:
+            if isinstance(item, dict) and isinstance(item.get(key), str):
+                found[item[key]] = found.get(item[key], 0) + 1
+    return dict(sorted(found.items()))
+
+
+def changed_units(data: Any) -> list[str]:
+    """The units the change touches (orchestrate, dry-run) or the jobs ran on (execute, run), sorted."""
+    if not isinstance(data, dict):
+        return []
+    items = [*(data.get("changes") or []), *(data.get("jobs") or []), *(data.get("results") or [])]
+    return sorted({i["unit"] for i in items if isinstance(i, dict) and isinstance(i.get("unit"), str)})
+
+
 def _required(inputs: Inputs, *names: str) -> list[str]:
     argv: list[str] = []
     for name in names:
@@ -154,7 +194,7 @@ def jobs_file(inputs: Inputs, workdir: Path) -> Path:
 
 def needs_event(inputs: Inputs) -> bool:
     """orchestrate/run with none of base, head and event given: they come from the workflow's event payload."""
-    return inputs.command in ("orchestrate", "run") and not (inputs.base or inputs.head or inputs.event)
+    return inputs.command in ("orchestrate", "run", "dry-run") and not (inputs.base or inputs.head or inputs.event)
 
 
 def with_event(inputs: Inputs, event: Any) -> Inputs:
@@ -206,7 +246,14 @@ def report(inputs: Inputs, calls: Sequence[Call], code: int) -> tuple[dict[str, 
     status = STATUS_BY_EXIT.get(code, "error")
     outputs = {"status": status, "json-file": str(calls[0].output)}
     data = _load(calls[0].output)
+    outputs |= {
+        "counts": _compact(counts(data)),
+        "changed-units": _bounded("changed-units", _compact(changed_units(data))),
+    }
     title = f"### gwpipelines {inputs.command}: {status}\n"
+    if inputs.command == "dry-run":
+        comment = data.get("comment") if isinstance(data, dict) else None
+        return outputs, title + (comment if isinstance(comment, str) else "")
     if inputs.command == "orchestrate":
         jobs = data.get("jobs", []) if isinstance(data, dict) else []
         jobs_path = calls[0].output.with_name("jobs.json")

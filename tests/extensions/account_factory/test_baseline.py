@@ -13,7 +13,7 @@ from gwpipelines import accounts
 from gwpipelines.errors import UserError
 from gwpipelines.extensions.account_factory import baseline
 from gwpipelines.extensions.account_factory.extension import AccountFactoryConfig
-from gwpipelines.trust_policy import APPLY_ENVIRONMENT, SUBJECT_CLAIM_KEYS, TrustSettings, policy
+from gwpipelines.trust_policy import APPLY_ENVIRONMENT, SUBJECT_CLAIM_KEYS, TrustSettings, plan_environment, policy
 from testing import LIVE_TEMPLATE, ROOT
 from testing.cli import run
 from testing.gitrepo import GitRepo
@@ -31,11 +31,13 @@ VALUES = baseline.BaselineValues(
     apply_role="gwpipelines-apply",
     account_alias="acme-sandbox",
 )
-SETTINGS = TrustSettings(account_id=VALUES.account_id, pipelines_repo=VALUES.pipelines_repo)
+SETTINGS = TrustSettings(account_id=VALUES.account_id, pipelines_repo=VALUES.pipelines_repo, account_name="sandbox")
 UNITS = [
     "sandbox/_global/github-oidc-provider",
     "sandbox/_global/iam-account",
+    "sandbox/_global/pipelines-apply-policy",
     "sandbox/_global/pipelines-apply-role",
+    "sandbox/_global/pipelines-plan-policy",
     "sandbox/_global/pipelines-plan-role",
 ]
 
@@ -46,7 +48,9 @@ def test_render_fills_the_account_and_keeps_the_live_layout() -> None:
         "sandbox/_global/env.hcl",
         "sandbox/_global/github-oidc-provider/terragrunt.hcl",
         "sandbox/_global/iam-account/terragrunt.hcl",
+        "sandbox/_global/pipelines-apply-policy/terragrunt.hcl",
         "sandbox/_global/pipelines-apply-role/terragrunt.hcl",
+        "sandbox/_global/pipelines-plan-policy/terragrunt.hcl",
         "sandbox/_global/pipelines-plan-role/terragrunt.hcl",
         "sandbox/_global/region.hcl",
         "sandbox/account.hcl",
@@ -77,8 +81,11 @@ def trust_of(unit_text: str) -> Any:
         ("apply", GithubContext(sub_claim_keys=list(SUBJECT_CLAIM_KEYS)), False),
         ("apply", GithubContext(environment="production"), False),
         ("apply", GithubContext(repository="acme/infrastructure-live", environment=APPLY_ENVIRONMENT), False),
-        ("plan", GithubContext(), True),
-        ("plan", GithubContext(repository="acme/infrastructure-live"), False),
+        ("plan", GithubContext(environment=plan_environment("sandbox")), True),
+        ("plan", GithubContext(), False),  # a plan job outside the account's plan environment
+        ("plan", GithubContext(environment=plan_environment("prod")), False),  # another account's plan
+        ("plan", GithubContext(environment=APPLY_ENVIRONMENT), False),
+        ("plan", GithubContext(repository="acme/infrastructure-live", environment=plan_environment("sandbox")), False),
     ],
 )
 def test_the_new_accounts_roles_trust_only_the_pipelines_repo(
@@ -126,8 +133,11 @@ def test_rendered_baseline_passes_units_graph_and_orchestrate(tmp_path: Path) ->
     graph = run("graph", "--repo", str(live.path), "--format", "json")
     assert graph.code == 0, graph.err
     deps = {u["path"]: u["dependencies"] for u in graph.json()["units"] if u["path"].startswith("sandbox/")}
-    assert deps["sandbox/_global/pipelines-plan-role"] == ["sandbox/_global/github-oidc-provider"]
-    assert deps["sandbox/_global/pipelines-apply-role"] == ["sandbox/_global/github-oidc-provider"]
+    for kind in ("plan", "apply"):
+        assert deps[f"sandbox/_global/pipelines-{kind}-role"] == [
+            "sandbox/_global/github-oidc-provider",
+            f"sandbox/_global/pipelines-{kind}-policy",
+        ]
     reading = run("units", "--repo", str(live.path), "--format", "json", "--reading", "sandbox/account.hcl")
     assert reading.json()["units"] == UNITS  # root.hcl reads the account's account.hcl for every unit
 

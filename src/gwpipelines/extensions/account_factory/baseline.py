@@ -9,11 +9,15 @@ from pathlib import Path
 
 import jinja2
 
-from gwpipelines import trust_policy
+from gwpipelines import state_policy, trust_policy
 from gwpipelines.errors import UserError
 from gwpipelines.trust_policy import TrustSettings
 
 TEMPLATE_SUFFIX = ".j2"
+# The state backend's names as Terragrunt interpolations of root.hcl's locals (the policy units include root.hcl
+# with `expose = true`): the bucket and lock table are named in one place, the live repo's root.hcl.
+STATE_BUCKET_PREFIX = "${include.root.locals.state_bucket_prefix}"
+STATE_LOCK_TABLE = "${include.root.locals.state_lock_table}"
 _NOT_RENDERED = {"README.md"}  # the template's own documentation, at its top level
 
 
@@ -32,6 +36,9 @@ class BaselineValues:
     # The pipelines repo's environment the apply role trusts, and the workflow optionally pinned through the subject.
     apply_environment: str = trust_policy.APPLY_ENVIRONMENT
     job_workflow_ref: str | None = None
+    # The account factory's management account (a bootstrap of existing accounts): its plan role also trusts the
+    # factory's plan environment. Never set for the accounts the factory creates.
+    account_factory: bool = False
 
 
 def render(template_dir: Path, values: BaselineValues) -> dict[str, str]:
@@ -47,10 +54,17 @@ def render(template_dir: Path, values: BaselineValues) -> dict[str, str]:
         pipelines_repo=values.pipelines_repo,
         apply_environment=values.apply_environment,
         job_workflow_ref=values.job_workflow_ref,
+        account_name=values.account_name,
+        account_factory=values.account_factory,
     )
     # The roles trust exactly what `gwpipelines trust-policy` prints for any other account.
     context["plan_trust_policy"] = trust_policy.render("plan", trust)
     context["apply_trust_policy"] = trust_policy.render("apply", trust)
+    context["plan_environment"] = trust.plan_environment
+    for kind in ("plan", "apply"):
+        context[f"{kind}_state_policy"] = state_policy.render(
+            kind, account_id=values.account_id, bucket_prefix=STATE_BUCKET_PREFIX, lock_table=STATE_LOCK_TABLE
+        )
     files: dict[str, str] = {}
     for path in sorted(p for p in template_dir.rglob("*") if p.is_file()):
         rel = path.relative_to(template_dir).as_posix()

@@ -73,7 +73,7 @@ def test_execute_inside_actions_folds_each_units_log_and_lists_outputs_per_insta
     import subprocess
     import sys
 
-    from testing import LIVE_TEMPLATE, ROOT
+    from testing import LIVE_TEMPLATE, STANDIN_BIN
 
     live = GitRepo.from_tree(LIVE_TEMPLATE, tmp_path / "live")
     units = ["non-prod/us-east-1/dev/vpc", "non-prod/us-east-1/qa/vpc"]
@@ -82,7 +82,7 @@ def test_execute_inside_actions_folds_each_units_log_and_lists_outputs_per_insta
     summary = tmp_path / "summary.md"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "STANDIN_"))}
     env |= {
-        "PATH": f"{ROOT / 'tests/standin/bin'}{os.pathsep}{env['PATH']}",
+        "PATH": f"{STANDIN_BIN}{os.pathsep}{env['PATH']}",
         "GWPIPELINES_STANDIN_PYTHON": sys.executable,
         "STANDIN_STATE_DIR": str(tmp_path / "state"),
         "GITHUB_ACTIONS": "true",
@@ -126,7 +126,7 @@ def test_the_action_writes_the_jobs_one_summary_with_problems_and_outputs(tmp_pa
     import subprocess
     import sys
 
-    from testing import LIVE_TEMPLATE, ROOT
+    from testing import LIVE_TEMPLATE, STANDIN_BIN
     from testing.actions.runner import read_outputs
 
     live = GitRepo.from_tree(LIVE_TEMPLATE, tmp_path / "live")
@@ -137,7 +137,7 @@ def test_the_action_writes_the_jobs_one_summary_with_problems_and_outputs(tmp_pa
     output.touch()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "STANDIN_", "GWP_"))}
     env |= {
-        "PATH": f"{ROOT / 'tests/standin/bin'}{os.pathsep}{env['PATH']}",
+        "PATH": f"{STANDIN_BIN}{os.pathsep}{env['PATH']}",
         "GWPIPELINES_STANDIN_PYTHON": sys.executable,
         "STANDIN_STATE_DIR": str(tmp_path / "state"),
         "STANDIN_FAULTS": json.dumps({units[1]: {"command": "apply", "mode": "fail", "message": "AccessDenied"}}),

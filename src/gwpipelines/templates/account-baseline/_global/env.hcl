@@ -1,0 +1,4 @@
+# Account-wide resources belong to no single environment.
+locals {
+  environment = "global"
+}
