@@ -137,7 +137,7 @@ def results_by_id(res: Result) -> dict[str, dict[str, Any]]:
 
 
 def result_file(results: Path, job_id: str) -> dict[str, Any]:
-    from gwpipelines.executor.runner import safe_name
+    from gwpipelines.executor.workspace import safe_name
 
     data: dict[str, Any] = json.loads((results / f"{safe_name(job_id)}.json").read_text())
     return data

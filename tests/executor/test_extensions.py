@@ -13,6 +13,7 @@ import pytest
 
 from gwpipelines.extensions import loader
 from gwpipelines.extensions.base import Extension, ExtensionConfig, Outcome, Step
+from gwpipelines.extensions.testing import drive
 from tests.executor.conftest import Standin, execute, execute_job, job, result_file, write_config
 from tests.gitrepo import GitRepo
 
@@ -91,15 +92,9 @@ def test_contract_every_builtin_runs_its_lifecycle(name: str, tmp_path: Path, st
     else:
         (unit / "main.tf").write_text('resource "terraform_data" "x" {}\noutput "answer" {\n  value = 42\n}\n')
         settings = {}
-    config = cls.Config(name=f"my-{name}", **settings)
-    lines: list[str] = []
-    env = {k: v for k, v in __import__("os").environ.items()}
-    step = Step("apply", "unit", "non-prod", tmp_path / "checkout", env, lines.append, 30)
-    ext = cls(f"my-{name}", config, "unit")
-    ext.initialize(step)
-    outcome = ext.execute(step)
-    data = ext.get_output_data()
-    ext.cleanup()
+    done = drive(cls, checkout=tmp_path / "checkout", action="apply", account="non-prod", settings=settings)
+    outcome, data, lines = done.outcome, done.outputs, done.log
+    assert done.cleaned_up
     assert outcome.ok, lines
     assert outcome.summary.add == (0 if name == "command" else 2 if name == "terragrunt" else 1)
     assert data["answer" if name != "terragrunt" else "id"]
@@ -181,7 +176,7 @@ def test_opentofu_extension_on_a_root_module(live: GitRepo, tmp_path: Path, stan
 
 def test_an_extension_that_crashes_fails_only_its_job(tmp_path: Path) -> None:
     from gwpipelines.config import Instance
-    from gwpipelines.executor.runner import run_instance
+    from gwpipelines.executor.job import run_instance
     from gwpipelines.models import Action, Job
 
     class Crashy(Good):

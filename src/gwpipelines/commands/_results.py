@@ -13,7 +13,6 @@ from gwpipelines import config as pipeline_config
 from gwpipelines import executor
 from gwpipelines.commands._options import emit_json
 from gwpipelines.errors import RunFailed
-from gwpipelines.executor import gate
 from gwpipelines.models import Job
 from gwpipelines.models.results import JobResult, Status
 
@@ -48,16 +47,19 @@ def run_jobs(
 ) -> list[JobResult]:
     """Validate against the repo and `cfg` (loaded from `config_path`; refusals exit 2 before anything runs), then
     run every job."""
-    gate.check_live_repo(live_repo, cfg)
-    gate.check_repo(repo, jobs, cfg.core.default_branch)
-    gate.check_accounts(jobs, cfg)
     out_dir = Path(results_dir) if results_dir else executor.default_results_dir()
     environ = dict(os.environ)
     if config_path:  # files the config names (the account baseline template) are relative to it
         environ["GWPIPELINES_CONFIG_DIR"] = str(Path(config_path).resolve().parent)
-    ctx = executor.Context(repo=repo, results_dir=out_dir, environ=environ, pr=pr)
-    click.echo(f"gwpipelines: running {len(jobs)} job(s); results and logs in {out_dir}", err=True)
-    return executor.execute(jobs, cfg, ctx) if jobs else []
+    ctx = executor.Context(
+        repo=repo,
+        results_dir=out_dir,
+        environ=environ,
+        pr=pr,
+        live_repo=live_repo,
+        progress=lambda line: click.echo(f"gwpipelines: {line}", err=True),
+    )
+    return executor.execute(jobs, cfg, ctx)
 
 
 def load_config(config_path: str | None) -> pipeline_config.PipelineConfig:

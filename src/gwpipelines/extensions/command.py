@@ -19,7 +19,7 @@ from pydantic import Field
 
 from gwpipelines.extensions import process, transient
 from gwpipelines.extensions.base import Extension, ExtensionConfig, ExtensionError, Outcome, Step
-from gwpipelines.extensions.terragrunt import PLAN_JSON
+from gwpipelines.extensions.tfrun import PLAN_JSON
 
 
 class CommandConfig(ExtensionConfig):

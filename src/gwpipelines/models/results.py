@@ -71,7 +71,3 @@ class JobResult:
             seconds=float(data.get("seconds") or 0.0),
             failure=str(data.get("failure") or ""),
         )
-
-
-def overall_failed(results: list[JobResult]) -> bool:
-    return any(r.status is Status.FAILED for r in results)
