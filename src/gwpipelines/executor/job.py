@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -13,18 +12,12 @@ from gwpipelines.config import Instance, PipelineConfig
 from gwpipelines.executor import scheduler, workspace
 from gwpipelines.executor.context import Context
 from gwpipelines.executor.environment import job_environment, private_env
+from gwpipelines.executor.instance import InstanceRun, run_instance
 from gwpipelines.executor.joblog import JobLog
-from gwpipelines.extensions.base import ExtensionError, Outcome, Step
+from gwpipelines.executor.plancheck import PlanChecks
+from gwpipelines.extensions.base import Outcome, Step, no_plan_checks
 from gwpipelines.models import Job
 from gwpipelines.models.results import JobResult, PlanSummary, Status
-
-
-@dataclass(frozen=True)
-class InstanceRun:
-    name: str
-    outcome: Outcome
-    attempts: int
-    outputs: dict[str, Any]
 
 
 def run_job(job: Job, checkout: Path, config: PipelineConfig, ctx: Context) -> tuple[JobResult, dict[str, Any]]:
@@ -55,7 +48,7 @@ def run_job(job: Job, checkout: Path, config: PipelineConfig, ctx: Context) -> t
         except Exception as e:  # credentials: a GwError with a clear message, or anything boto3/HTTP raised
             log(f"credentials: {e}")
             return finish(Status.FAILED, PlanSummary(), {}, f"could not assume the role for '{account}': {e}"), detail
-    runs = _run_instances(job, checkout, instances, envs, config, ctx, log)
+    runs, checks = _run_instances(job, checkout, instances, envs, config, ctx, log)
     detail["instances"] = [
         {"name": r.name, "ok": r.outcome.ok, "attempts": r.attempts, "message": r.outcome.message} for r in runs
     ]
@@ -64,12 +57,14 @@ def run_job(job: Job, checkout: Path, config: PipelineConfig, ctx: Context) -> t
     for r in runs:
         outputs.update(r.outputs)
     summary = next((r.outcome.summary for r in runs if r.outcome.summary != PlanSummary()), PlanSummary())
-    failed = [r for r in runs if not r.outcome.ok]
+    # A refusing plan check is the reason, before the step it stopped.
+    failed = sorted((r for r in runs if not r.outcome.ok), key=lambda r: r.name not in checks.runs)
     ran = {r.name for r in runs}
-    not_run = [i.name for i in instances if i.name not in ran]
-    if failed or not_run:
+    not_run = [i.name for i in instances if i.name not in ran and i.name not in {c.name for c in checks.checks}]
+    unseen = checks.unseen() if not failed else ""
+    if failed or not_run or unseen:
         first = failed[0] if failed else None
-        failure = f"{first.name}: {first.outcome.message}" if first else f"not run: {', '.join(not_run)}"
+        failure = f"{first.name}: {first.outcome.message}" if first else unseen or f"not run: {', '.join(not_run)}"
         log(f"== {job.id} failed: {failure}")
         return finish(Status.FAILED, summary, outputs, failure), detail
     log(f"== {job.id} succeeded")
@@ -84,20 +79,38 @@ def _run_instances(
     config: PipelineConfig,
     ctx: Context,
     log: JobLog,
-) -> list[InstanceRun]:
-    names = {i.name for i in instances}
+) -> tuple[list[InstanceRun], PlanChecks]:
+    """The steps in order (in parallel where `depends_on` allows), the plan checks handed to every step; returns
+    the steps' runs followed by the checks' runs."""
+    checkers = tuple(i for i in instances if i.cls.checks_plan(i.config))
+    steps = tuple(i for i in instances if i not in checkers)
     by_name = {i.name: i for i in instances}
     finished: dict[str, InstanceRun] = {}
     delay = config.core.execution_defaults.retry_delay_seconds
+    grace = float(config.core.execution_defaults.stop_grace_seconds)
 
-    def work(task: scheduler.Task) -> InstanceRun:
-        inst = by_name[task.id]
+    def step_for(inst: Instance, checks: PlanChecks | None = None) -> Step:
         inputs = {d: finished[d].outputs for d in inst.config.depends_on if d in finished}
         others = private_env(config, but=inst)
         env = {k: v for k, v in envs[inst.cls.role_account(inst.config, job.account)].items() if k not in others}
-        step = Step(
-            str(job.action), job.unit, job.account, checkout, env, log, inst.config.timeout_seconds, inputs=inputs
+        return Step(
+            str(job.action),
+            job.unit,
+            job.account,
+            checkout,
+            env,
+            log,
+            inst.config.timeout_seconds,
+            inputs=inputs,
+            check_plan=checks if checks is not None else no_plan_checks,
+            stop_grace_seconds=grace,
         )
+
+    checks = PlanChecks(checkers, job, step_for)
+
+    def work(task: scheduler.Task) -> InstanceRun:
+        inst = by_name[task.id]
+        step = step_for(inst, checks if checkers else None)
 
         def attempt(n: int) -> tuple[Outcome, dict[str, Any]]:
             if n > 1:
@@ -115,41 +128,31 @@ def _run_instances(
         finished[inst.name] = run
         return run
 
-    tasks = [scheduler.Task(i.name, tuple(d for d in i.config.depends_on if d in names)) for i in instances]
-    done = scheduler.run(tasks, work, lambda r: r.outcome.ok, parallelism=len(tasks))
+    tasks = [scheduler.Task(i.name, _needs(i, by_name, steps)) for i in steps]
+    done = scheduler.run(tasks, work, lambda r: r.outcome.ok, parallelism=max(1, len(tasks)))
     runs = []
-    for inst in instances:
+    for inst in steps:
         d = done[inst.name]
         if d.value is not None:
             runs.append(d.value)
         elif d.skipped_because:
             log(f"-- {inst.name}: not run, {d.skipped_because} failed")
-    return runs
+    return [*runs, *checks.runs.values()], checks
 
 
-def run_instance(inst: Instance, job: Job, step: Step) -> tuple[Outcome, dict[str, Any]]:
-    """One attempt of one instance through the whole lifecycle; cleanup always runs."""
-    step.log(f"-- {inst.name} ({inst.extension}): {job.action}")
-    try:
-        ext = inst.cls(inst.name, inst.config, job.unit)
-    except Exception as e:
-        return Outcome(ok=False, message=f"extension '{inst.extension}' could not start: {e}"), {}
-    try:
-        ext.initialize(step)
-        outcome = ext.execute(step)
-        outputs = ext.get_output_data() if outcome.ok else {}
-    except ExtensionError as e:
-        outcome, outputs = Outcome(ok=False, message=str(e)), {}
-    except Exception as e:  # a bug in an extension fails its job, never the run
-        outcome, outputs = (
-            Outcome(ok=False, message=f"extension '{inst.extension}' crashed: {type(e).__name__}: {e}"),
-            {},
-        )
-    finally:
-        try:
-            ext.cleanup()
-        except Exception as e:
-            step.log(f"-- {inst.name}: cleanup failed: {type(e).__name__}: {e}")
-    if not outcome.ok:
-        step.log(f"-- {inst.name}: failed: {outcome.message}")
-    return outcome, outputs
+def _needs(inst: Instance, by_name: Mapping[str, Instance], steps: tuple[Instance, ...]) -> tuple[str, ...]:
+    """`depends_on` among the steps; a dependency on a plan check means on what that check depends on (it runs
+    inside those steps)."""
+    names = {i.name for i in steps}
+    out: list[str] = []
+    todo, seen = list(inst.config.depends_on), set()
+    while todo:
+        name = todo.pop(0)
+        if name in seen or name not in by_name:
+            continue
+        seen.add(name)
+        if name in names:
+            out.append(name)
+        else:
+            todo.extend(by_name[name].config.depends_on)
+    return tuple(dict.fromkeys(out))

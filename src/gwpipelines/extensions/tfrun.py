@@ -52,9 +52,16 @@ def run_sequence(commands: Sequence[Command], step: Step, env: Mapping[str, str]
                 result.outcome = Outcome(ok=False, message=str(e))
                 return result
             summary, resources = plan.summarise(result.plan)
-            # Later steps of the job (a policy check) read the plan from here; the checkout is thrown away.
+            # Later steps of the job (a custom check) read the plan from here; the checkout is thrown away.
             (step.checkout / unit / PLAN_JSON).write_text(done.stdout)
             step.log(describe(summary, resources))
+            verdict = step.check_plan(result.plan)
+            if not verdict.ok:  # before any apply: a refused plan is never applied
+                step.log(f"-- plan refused, not applied: {verdict.message}")
+                result.outcome = Outcome(
+                    ok=False, summary=summary, resources=resources, message=f"plan refused: {verdict.message}"
+                )
+                return result
         elif tf_command == "output":
             result.outputs = outputs(done.stdout)
     result.outcome = Outcome(ok=True, summary=summary, resources=resources)
