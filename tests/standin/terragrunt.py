@@ -22,7 +22,10 @@ every unit under it) and `terraform_data.source` (replaced when `terraform.sourc
 
 Faults, for tests: env `STANDIN_FAULTS` = JSON {UNIT_PATH or "*": FAULT}, or a file `.standin-fault.json` in the unit,
 FAULT = {"command": "plan"|"apply"|..., "mode": "fail"|"transient"|"hang"|"huge"|"nonutf8", "times": N,
-"bytes": N}. "transient" fails the first N times with a network error (the count is kept in the state directory).
+"bytes": N, "term_seconds": N}. "transient" fails the first N times with a network error (the count is kept in the
+state directory). "hang" holds the unit's state lock (`.terraform.tflock` in its state directory) for `seconds`;
+on SIGTERM or SIGINT it takes `term_seconds` (default 0) to stop gracefully, then releases the lock and exits 1, as
+OpenTofu does; a SIGKILL leaves the lock held.
 `STANDIN_DELAY` (seconds) makes plan and apply take that long.
 """
 
@@ -33,6 +36,7 @@ import hashlib
 import json
 import os
 import re
+import signal
 import sys
 import time
 import uuid
@@ -296,7 +300,22 @@ def apply_fault(unit: Unit, command: str) -> None:
         pid_file.parent.mkdir(parents=True, exist_ok=True)
         pid_file.write_text(str(os.getpid()))
         log(unit.key, "Acquiring state lock. This may take a few moments...")
+        lock = state_dir() / unit.key / ".terraform.tflock"
+        lock.write_text(json.dumps({"ID": str(uuid.uuid4()), "Operation": f"Operation{command.capitalize()}"}))
+        stop_seconds = float(fault.get("term_seconds", 0))
+
+        def graceful(signum: int, frame: object) -> None:
+            # As OpenTofu: finish the in-flight operation (term_seconds), write state, release the lock, exit 1.
+            log(unit.key, "Interrupt received. Gracefully shutting down...", "WARN")
+            time.sleep(stop_seconds)
+            lock.unlink(missing_ok=True)
+            log(unit.key, "Releasing state lock. This may take a few moments...")
+            os._exit(1)
+
+        signal.signal(signal.SIGTERM, graceful)
+        signal.signal(signal.SIGINT, graceful)
         time.sleep(float(fault.get("seconds", 3600)))
+        lock.unlink(missing_ok=True)
     elif mode == "huge":
         size = int(fault.get("bytes", 5_000_000))
         line = "terraform_data.config: Still creating... [10s elapsed] " + "x" * 60 + "\n"

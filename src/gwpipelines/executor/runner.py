@@ -1,7 +1,7 @@
 """Runs validated jobs: each at its own commit (`workspace`), in dependency order with the configured parallelism
 (`scheduler`), each through its extension instances (`job`); every job ends with a result (succeeded, failed or
 skipped), a result file and a line of the job summary. A cancel (SIGINT, or the runner's SIGTERM) stops the tools
-and still writes the results."""
+gracefully (SIGTERM, `stop_grace_seconds`, then SIGKILL) and removes the worktrees."""
 
 from __future__ import annotations
 
@@ -41,7 +41,7 @@ def run(jobs: list[Job], config: PipelineConfig, ctx: Context) -> list[JobResult
                 work,
                 lambda r: r.status is Status.SUCCEEDED,
                 config.core.execution_defaults.parallelism,
-                on_interrupt=process.stop_all,
+                on_interrupt=lambda: _stop_tools(config.core.execution_defaults.stop_grace_seconds),
             )
     results = [_result(j, done[j.id]) for j in jobs]
     for r in results:
@@ -66,6 +66,20 @@ def _sigterm_as_interrupt() -> Iterator[None]:
         yield
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+def _stop_tools(grace: float) -> None:
+    """Stop the tools, gracefully: a second signal (the runner sends SIGINT, then SIGTERM) must not cut the grace
+    period short and leave them running in their own sessions."""
+    if threading.current_thread() is not threading.main_thread():
+        process.stop_all(grace)
+        return
+    previous = {sig: signal.signal(sig, signal.SIG_IGN) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        process.stop_all(grace)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def _result(job: Job, done: scheduler.Done[JobResult]) -> JobResult:

@@ -88,11 +88,18 @@ class CommandExtension(Extension):
             env["GWPIPELINES_PLAN_JSON"] = str(plan_json)
         cwd = unit_dir if self.settings.in_unit else step.checkout
         done = process.run(
-            self.settings.argv, cwd=cwd, env=env, timeout=step.timeout_seconds, log=step.log, log_stdout=True
+            self.settings.argv,
+            cwd=cwd,
+            env=env,
+            timeout=step.timeout_seconds,
+            log=step.log,
+            log_stdout=True,
+            grace=step.stop_grace_seconds,
         )
         if done.returncode != 0:
             kind = None if done.timed_out else transient.classify(done.stderr + "\n" + done.stdout)
             what = "timed out" if done.timed_out else f"exited {done.returncode}"
+            what += f" and was killed: {process.LOCK_WARNING}" if done.killed else ""
             return Outcome(ok=False, message=f"{self.settings.argv[0]} {what}", transient=kind is not None)
         if self.settings.outputs_from_stdout:
             try:

@@ -1,5 +1,9 @@
-"""Running one tool process for an extension: argv only (never a shell), an environment, a timeout that kills the
-whole process group, output decoded whatever its bytes and stripped of ANSI colour codes."""
+"""Running one tool process for an extension: argv only (never a shell), an environment, a timeout that stops the
+whole process group, output decoded whatever its bytes and stripped of ANSI colour codes.
+
+Stopping is graceful first: SIGTERM, then `grace` seconds (minutes by default: OpenTofu finishes the in-flight
+operation, writes the state and releases the lock; Terragrunt forwards the signal and waits), and only then
+SIGKILL. A tool that had to be killed may have left its state lock held: `Completed.killed` says so."""
 
 from __future__ import annotations
 
@@ -19,6 +23,11 @@ _ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07]*\x07")
 _RUNNING: set[subprocess.Popen[bytes]] = set()
 _LOCK = threading.Lock()
 _CANCELLED = threading.Event()
+# Processes stop_all() had to SIGKILL: their run() reports them killed.
+_KILLED: set[int] = set()
+# Seconds between SIGTERM and SIGKILL unless the caller says otherwise (core.execution_defaults.stop_grace_seconds).
+DEFAULT_GRACE = 300.0
+LOCK_WARNING = "state lock may be held"
 
 
 def allow_runs() -> None:
@@ -37,6 +46,7 @@ class Completed:
     stdout: str
     stderr: str
     timed_out: bool = False
+    killed: bool = False  # SIGKILLed after the grace period: the tool could not release its state lock
 
 
 def strip_ansi(text: str) -> str:
@@ -55,8 +65,10 @@ def run(
     timeout: float,
     log: Callable[[str], None],
     log_stdout: bool = True,
+    grace: float = DEFAULT_GRACE,
 ) -> Completed:
-    """Run `argv` in `cwd`; stderr (and stdout unless `log_stdout` is False, e.g. for JSON) goes to `log` too."""
+    """Run `argv` in `cwd`; stderr (and stdout unless `log_stdout` is False, e.g. for JSON) goes to `log` too.
+    On timeout the tool gets SIGTERM and `grace` seconds to stop before SIGKILL."""
     log("$ " + " ".join(argv))
     if _CANCELLED.is_set():
         log("[gwpipelines: not started: the run was cancelled]")
@@ -79,7 +91,7 @@ def run(
         message = f"{argv[0]}: permission denied"
         log(message)
         return Completed(tuple(argv), 126, "", message)
-    timed_out = False
+    timed_out = killed = False
     start = time.monotonic()
     with _LOCK:
         _RUNNING.add(proc)
@@ -87,11 +99,14 @@ def run(
         out, err = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
         timed_out = True
-        _kill_group(proc)
+        log(f"[gwpipelines: {argv[0]} timed out after {timeout:g}s: SIGTERM, {grace:g}s to stop]")
+        killed = _stop_group(proc, grace)
         out, err = proc.communicate()
     finally:
         with _LOCK:
             _RUNNING.discard(proc)
+            killed = killed or proc.pid in _KILLED
+            _KILLED.discard(proc.pid)
     stdout, stderr = decode(out[:MAX_CAPTURE]), decode(err[:MAX_CAPTURE])
     logged = [(stdout, len(out) - MAX_CAPTURE)] if log_stdout else []
     for text, dropped in [*logged, (stderr, len(err) - MAX_CAPTURE)]:
@@ -99,30 +114,47 @@ def run(
             log(text.rstrip("\n"))
         if dropped > 0:
             log(f"[gwpipelines: {dropped} more bytes of output not kept]")
+    if killed:
+        log(f"[gwpipelines: {argv[0]} did not stop within {grace:g}s of SIGTERM and was killed: {LOCK_WARNING}]")
     if timed_out:
         log(f"[gwpipelines: {argv[0]} timed out after {time.monotonic() - start:.0f}s and was stopped]")
-        return Completed(tuple(argv), -1, stdout, stderr, timed_out=True)
-    return Completed(tuple(argv), proc.returncode, stdout, stderr)
+        return Completed(tuple(argv), -1, stdout, stderr, timed_out=True, killed=killed)
+    return Completed(tuple(argv), proc.returncode, stdout, stderr, killed=killed)
 
 
-def stop_all() -> int:
+def stop_all(grace: float = DEFAULT_GRACE) -> int:
     """On cancellation (Ctrl-C, or the runner's SIGTERM when a workflow is cancelled): ask every running tool to
-    stop (SIGTERM: OpenTofu then ends its operation and releases the state lock), so that none outlives the run in
-    its own session. Returns how many were asked."""
+    stop (SIGTERM: OpenTofu then ends its operation and releases the state lock), give them `grace` seconds in all,
+    then SIGKILL the rest, so that none outlives the run in its own session. Returns how many were asked."""
     _CANCELLED.set()
     with _LOCK:
         running = list(_RUNNING)
     for proc in running:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGTERM)
+    deadline = time.monotonic() + grace
+    for proc in running:
+        try:
+            proc.wait(timeout=max(0.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            with _LOCK:
+                _KILLED.add(proc.pid)
+        # The group too: a child the tool started may still run after the tool itself exited.
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
     return len(running)
 
 
-def _kill_group(proc: subprocess.Popen[bytes]) -> None:
+def _stop_group(proc: subprocess.Popen[bytes], grace: float) -> bool:
+    """SIGTERM the tool's group, wait up to `grace`, then SIGKILL the group; True when the tool had to be killed."""
+    killed = False
     try:
         os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=5)
-    except (ProcessLookupError, subprocess.TimeoutExpired):
+        proc.wait(timeout=grace)
+    except ProcessLookupError:
         pass
+    except subprocess.TimeoutExpired:
+        killed = True
     with contextlib.suppress(ProcessLookupError):
         os.killpg(proc.pid, signal.SIGKILL)
+    return killed

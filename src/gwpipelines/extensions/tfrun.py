@@ -39,7 +39,13 @@ def run_sequence(commands: Sequence[Command], step: Step, env: Mapping[str, str]
     for tf_command, argv in commands:
         is_show = tf_command == "show"
         done = process.run(
-            argv, cwd=step.checkout, env=env, timeout=step.timeout_seconds, log=step.log, log_stdout=not is_show
+            argv,
+            cwd=step.checkout,
+            env=env,
+            timeout=step.timeout_seconds,
+            log=step.log,
+            log_stdout=not is_show,
+            grace=step.stop_grace_seconds,
         )
         ok = done.returncode in _PLAN_OK if tf_command == "plan" else done.returncode == 0
         if not ok:
@@ -70,8 +76,11 @@ def run_sequence(commands: Sequence[Command], step: Step, env: Mapping[str, str]
 
 def failed(tf_command: str, done: process.Completed) -> Outcome:
     """A failed command as an outcome: transient (worth another attempt) when its output says so."""
+    killed = f" and was killed: {process.LOCK_WARNING}" if done.killed else ""
     if done.timed_out:
-        return Outcome(ok=False, message=f"{tf_command} timed out", transient=False)
+        return Outcome(ok=False, message=f"{tf_command} timed out{killed}", transient=False)
+    if done.killed:
+        return Outcome(ok=False, message=f"{tf_command} was stopped{killed}", transient=False)
     kind = transient.classify(done.stderr + "\n" + done.stdout)
     reason = f"{tf_command} failed (exit {done.returncode})" + (f": transient {kind} error" if kind else "")
     return Outcome(ok=False, message=reason, transient=kind is not None)

@@ -9,15 +9,18 @@ so `if: always()` steps can still publish results.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import os
 import re
 import secrets
+import signal
 import subprocess
 import sys
 import tempfile
-from collections.abc import Mapping, Sequence
+import threading
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -173,10 +176,31 @@ def run_cli(call: Call, env: Mapping[str, str]) -> int:
     print(f"::group::gwpipelines {' '.join(call.argv[:1])}", flush=True)
     try:
         with open(call.output, "wb") as out:
-            done = subprocess.run([sys.executable, "-m", "gwpipelines", *call.argv], stdout=out, env=dict(env))
+            proc = subprocess.Popen([sys.executable, "-m", "gwpipelines", *call.argv], stdout=out, env=dict(env))
+            with _forwarding_signals(proc):
+                return proc.wait()
     finally:
         print("::endgroup::", flush=True)
-    return done.returncode
+
+
+@contextlib.contextmanager
+def _forwarding_signals(proc: subprocess.Popen[bytes]) -> Iterator[None]:
+    """A cancelled workflow step signals this wrapper (SIGINT, then SIGTERM): pass each on to the CLI and keep
+    waiting, so that it stops its tools gracefully and cleans up instead of being orphaned."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def forward(signum: int, frame: object) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            proc.send_signal(signum)
+
+    previous = {sig: signal.signal(sig, forward) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def _load(path: Path) -> Any:
