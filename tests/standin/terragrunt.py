@@ -26,6 +26,7 @@ FAULT = {"command": "plan"|"apply"|..., "mode": "fail"|"transient"|"hang"|"huge"
 state directory). "hang" holds the unit's state lock (`.terraform.tflock` in its state directory) for `seconds`;
 on SIGTERM or SIGINT it takes `term_seconds` (default 0) to stop gracefully, then releases the lock and exits 1, as
 OpenTofu does; a SIGKILL leaves the lock held.
+"huge" on `show` makes the plan's JSON that many bytes.
 `STANDIN_DELAY` (seconds) makes plan and apply take that long.
 """
 
@@ -490,6 +491,9 @@ def cmd_show(unit: Unit, args: list[str]) -> int:
         "applyable": any(c["change"]["actions"] != ["no-op"] for c in plan["changes"]),
         "complete": True,
     }
+    fault = fault_for(unit, "show")
+    if fault and fault.get("mode") == "huge":  # a big configuration (many modules, long policies): plan JSON of N bytes
+        rep["configuration"] = {"root_module": {"description": "x" * int(fault.get("bytes", 9_000_000))}}
     sys.stdout.write(json.dumps(rep) + "\n")
     return 0
 

@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07]*\x07")
 # The tools running now, so that a cancelled run can stop them (they run in their own sessions).
@@ -66,28 +67,33 @@ def run(
     log: Callable[[str], None],
     log_stdout: bool = True,
     grace: float = DEFAULT_GRACE,
+    stdout_to: Path | None = None,
 ) -> Completed:
     """Run `argv` in `cwd`; stderr (and stdout unless `log_stdout` is False, e.g. for JSON) goes to `log` too.
-    On timeout the tool gets SIGTERM and `grace` seconds to stop before SIGKILL."""
+    On timeout the tool gets SIGTERM and `grace` seconds to stop before SIGKILL. With `stdout_to`, stdout streams
+    to that file whatever its size (a plan's JSON: never cut) and `Completed.stdout` is empty."""
     log("$ " + " ".join(argv))
     if _CANCELLED.is_set():
         log("[gwpipelines: not started: the run was cancelled]")
         return Completed(tuple(argv), -1, "", "cancelled")
+    sink = stdout_to.open("wb") if stdout_to is not None else None
     try:
         proc = subprocess.Popen(
             list(argv),
             cwd=cwd,
             env=dict(env),
             stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
+            stdout=sink if sink is not None else subprocess.PIPE,
             stderr=subprocess.PIPE,
             start_new_session=True,  # its own process group, so a timeout kills the tool's children too
         )
     except FileNotFoundError:
+        _close(sink)
         message = f"{argv[0]}: command not found on PATH"
         log(message)
         return Completed(tuple(argv), 127, "", message)
     except PermissionError:
+        _close(sink)
         message = f"{argv[0]}: permission denied"
         log(message)
         return Completed(tuple(argv), 126, "", message)
@@ -107,6 +113,8 @@ def run(
             _RUNNING.discard(proc)
             killed = killed or proc.pid in _KILLED
             _KILLED.discard(proc.pid)
+        _close(sink)
+    out = out or b""
     stdout, stderr = decode(out[:MAX_CAPTURE]), decode(err[:MAX_CAPTURE])
     logged = [(stdout, len(out) - MAX_CAPTURE)] if log_stdout else []
     for text, dropped in [*logged, (stderr, len(err) - MAX_CAPTURE)]:
@@ -120,6 +128,11 @@ def run(
         log(f"[gwpipelines: {argv[0]} timed out after {time.monotonic() - start:.0f}s and was stopped]")
         return Completed(tuple(argv), -1, stdout, stderr, timed_out=True, killed=killed)
     return Completed(tuple(argv), proc.returncode, stdout, stderr, killed=killed)
+
+
+def _close(sink: IO[bytes] | None) -> None:
+    if sink is not None:
+        sink.close()
 
 
 def stop_all(grace: float = DEFAULT_GRACE) -> int:

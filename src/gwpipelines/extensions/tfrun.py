@@ -36,8 +36,10 @@ def run_sequence(commands: Sequence[Command], step: Step, env: Mapping[str, str]
     summary: PlanSummary = PlanSummary()
     resources: tuple[str, ...] = ()
     result = Run(Outcome(ok=True))
+    plan_json = step.checkout / unit / PLAN_JSON
     for tf_command, argv in commands:
         is_show = tf_command == "show"
+        # The plan's JSON streams to its file (later steps of the job read it there): any size, never cut.
         done = process.run(
             argv,
             cwd=step.checkout,
@@ -46,6 +48,7 @@ def run_sequence(commands: Sequence[Command], step: Step, env: Mapping[str, str]
             log=step.log,
             log_stdout=not is_show,
             grace=step.stop_grace_seconds,
+            stdout_to=plan_json if is_show else None,
         )
         ok = done.returncode in _PLAN_OK if tf_command == "plan" else done.returncode == 0
         if not ok:
@@ -53,13 +56,11 @@ def run_sequence(commands: Sequence[Command], step: Step, env: Mapping[str, str]
             return result
         if is_show:
             try:
-                result.plan = plan.parse(done.stdout)
+                result.plan = plan.load(plan_json)
             except plan.PlanJSONError as e:
                 result.outcome = Outcome(ok=False, message=str(e))
                 return result
             summary, resources = plan.summarise(result.plan)
-            # Later steps of the job (a custom check) read the plan from here; the checkout is thrown away.
-            (step.checkout / unit / PLAN_JSON).write_text(done.stdout)
             step.log(describe(summary, resources))
             verdict = step.check_plan(result.plan)
             if not verdict.ok:  # before any apply: a refused plan is never applied
