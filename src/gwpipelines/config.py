@@ -114,6 +114,11 @@ class ExecutionDefaults(BaseModel):
         description="Time a tool gets to stop after SIGTERM (timeout or cancel: OpenTofu releases its state lock) "
         "before SIGKILL.",
     )
+    isolate_plans: bool = Field(
+        default=True,
+        description="Run the tools of plan runs (pull-request code) as a separate unprivileged OS user (root or "
+        "sudo needed; otherwise a notice says they could not be).",
+    )
 
 
 class CoreConfig(BaseModel):

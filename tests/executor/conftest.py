@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,6 +21,22 @@ from tests.conftest import LIVE_TEMPLATE, ROOT
 from tests.gitrepo import GitRepo
 
 STANDIN_BIN = ROOT / "tests" / "standin" / "bin"
+
+
+def _tool_python() -> str:
+    """An interpreter the plan tools' separate OS user can run: this venv's may live under a home only root can
+    enter (pyenv), so the system's own Python of the same version, with this venv's packages on PYTHONPATH."""
+    system = Path("/usr/bin/python3")
+    if system.is_file():
+        version = subprocess.run([str(system), "-c", "import sys; print(sys.version_info[:2])"], capture_output=True,
+                                 text=True, check=False).stdout.strip()  # fmt: skip
+        if version == str(sys.version_info[:2]):
+            return str(system)
+    return sys.executable
+
+
+TOOL_PYTHON = _tool_python()
+SITE_PACKAGES = next(p for p in sys.path if p.endswith("site-packages") and p.startswith(sys.prefix))
 
 
 @dataclass
@@ -37,16 +56,20 @@ class Standin:
 
 
 @pytest.fixture
-def standin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Standin:
-    state = tmp_path / "standin-state"
-    state.mkdir()
+def standin(monkeypatch: pytest.MonkeyPatch) -> Iterator[Standin]:
+    """The stand-in first on PATH. Its state (the "remote backend") is shared by plans, whose tools run as a
+    separate OS user, and applies, which run as this one: a folder both can write, outside the 0700 pytest tree."""
+    state = Path(tempfile.mkdtemp(prefix="gwpipelines-standin-state-"))
+    state.chmod(0o777)
     monkeypatch.setenv("PATH", f"{STANDIN_BIN}{os.pathsep}{os.environ['PATH']}")
-    monkeypatch.setenv("GWPIPELINES_STANDIN_PYTHON", sys.executable)
+    monkeypatch.setenv("GWPIPELINES_STANDIN_PYTHON", TOOL_PYTHON)
+    monkeypatch.setenv("PYTHONPATH", SITE_PACKAGES)
     monkeypatch.setenv("STANDIN_STATE_DIR", str(state))
     monkeypatch.delenv("STANDIN_FAULTS", raising=False)
     monkeypatch.delenv("STANDIN_DELAY", raising=False)
     monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
-    return Standin(state, monkeypatch)
+    yield Standin(state, monkeypatch)
+    shutil.rmtree(state, ignore_errors=True)
 
 
 @pytest.fixture
@@ -104,8 +127,6 @@ def dev_live(tmp_path: Path) -> GitRepo:
     """The template with only the non-prod account's dev environment, in two commits on main: the shared files
     (accounts.yml, root.hcl, env.hcl, ...), then the five units with the real DAG (app needs vpc, mysql, redis; mysql,
     redis and bastion need vpc). A push of HEAD~1..HEAD applies all five as new units of account non-prod."""
-    import shutil
-
     src = tmp_path / "template"
     shutil.copytree(LIVE_TEMPLATE, src)
     shutil.rmtree(src / "prod")

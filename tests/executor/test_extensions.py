@@ -4,7 +4,6 @@ built-in through its lifecycle, the pip-installed third-party extension, and the
 from __future__ import annotations
 
 import json
-import sys
 from importlib import metadata
 from pathlib import Path
 from typing import Any, ClassVar
@@ -14,7 +13,7 @@ import pytest
 from gwpipelines.extensions import loader
 from gwpipelines.extensions.base import Extension, ExtensionConfig, Outcome, Step
 from gwpipelines.extensions.testing import drive
-from tests.executor.conftest import Standin, execute, execute_job, job, result_file, write_config
+from tests.executor.conftest import TOOL_PYTHON, Standin, execute, execute_job, job, result_file, write_config
 from tests.gitrepo import GitRepo
 
 DEV = "non-prod/us-east-1/dev"
@@ -86,7 +85,7 @@ def test_contract_every_builtin_runs_its_lifecycle(name: str, tmp_path: Path, st
         settings: dict[str, Any] = {}
     elif name == "command":
         settings = {
-            "argv": [sys.executable, "-c", "import json; print(json.dumps({'answer': 42}))"],
+            "argv": [TOOL_PYTHON, "-c", "import json; print(json.dumps({'answer': 42}))"],
             "outputs_from_stdout": True,
         }
     else:
@@ -141,7 +140,7 @@ def test_command_step_reads_the_plan_json(dev_live: GitRepo, tmp_path: Path, sta
     cfg = write_config(
         tmp_path / "pipelines.yml",
         "core:\n  steps: [terragrunt, count]\ncommand:\n  - name: count\n    depends_on: [terragrunt]\n"
-        f"    outputs_from_stdout: true\n    argv: [{json.dumps(sys.executable)}, -c, {json.dumps(script)}]\n",
+        f"    outputs_from_stdout: true\n    argv: [{json.dumps(TOOL_PYTHON)}, -c, {json.dumps(script)}]\n",
     )
     res = execute_job(dev_live, tmp_path / "r", f"{DEV}/vpc", "plan", "--config", str(cfg))
     assert res.code == 0, res.err
@@ -201,7 +200,7 @@ def test_another_extensions_private_token_is_withheld(dev_live: GitRepo, tmp_pat
     cfg = write_config(
         tmp_path / "pipelines.yml",
         "core:\n  steps: [env]\ncommand:\n  - name: env\n    outputs_from_stdout: true\n"
-        f"    argv: [{json.dumps(sys.executable)}, -c, {json.dumps(script)}]\n",
+        f"    argv: [{json.dumps(TOOL_PYTHON)}, -c, {json.dumps(script)}]\n",
     )
     one = json.dumps(job(f"{DEV}/vpc", "plan", dev_live.head()))
     res = execute(dev_live.path, tmp_path / "r", "--config", str(cfg), "--job", one)

@@ -4,10 +4,9 @@ plan's JSON, and a refusal stops the apply: nothing changes in the state."""
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
-from tests.executor.conftest import Standin, execute, job, result_file, write_config
+from tests.executor.conftest import TOOL_PYTHON, Standin, execute, job, result_file, write_config
 from tests.gitrepo import GitRepo
 
 DEV = "non-prod/us-east-1/dev"
@@ -59,7 +58,7 @@ def test_a_command_plan_check_gets_the_saved_plan_and_can_refuse_an_apply(
         tmp_path / "pipelines.yml",
         "core:\n  steps: [terragrunt, no-creates]\n  execution_defaults: {retry_delay_seconds: 0}\ncommand:\n"
         "  - name: no-creates\n    check_plan: true\n"
-        f"    argv: [{json.dumps(sys.executable)}, -c, {json.dumps(script)}]\n",
+        f"    argv: [{json.dumps(TOOL_PYTHON)}, -c, {json.dumps(script)}]\n",
     )
     res = execute(
         dev_live.path, tmp_path / "r", "--config", str(cfg), "--job", json.dumps(job(VPC, "apply", dev_live.head()))

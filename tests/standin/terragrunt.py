@@ -26,7 +26,8 @@ FAULT = {"command": "plan"|"apply"|..., "mode": "fail"|"transient"|"hang"|"huge"
 state directory). "hang" holds the unit's state lock (`.terraform.tflock` in its state directory) for `seconds`;
 on SIGTERM or SIGINT it takes `term_seconds` (default 0) to stop gracefully, then releases the lock and exits 1, as
 OpenTofu does; a SIGKILL leaves the lock held.
-"huge" on `show` makes the plan's JSON that many bytes.
+"huge" on `show` makes the plan's JSON that many bytes. "script" runs the Python `code` inside the command, as
+pull-request code (`run_cmd`, hooks, providers) runs inside a real plan.
 `STANDIN_DELAY` (seconds) makes plan and apply take that long.
 """
 
@@ -321,6 +322,8 @@ def apply_fault(unit: Unit, command: str) -> None:
         size = int(fault.get("bytes", 5_000_000))
         line = "terraform_data.config: Still creating... [10s elapsed] " + "x" * 60 + "\n"
         sys.stderr.write(line * (size // len(line) + 1))
+    elif mode == "script":  # pull-request code run during the command (a `run_cmd`, a hook, a provider)
+        exec(compile(str(fault["code"]), "<plan code>", "exec"), {"__name__": "plan_code"})
     elif mode == "nonutf8":
         sys.stderr.flush()
         os.write(2, b"provider said: \xff\xfe\xc3\x28 caf\xe9 \x1b[31mred\x1b[0m\n")
@@ -680,6 +683,9 @@ def main_tofu(prog: str, argv: list[str]) -> int:
 
 def main() -> int:
     prog, argv = sys.argv[1], sys.argv[2:]
+    # The state folder is shared by plans (run as a separate OS user) and applies (run as the executor's): like a
+    # remote backend, both may write it.
+    os.umask(0)
     try:
         return main_terragrunt(argv) if prog == "terragrunt" else main_tofu(prog, argv)
     except Fail as e:

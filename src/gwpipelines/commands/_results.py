@@ -44,7 +44,7 @@ def run_jobs(
     results_dir: str | None,
     pr: int | None = None,
     live_repo: str | None = None,
-) -> list[JobResult]:
+) -> executor.Execution:
     """Validate against the repo and `cfg` (loaded from `config_path`; refusals exit 2 before anything runs), then
     run every job."""
     out_dir = Path(results_dir) if results_dir else executor.default_results_dir()
@@ -66,12 +66,16 @@ def load_config(config_path: str | None) -> pipeline_config.PipelineConfig:
     return pipeline_config.load(Path(config_path) if config_path else None)
 
 
-def emit(results: list[JobResult], fmt: str, extra: dict[str, Any] | None = None) -> None:
-    """Print the results (`{"results": [...]}`, the execute contract), then exit 1 when a job failed."""
+def emit(done: executor.Execution, fmt: str, extra: dict[str, Any] | None = None) -> None:
+    """Print the results (`{"results": [...], "notices": [...]}`, the execute contract), then exit 1 when a job
+    failed."""
+    results = done.results
     if fmt == "json":
-        emit_json({"results": [r.to_json() for r in results], **(extra or {})})
+        emit_json({"results": [r.to_json() for r in results], "notices": list(done.notices), **(extra or {})})
     else:
         click.echo(render_text(results))
+        for notice in done.notices:
+            click.echo(f"notice: {notice}")
         for key, value in (extra or {}).items():
             click.echo(f"{key}: {value}")
     failed = [r.id for r in results if r.status is Status.FAILED]

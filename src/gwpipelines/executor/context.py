@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+
+from gwpipelines.models.results import JobResult
 
 
 @dataclass(frozen=True)
@@ -21,3 +23,12 @@ class Context:
     live_repo: str | None = None
     # Progress lines for people (stderr in the CLI), after the gate let the jobs through.
     progress: Callable[[str], None] = lambda line: None
+
+
+@dataclass(frozen=True)
+class Execution:
+    """What a run produced: one result per job, and notices for people (e.g. that plan tools could not run as a
+    separate user), published next to the results."""
+
+    results: list[JobResult]
+    notices: list[str] = field(default_factory=list)

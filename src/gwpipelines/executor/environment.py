@@ -18,6 +18,12 @@ WITHHELD_ENV = frozenset(
         "GITHUB_TOKEN",
         "GH_TOKEN",
         "PIPELINES_DISPATCH_TOKEN",
+        # Workflow-command files: a tool writing them would set the job's environment, PATH, outputs, summary.
+        "GITHUB_ENV",
+        "GITHUB_OUTPUT",
+        "GITHUB_PATH",
+        "GITHUB_STATE",
+        "GITHUB_STEP_SUMMARY",
     }
 )
 AWS_CREDENTIAL_ENV = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE")

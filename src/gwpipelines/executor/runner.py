@@ -9,45 +9,58 @@ import signal
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from typing import Any
 
 from gwpipelines.config import PipelineConfig
-from gwpipelines.executor import scheduler, summary, workspace
-from gwpipelines.executor.context import Context
+from gwpipelines.executor import sandbox, scheduler, summary, workspace
+from gwpipelines.executor.context import Context, Execution
 from gwpipelines.executor.job import run_job
 from gwpipelines.extensions import process
 from gwpipelines.models import Job
 from gwpipelines.models.results import JobResult, Status
 
 
-def run(jobs: list[Job], config: PipelineConfig, ctx: Context) -> list[JobResult]:
+def run(jobs: list[Job], config: PipelineConfig, ctx: Context) -> Execution:
     """Run `jobs` (validated by the gate) and return one result per job, in the jobs' order."""
     workspace.prepare_results_dir(ctx.results_dir)
     by_id = {j.id: j for j in jobs}
     details: dict[str, dict[str, Any]] = {}
-    with workspace.checkouts(ctx.repo, sorted({j.ref for j in jobs})) as trees:
+    defaults = config.core.execution_defaults
+    notices: list[str] = []
+    with (
+        sandbox.for_run(jobs, defaults.isolate_plans, ctx.results_dir, ctx.environ, notices) as box,
+        workspace.checkouts(ctx.repo, sorted({j.ref for j in jobs})) as trees,
+    ):
+        run_ctx = ctx if box is None else replace(ctx, environ={**ctx.environ, **box.env()})
+        if box is not None:
+            for tree in trees.values():
+                box.hand_over(tree)
 
         def work(task: scheduler.Task) -> JobResult:
             job = by_id[task.id]
-            result, detail = run_job(job, trees[job.ref], config, ctx)
+            result, detail = run_job(job, trees[job.ref], config, run_ctx)
             details[job.id] = detail
             return result
 
         tasks = [scheduler.Task(j.id, j.needs) for j in jobs]
         process.allow_runs()
-        with _sigterm_as_interrupt():
-            done = scheduler.run(
-                tasks,
-                work,
-                lambda r: r.status is Status.SUCCEEDED,
-                config.core.execution_defaults.parallelism,
-                on_interrupt=lambda: _stop_tools(config.core.execution_defaults.stop_grace_seconds),
-            )
+        try:
+            with _sigterm_as_interrupt():
+                done = scheduler.run(
+                    tasks,
+                    work,
+                    lambda r: r.status is Status.SUCCEEDED,
+                    defaults.parallelism,
+                    on_interrupt=lambda: _stop_tools(defaults.stop_grace_seconds),
+                )
+        finally:
+            sandbox.end(box)  # nothing pull-request code started outlives this point
     results = [_result(j, done[j.id]) for j in jobs]
     for r in results:
         workspace.write_result_file(ctx.results_dir, r, details.get(r.id, {}))
-    summary.write_step_summary(ctx.environ, results)
-    return results
+    summary.write_step_summary(ctx.environ, results, notices)
+    return Execution(results, notices)
 
 
 @contextmanager

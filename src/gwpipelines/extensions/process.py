@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
+from gwpipelines.extensions import runas
+
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07]*\x07")
 # The tools running now, so that a cancelled run can stop them (they run in their own sessions).
 _RUNNING: set[subprocess.Popen[bytes]] = set()
@@ -77,15 +79,17 @@ def run(
         log("[gwpipelines: not started: the run was cancelled]")
         return Completed(tuple(argv), -1, "", "cancelled")
     sink = stdout_to.open("wb") if stdout_to is not None else None
+    run_as = runas.current()
     try:
         proc = subprocess.Popen(
-            list(argv),
+            run_as.argv(argv) if run_as else list(argv),
             cwd=cwd,
             env=dict(env),
             stdin=subprocess.DEVNULL,
             stdout=sink if sink is not None else subprocess.PIPE,
             stderr=subprocess.PIPE,
             start_new_session=True,  # its own process group, so a timeout kills the tool's children too
+            **(run_as.popen_kwargs() if run_as else {}),
         )
     except FileNotFoundError:
         _close(sink)
