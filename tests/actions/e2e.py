@@ -7,13 +7,13 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from tests import standin
 from tests.actions.runner import Runner, WorkflowRun, clean_env
 from tests.actions.workflows import LIVE_TEMPLATE, load
 from tests.cli import orchestrate_json, run
@@ -58,7 +58,7 @@ class World:
         state.mkdir()
         env = clean_env()
         env["PATH"] = f"{STANDIN_BIN}{os.pathsep}{env['PATH']}"
-        env |= {"GWPIPELINES_STANDIN_PYTHON": sys.executable, "STANDIN_STATE_DIR": str(state)}
+        env |= standin.env(state)  # plans run the stand-in as a separate OS user: it must reach its state
         # The runner reaches AWS (moto) through the endpoints; it has no AWS keys of its own: credentials come only
         # from the OIDC token, which only a job with `id-token: write` can request.
         env |= {k: v for k, v in aws_env.items() if k.startswith("AWS_ENDPOINT_URL") or k.endswith("REGION")}

@@ -7,7 +7,6 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -16,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from tests import standin as standin_env
 from tests.cli import Result, run
 from tests.conftest import LIVE_TEMPLATE, ROOT
 from tests.gitrepo import GitRepo
@@ -23,20 +23,7 @@ from tests.gitrepo import GitRepo
 STANDIN_BIN = ROOT / "tests" / "standin" / "bin"
 
 
-def _tool_python() -> str:
-    """An interpreter the plan tools' separate OS user can run: this venv's may live under a home only root can
-    enter (pyenv), so the system's own Python of the same version, with this venv's packages on PYTHONPATH."""
-    system = Path("/usr/bin/python3")
-    if system.is_file():
-        version = subprocess.run([str(system), "-c", "import sys; print(sys.version_info[:2])"], capture_output=True,
-                                 text=True, check=False).stdout.strip()  # fmt: skip
-        if version == str(sys.version_info[:2]):
-            return str(system)
-    return sys.executable
-
-
-TOOL_PYTHON = _tool_python()
-SITE_PACKAGES = next(p for p in sys.path if p.endswith("site-packages") and p.startswith(sys.prefix))
+TOOL_PYTHON = standin_env.tool_python()
 
 
 @dataclass
@@ -60,11 +47,9 @@ def standin(monkeypatch: pytest.MonkeyPatch) -> Iterator[Standin]:
     """The stand-in first on PATH. Its state (the "remote backend") is shared by plans, whose tools run as a
     separate OS user, and applies, which run as this one: a folder both can write, outside the 0700 pytest tree."""
     state = Path(tempfile.mkdtemp(prefix="gwpipelines-standin-state-"))
-    state.chmod(0o777)
     monkeypatch.setenv("PATH", f"{STANDIN_BIN}{os.pathsep}{os.environ['PATH']}")
-    monkeypatch.setenv("GWPIPELINES_STANDIN_PYTHON", TOOL_PYTHON)
-    monkeypatch.setenv("PYTHONPATH", SITE_PACKAGES)
-    monkeypatch.setenv("STANDIN_STATE_DIR", str(state))
+    for key, value in standin_env.env(state).items():
+        monkeypatch.setenv(key, value)
     monkeypatch.delenv("STANDIN_FAULTS", raising=False)
     monkeypatch.delenv("STANDIN_DELAY", raising=False)
     monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
