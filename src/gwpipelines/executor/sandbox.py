@@ -17,7 +17,7 @@ import subprocess
 import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from gwpipelines.extensions import runas
@@ -40,6 +40,7 @@ DISABLED = "plan tools ran as the executor's own OS user: core.execution_default
 class Sandbox:
     run_as: RunAs
     home: Path
+    handed: list[Path] = field(default_factory=list)
 
     def env(self) -> dict[str, str]:
         return {"HOME": str(self.home), "TMPDIR": str(self.home / "tmp"), "USER": f"gwpipelines-{self.run_as.uid}"}
@@ -49,6 +50,7 @@ class Sandbox:
         through (the executor's own temporary files stay out of reach)."""
         path.parent.chmod(stat.S_IRWXU | stat.S_IXGRP | stat.S_IXOTH)
         _chown_tree(path, self.run_as)
+        self.handed.append(path)
 
 
 def is_plan_run(jobs: list[Job]) -> bool:
@@ -106,8 +108,14 @@ def for_run(
 def end(box: Sandbox | None) -> None:
     """Kill every process of the sandbox's identity now (before results are written, before the checkouts are
     removed); idempotent."""
-    if box is not None:
-        box.run_as.kill_all()
+    if box is None:
+        return
+    box.run_as.kill_all()
+    if box.run_as.sudo:  # through sudo the executor cannot remove files it does not own: take the checkouts back
+        for path in box.handed:
+            subprocess.run(
+                ["sudo", "-n", "chown", "-R", f"{os.geteuid()}:{os.getegid()}", str(path)], check=False, timeout=300
+            )
 
 
 def _private(path: Path) -> None:

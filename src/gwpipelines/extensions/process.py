@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import shutil
 import signal
 import subprocess
 import threading
@@ -82,7 +83,7 @@ def run(
     run_as = runas.current()
     try:
         proc = subprocess.Popen(
-            run_as.argv(argv) if run_as else list(argv),
+            run_as.argv(_resolved(argv, env)) if run_as else list(argv),
             cwd=cwd,
             env=dict(env),
             stdin=subprocess.DEVNULL,
@@ -132,6 +133,12 @@ def run(
         log(f"[gwpipelines: {argv[0]} timed out after {time.monotonic() - start:.0f}s and was stopped]")
         return Completed(tuple(argv), -1, stdout, stderr, timed_out=True, killed=killed)
     return Completed(tuple(argv), proc.returncode, stdout, stderr, killed=killed)
+
+
+def _resolved(argv: Sequence[str], env: Mapping[str, str]) -> list[str]:
+    """argv with its program found on the job's PATH: sudo would look it up on its own `secure_path`."""
+    found = shutil.which(argv[0], path=env.get("PATH")) if "/" not in argv[0] else None
+    return [found or argv[0], *argv[1:]]
 
 
 def _close(sink: IO[bytes] | None) -> None:
