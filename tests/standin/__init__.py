@@ -49,6 +49,7 @@ def env(state: Path) -> dict[str, str]:
     """The variables that run the stand-in with `state` as its state folder (BIN must be first on PATH too)."""
     return {
         "GWPIPELINES_STANDIN_PYTHON": tool_python(),
-        "PYTHONPATH": site_packages(),
+        "PYTHONPATH": site_packages(),  # for tests' own scripts run as plan steps
+        "STANDIN_SITE_PACKAGES": site_packages(),  # for the stand-in, even where PYTHONPATH is overridden
         "STANDIN_STATE_DIR": str(shared_dir(state)),
     }

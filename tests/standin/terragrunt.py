@@ -73,6 +73,10 @@ def state_dir() -> Path:
 
 
 # ---------------------------------------------------------------------------------------------------- configuration
+if os.environ.get("STANDIN_SITE_PACKAGES"):  # run by a system Python (as another OS user): the test venv's packages
+    sys.path.append(os.environ["STANDIN_SITE_PACKAGES"])
+
+
 def parse_hcl(path: Path) -> dict[str, Any]:
     """python-hcl2 (an independent parser, not gwpipelines' own), cached by content like Terragrunt's own parse
     cache: importing the parser costs more than the rest of a run."""
