@@ -7,8 +7,6 @@ import json
 import os
 import shutil
 import subprocess
-import tempfile
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -43,18 +41,17 @@ class Standin:
 
 
 @pytest.fixture
-def standin(monkeypatch: pytest.MonkeyPatch) -> Iterator[Standin]:
+def standin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Standin:
     """The stand-in first on PATH. Its state (the "remote backend") is shared by plans, whose tools run as a
-    separate OS user, and applies, which run as this one: a folder both can write, outside the 0700 pytest tree."""
-    state = Path(tempfile.mkdtemp(prefix="gwpipelines-standin-state-"))
+    separate OS user, and applies, which run as this one: a folder both can write (see tests.standin.env)."""
+    state = tmp_path / "standin-state"
     monkeypatch.setenv("PATH", f"{STANDIN_BIN}{os.pathsep}{os.environ['PATH']}")
     for key, value in standin_env.env(state).items():
         monkeypatch.setenv(key, value)
     monkeypatch.delenv("STANDIN_FAULTS", raising=False)
     monkeypatch.delenv("STANDIN_DELAY", raising=False)
     monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
-    yield Standin(state, monkeypatch)
-    shutil.rmtree(state, ignore_errors=True)
+    return Standin(state.resolve(), monkeypatch)
 
 
 @pytest.fixture

@@ -6,9 +6,11 @@ must be runnable and its state folder (its "remote backend", shared by plans and
 
 from __future__ import annotations
 
-import stat
+import atexit
+import shutil
 import subprocess
 import sys
+import tempfile
 from functools import cache
 from pathlib import Path
 
@@ -34,15 +36,17 @@ def site_packages() -> str:
 
 
 def shared_dir(path: Path) -> Path:
-    """`path` (created) writable by every user, and its ancestors passable (x only): test temp trees are 0700."""
-    path.mkdir(parents=True, exist_ok=True)
-    path.chmod(0o777)
-    for parent in path.parents:
-        mode = parent.stat().st_mode
-        if mode & stat.S_IXOTH:
-            break
-        parent.chmod(mode | stat.S_IXGRP | stat.S_IXOTH)
-    return path
+    """A folder every user can write, reachable as `path`: outside pytest's temporary tree, whose root pytest
+    makes private again whenever a session starts (another test run on this machine would lock the tools out
+    mid-test); `path` becomes a symbolic link to it. Removed when the test process ends."""
+    real = Path(tempfile.mkdtemp(prefix="gwpipelines-standin-state-"))
+    real.chmod(0o777)
+    atexit.register(shutil.rmtree, real, True)
+    if path.is_dir() and not any(path.iterdir()):
+        path.rmdir()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.symlink_to(real, target_is_directory=True)
+    return real
 
 
 def env(state: Path) -> dict[str, str]:
