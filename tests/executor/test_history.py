@@ -159,3 +159,31 @@ def test_with_authentication_a_unit_with_no_account_is_refused(
 
 def _code_err(res: object) -> tuple[int, str]:
     return res.code, res.err  # type: ignore[attr-defined]
+
+
+def test_an_account_job_is_superseded_only_by_a_later_change_of_that_account(tmp_path: Path) -> None:
+    """The history rule for account jobs, with the orchestrator's answer per commit injected."""
+    from gwpipelines.executor.history import History, HistoryRefusal
+    from gwpipelines.models import Action, Change, ChangeType, Event, Job, Orchestration
+
+    repo = GitRepo.init(tmp_path / "live")
+    first = repo.commit("add sandbox")
+    other = repo.commit("add another account")
+    again = repo.commit("change sandbox")
+    changed = {
+        other: Change(ChangeType.ACCOUNT_ADDED, None, "other", ("accounts.yml",)),
+        again: Change(ChangeType.ACCOUNT_CHANGED, None, "sandbox", ("accounts.yml",)),
+    }
+
+    def analyse(_repo: Path, base: str, head: str) -> Orchestration:
+        return Orchestration(base, head, Event("push"), (changed[head],), (), ())
+
+    create = Job("account-create:sandbox", None, Action.ACCOUNT_CREATE, first, "sandbox", ())
+    history = History(repo.path, "main", again, analyse=analyse)
+    try:
+        history.check(create)
+    except HistoryRefusal as e:
+        assert f"superseded by {again}" in str(e)
+    else:
+        raise AssertionError("an account-create at an older commit than a change of that account was accepted")
+    History(repo.path, "main", other, analyse=analyse).check(create)  # another account's entry: still current

@@ -107,9 +107,11 @@ class History:
         side of a move names its files only)."""
         step = self._step(sha)
         unit = job.unit
+        if unit is None:  # an account job: superseded by a later change of that account's entry
+            return any(c.account == job.account and c.unit is None for c in step.changes)
         if any(j.unit == unit for j in step.jobs) or any(c.unit == unit for c in step.changes):
             return True
-        if unit is None or unit == ".":
+        if unit == ".":
             return False
         prefix = unit + "/"
         return any(f.startswith(prefix) for c in step.changes for f in c.files)
