@@ -210,3 +210,22 @@ def test_another_extensions_private_token_is_withheld(dev_live: GitRepo, tmp_pat
         "GITHUB_TOKEN": False,
         "STANDIN_STATE_DIR": True,
     }
+
+
+def test_drive_reports_an_extension_error_as_a_failed_outcome_and_always_cleans_up(tmp_path: Path) -> None:
+    class Picky(Good):
+        cleaned = False
+
+        def initialize(self, step: Step) -> None:
+            from gwpipelines.extensions.base import ExtensionError
+
+            raise ExtensionError(f"{step.unit}: no such unit")
+
+        def cleanup(self) -> None:
+            Picky.cleaned = True
+
+    done = drive(Picky, checkout=tmp_path, unit="app")
+    assert not done.outcome.ok and done.outcome.message == "app: no such unit"
+    assert done.outputs == {} and done.cleaned_up and Picky.cleaned
+    with pytest.raises(loader.ExtensionLoadError, match="declares no actions"):
+        drive(NoActions, checkout=tmp_path)
