@@ -132,9 +132,24 @@ def test_a_deleted_unit_is_destroyed_only_at_the_parent_of_the_deleting_commit(
     ok = execute(dev_live.path, tmp_path / "ok", "--job", json.dumps(job(bastion, "destroy", unrelated)))
     assert ok.code == 0, ok.err
     assert standin.state(bastion)["resources"] == []  # type: ignore[index]
-    # At an older commit (whose next commit deleted nothing): refused.
-    old = execute(dev_live.path, tmp_path / "old", "--job", json.dumps(job(bastion, "destroy", before)))
-    assert "did not delete unit" in refused(old.code, old.err)
+    # At the base of a push of both commits (the first left bastion unchanged): the same state, destroyed again
+    # (nothing left to destroy).
+    again = execute(dev_live.path, tmp_path / "again", "--job", json.dumps(job(bastion, "destroy", before)))
+    assert again.code == 0, again.err
+
+
+def test_a_destroy_at_a_commit_before_a_change_of_the_unit_is_refused(
+    dev_live: GitRepo, tmp_path: Path, standin: Standin
+) -> None:
+    bastion = f"{DEV}/bastion"
+    before = dev_live.head()
+    dev_live.append(f"{bastion}/terragrunt.hcl", "\n# changed before its deletion\n")
+    changed = dev_live.commit("change bastion")
+    dev_live.delete(bastion)
+    dev_live.commit("delete bastion")
+    res = execute(dev_live.path, tmp_path / "r", "--job", json.dumps(job(bastion, "destroy", before)))
+    line = refused(res.code, res.err)
+    assert f"commit {changed[:12]} did not delete unit" in line
 
 
 def test_with_authentication_a_unit_with_no_account_is_refused(

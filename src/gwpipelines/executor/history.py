@@ -7,7 +7,8 @@
   <sha>"): a re-run of an old run, or a queued one, must not put infrastructure back to an older commit. The
   operator re-runs the pipeline of the default branch's tip instead.
 - A destroy runs only at the parent of the first-parent commit that deleted the unit (what the orchestrator plans
-  for a deletion), never for a move or rename (the state holds the live resources), and is refused too when a later
+  for a deletion; for a push of several commits, its base, when the commits before the deleting one left the unit
+  unchanged), never for a move or rename (the state holds the live resources), and is refused too when a later
   commit changed the unit again (re-added it).
 
 "Changed the unit or anything it reads" is the orchestrator's own answer for each later commit against its first
@@ -69,15 +70,18 @@ class History:
             )
         later = list(reversed(self._chain[:at]))  # oldest first
         if job.action is Action.DESTROY:
-            if not later:
+            # The first later commit touching the unit must delete it (not move it); commits before that left the
+            # unit as it was at `ref` (a push of several commits: `ref` is the push's base).
+            touching = next((sha for sha in later if self._touches(sha, job)), None)
+            if touching is None:
                 raise HistoryRefusal(f"{label}: destroy refused: no commit after {job.ref[:12]} deleted the unit")
-            deleting = later.pop(0)
-            if not self._deletes(deleting, job):
+            if not self._deletes(touching, job):
                 raise HistoryRefusal(
-                    f"{label}: destroy refused: commit {deleting[:12]} did not delete unit '{job.unit}' (a move or "
+                    f"{label}: destroy refused: commit {touching[:12]} did not delete unit '{job.unit}' (a move or "
                     "rename is never destroyed: its state holds the live resources; move the state instead); a "
                     "destroy runs only at the parent of the commit that deleted the unit"
                 )
+            later = later[later.index(touching) + 1 :]
         for sha in later:
             if self._touches(sha, job):
                 raise HistoryRefusal(
