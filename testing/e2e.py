@@ -7,20 +7,20 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from testing import STANDIN_BIN
+from testing import STANDIN_BIN, standin
 from testing.actions.runner import Runner, WorkflowRun, clean_env
 from testing.actions.workflows import LIVE_TEMPLATE, load
 from testing.cli import orchestrate_json, run
 from testing.gitrepo import GitRepo
 from testing.webhooks import examples
 
+ROOT = Path(__file__).resolve().parents[2]
 LIVE_REPO = "acme/infrastructure-live"
 PIPELINES_REPO = "acme/infrastructure-pipelines"
 DEV = "non-prod/us-east-1/dev"
@@ -57,7 +57,7 @@ class World:
         state.mkdir()
         env = clean_env()
         env["PATH"] = f"{STANDIN_BIN}{os.pathsep}{env['PATH']}"
-        env |= {"GWPIPELINES_STANDIN_PYTHON": sys.executable, "STANDIN_STATE_DIR": str(state)}
+        env |= standin.env(state)  # plans run the stand-in as a separate OS user: it must reach its state
         # The runner reaches AWS (moto) through the endpoints; it has no AWS keys of its own: credentials come only
         # from the OIDC token, which only a job with `id-token: write` can request.
         env |= {k: v for k, v in aws_env.items() if k.startswith("AWS_ENDPOINT_URL") or k.endswith("REGION")}

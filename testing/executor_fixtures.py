@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -14,8 +14,11 @@ from typing import Any
 import pytest
 
 from testing import LIVE_TEMPLATE, STANDIN_BIN
+from testing import standin as standin_env
 from testing.cli import Result, run
 from testing.gitrepo import GitRepo
+
+TOOL_PYTHON = standin_env.tool_python()
 
 
 @dataclass
@@ -36,15 +39,16 @@ class Standin:
 
 @pytest.fixture
 def standin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Standin:
+    """The stand-in first on PATH. Its state (the "remote backend") is shared by plans, whose tools run as a
+    separate OS user, and applies, which run as this one: a folder both can write (see testing.standin.env)."""
     state = tmp_path / "standin-state"
-    state.mkdir()
     monkeypatch.setenv("PATH", f"{STANDIN_BIN}{os.pathsep}{os.environ['PATH']}")
-    monkeypatch.setenv("GWPIPELINES_STANDIN_PYTHON", sys.executable)
-    monkeypatch.setenv("STANDIN_STATE_DIR", str(state))
+    for key, value in standin_env.env(state).items():
+        monkeypatch.setenv(key, value)
     monkeypatch.delenv("STANDIN_FAULTS", raising=False)
     monkeypatch.delenv("STANDIN_DELAY", raising=False)
     monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
-    return Standin(state, monkeypatch)
+    return Standin(state.resolve(), monkeypatch)
 
 
 @pytest.fixture
@@ -102,8 +106,6 @@ def dev_live(tmp_path: Path) -> GitRepo:
     """The template with only the non-prod account's dev environment, in two commits on main: the shared files
     (accounts.yml, root.hcl, env.hcl, ...), then the five units with the real DAG (app needs vpc, mysql, redis; mysql,
     redis and bastion need vpc). A push of HEAD~1..HEAD applies all five as new units of account non-prod."""
-    import shutil
-
     src = tmp_path / "template"
     shutil.copytree(LIVE_TEMPLATE, src)
     shutil.rmtree(src / "prod")
@@ -135,7 +137,7 @@ def results_by_id(res: Result) -> dict[str, dict[str, Any]]:
 
 
 def result_file(results: Path, job_id: str) -> dict[str, Any]:
-    from gwpipelines.executor.runner import safe_name
+    from gwpipelines.executor.workspace import safe_name
 
     data: dict[str, Any] = json.loads((results / f"{safe_name(job_id)}.json").read_text())
     return data

@@ -107,6 +107,18 @@ class ExecutionDefaults(BaseModel):
     parallelism: int = Field(default=4, ge=1, le=256, description="Jobs run at the same time.")
     timeout_seconds: int = Field(default=3600, ge=1, le=86400, description="Each tool command's time limit.")
     retry_delay_seconds: float = Field(default=10.0, ge=0, le=600, description="Wait before a retry (doubles).")
+    stop_grace_seconds: float = Field(
+        default=300.0,
+        ge=0,
+        le=3600,
+        description="Time a tool gets to stop after SIGTERM (timeout or cancel: OpenTofu releases its state lock) "
+        "before SIGKILL.",
+    )
+    isolate_plans: bool = Field(
+        default=True,
+        description="Run the tools of plan runs (pull-request code) as a separate unprivileged OS user (root or "
+        "sudo needed; otherwise a notice says they could not be).",
+    )
 
 
 class CoreConfig(BaseModel):

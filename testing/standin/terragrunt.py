@@ -24,7 +24,12 @@ every unit under it) and `terraform_data.source` (replaced when `terraform.sourc
 
 Faults, for tests: env `STANDIN_FAULTS` = JSON {UNIT_PATH or "*": FAULT}, or a file `.standin-fault.json` in the unit,
 FAULT = {"command": "plan"|"apply"|..., "mode": "fail"|"transient"|"hang"|"huge"|"nonutf8", "times": N,
-"bytes": N}. "transient" fails the first N times with a network error (the count is kept in the state directory).
+"bytes": N, "term_seconds": N}. "transient" fails the first N times with a network error (the count is kept in the
+state directory). "hang" holds the unit's state lock (`.terraform.tflock` in its state directory) for `seconds`;
+on SIGTERM or SIGINT it takes `term_seconds` (default 0) to stop gracefully, then releases the lock and exits 1, as
+OpenTofu does; a SIGKILL leaves the lock held.
+"huge" on `show` makes the plan's JSON that many bytes. "script" runs the Python `code` inside the command, as
+pull-request code (`run_cmd`, hooks, providers) runs inside a real plan.
 `STANDIN_DELAY` (seconds) makes plan and apply take that long.
 """
 
@@ -35,6 +40,7 @@ import hashlib
 import json
 import os
 import re
+import signal
 import sys
 import time
 import uuid
@@ -74,6 +80,10 @@ def state_dir() -> Path:
 
 
 # ---------------------------------------------------------------------------------------------------- configuration
+if os.environ.get("STANDIN_SITE_PACKAGES"):  # run by a system Python (as another OS user): the test venv's packages
+    sys.path.append(os.environ["STANDIN_SITE_PACKAGES"])
+
+
 def parse_hcl(path: Path) -> dict[str, Any]:
     """python-hcl2 (an independent parser, not gwpipelines' own), cached by content like Terragrunt's own parse
     cache: importing the parser costs more than the rest of a run."""
@@ -317,11 +327,28 @@ def apply_fault(unit: Unit, command: str) -> None:
         pid_file.parent.mkdir(parents=True, exist_ok=True)
         pid_file.write_text(str(os.getpid()))
         log(unit.key, "Acquiring state lock. This may take a few moments...")
+        lock = state_dir() / unit.key / ".terraform.tflock"
+        lock.write_text(json.dumps({"ID": str(uuid.uuid4()), "Operation": f"Operation{command.capitalize()}"}))
+        stop_seconds = float(fault.get("term_seconds", 0))
+
+        def graceful(signum: int, frame: object) -> None:
+            # As OpenTofu: finish the in-flight operation (term_seconds), write state, release the lock, exit 1.
+            log(unit.key, "Interrupt received. Gracefully shutting down...", "WARN")
+            time.sleep(stop_seconds)
+            lock.unlink(missing_ok=True)
+            log(unit.key, "Releasing state lock. This may take a few moments...")
+            os._exit(1)
+
+        signal.signal(signal.SIGTERM, graceful)
+        signal.signal(signal.SIGINT, graceful)
         time.sleep(float(fault.get("seconds", 3600)))
+        lock.unlink(missing_ok=True)
     elif mode == "huge":
         size = int(fault.get("bytes", 5_000_000))
         line = "terraform_data.config: Still creating... [10s elapsed] " + "x" * 60 + "\n"
         sys.stderr.write(line * (size // len(line) + 1))
+    elif mode == "script":  # pull-request code run during the command (a `run_cmd`, a hook, a provider)
+        exec(compile(str(fault["code"]), "<plan code>", "exec"), {"__name__": "plan_code"})
     elif mode == "nonutf8":
         sys.stderr.flush()
         os.write(2, b"provider said: \xff\xfe\xc3\x28 caf\xe9 \x1b[31mred\x1b[0m\n")
@@ -492,6 +519,9 @@ def cmd_show(unit: Unit, args: list[str]) -> int:
         "applyable": any(c["change"]["actions"] != ["no-op"] for c in plan["changes"]),
         "complete": True,
     }
+    fault = fault_for(unit, "show")
+    if fault and fault.get("mode") == "huge":  # a big configuration (many modules, long policies): plan JSON of N bytes
+        rep["configuration"] = {"root_module": {"description": "x" * int(fault.get("bytes", 9_000_000))}}
     sys.stdout.write(json.dumps(rep) + "\n")
     return 0
 
@@ -708,6 +738,9 @@ def main_tofu(prog: str, argv: list[str]) -> int:
 
 def main() -> int:
     prog, argv = sys.argv[1], sys.argv[2:]
+    # The state folder is shared by plans (run as a separate OS user) and applies (run as the executor's): like a
+    # remote backend, both may write it.
+    os.umask(0)
     try:
         return main_terragrunt(argv) if prog == "terragrunt" else main_tofu(prog, argv)
     except Fail as e:

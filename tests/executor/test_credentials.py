@@ -4,14 +4,22 @@ through moto's STS, the credentials only in the tools' environment and masked in
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from testing.cli import run
-from testing.executor_fixtures import Standin, commit_change, execute, execute_job, job, results_by_id, write_config
+from testing.executor_fixtures import (
+    TOOL_PYTHON,
+    Standin,
+    commit_change,
+    execute,
+    execute_job,
+    job,
+    results_by_id,
+    write_config,
+)
 from testing.gitrepo import GitRepo
 
 DEV = "non-prod/us-east-1/dev"
@@ -27,7 +35,7 @@ def config_text(with_auth: bool = True) -> str:
     text = (
         "core:\n  steps: [terragrunt, whoami]\n  execution_defaults: {retry_delay_seconds: 0, parallelism: 4}\n"
         "command:\n  - name: whoami\n    depends_on: [terragrunt]\n    outputs_from_stdout: true\n"
-        f"    argv: [{json.dumps(sys.executable)}, -c, {json.dumps(WHOAMI)}]\n"
+        f"    argv: [{json.dumps(TOOL_PYTHON)}, -c, {json.dumps(WHOAMI)}]\n"
     )
     if with_auth:
         text += (

@@ -236,3 +236,19 @@ def test_a_cancelled_run_stops_its_tools_and_cleans_up(dev_live: GitRepo, tmp_pa
         alive = False
     assert not alive, "the tool outlived the cancelled run"
     assert dev_live.git("worktree", "list").count("\n") == 0  # only the main working tree is left
+
+
+def test_a_plan_json_over_8_mib_is_streamed_to_its_file_and_the_unit_is_applied(
+    dev_live: GitRepo, tmp_path: Path, standin: Standin
+) -> None:
+    """Issue 13 item 7: `show -json` output is streamed to a file, never cut at the in-memory capture limit."""
+    from gwpipelines.extensions.process import MAX_CAPTURE
+
+    standin.faults({f"{DEV}/vpc": {"command": "show", "mode": "huge", "bytes": MAX_CAPTURE + 1_000_000}})
+    config = write_config(tmp_path / "pipelines.yml", FAST_CONFIG)
+    vpc = json.dumps(job(f"{DEV}/vpc", "apply", dev_live.head()))
+    res = execute(dev_live.path, tmp_path / "r", "--job", vpc, "--config", str(config))
+    assert res.code == 0, res.err
+    (result,) = res.json()["results"]
+    assert result["summary"]["add"] == 2
+    assert standin.state(f"{DEV}/vpc") is not None

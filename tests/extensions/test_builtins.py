@@ -4,7 +4,6 @@ built-in through its lifecycle, the pip-installed third-party extension, and the
 from __future__ import annotations
 
 import json
-import sys
 from importlib import metadata
 from pathlib import Path
 from typing import Any, ClassVar
@@ -13,7 +12,8 @@ import pytest
 
 from gwpipelines.extensions import loader
 from gwpipelines.extensions.base import Extension, ExtensionConfig, Outcome, Step
-from testing.executor_fixtures import Standin, execute, execute_job, job, result_file, write_config
+from gwpipelines.extensions.testing import drive
+from testing.executor_fixtures import TOOL_PYTHON, Standin, execute, execute_job, job, result_file, write_config
 from testing.gitrepo import GitRepo
 
 DEV = "non-prod/us-east-1/dev"
@@ -85,21 +85,15 @@ def test_contract_every_builtin_runs_its_lifecycle(name: str, tmp_path: Path, st
         settings: dict[str, Any] = {}
     elif name == "command":
         settings = {
-            "argv": [sys.executable, "-c", "import json; print(json.dumps({'answer': 42}))"],
+            "argv": [TOOL_PYTHON, "-c", "import json; print(json.dumps({'answer': 42}))"],
             "outputs_from_stdout": True,
         }
     else:
         (unit / "main.tf").write_text('resource "terraform_data" "x" {}\noutput "answer" {\n  value = 42\n}\n')
         settings = {}
-    config = cls.Config(name=f"my-{name}", **settings)
-    lines: list[str] = []
-    env = {k: v for k, v in __import__("os").environ.items()}
-    step = Step("apply", "unit", "non-prod", tmp_path / "checkout", env, lines.append, 30)
-    ext = cls(f"my-{name}", config, "unit")
-    ext.initialize(step)
-    outcome = ext.execute(step)
-    data = ext.get_output_data()
-    ext.cleanup()
+    done = drive(cls, checkout=tmp_path / "checkout", action="apply", account="non-prod", settings=settings)
+    outcome, data, lines = done.outcome, done.outputs, done.log
+    assert done.cleaned_up
     assert outcome.ok, lines
     assert outcome.summary.add == (0 if name == "command" else 2 if name == "terragrunt" else 1)
     assert data["answer" if name != "terragrunt" else "id"]
@@ -146,7 +140,7 @@ def test_command_step_reads_the_plan_json(dev_live: GitRepo, tmp_path: Path, sta
     cfg = write_config(
         tmp_path / "pipelines.yml",
         "core:\n  steps: [terragrunt, count]\ncommand:\n  - name: count\n    depends_on: [terragrunt]\n"
-        f"    outputs_from_stdout: true\n    argv: [{json.dumps(sys.executable)}, -c, {json.dumps(script)}]\n",
+        f"    outputs_from_stdout: true\n    argv: [{json.dumps(TOOL_PYTHON)}, -c, {json.dumps(script)}]\n",
     )
     res = execute_job(dev_live, tmp_path / "r", f"{DEV}/vpc", "plan", "--config", str(cfg))
     assert res.code == 0, res.err
@@ -181,7 +175,7 @@ def test_opentofu_extension_on_a_root_module(live: GitRepo, tmp_path: Path, stan
 
 def test_an_extension_that_crashes_fails_only_its_job(tmp_path: Path) -> None:
     from gwpipelines.config import Instance
-    from gwpipelines.executor.runner import run_instance
+    from gwpipelines.executor.job import run_instance
     from gwpipelines.models import Action, Job
 
     class Crashy(Good):
@@ -206,7 +200,7 @@ def test_another_extensions_private_token_is_withheld(dev_live: GitRepo, tmp_pat
     cfg = write_config(
         tmp_path / "pipelines.yml",
         "core:\n  steps: [env]\ncommand:\n  - name: env\n    outputs_from_stdout: true\n"
-        f"    argv: [{json.dumps(sys.executable)}, -c, {json.dumps(script)}]\n",
+        f"    argv: [{json.dumps(TOOL_PYTHON)}, -c, {json.dumps(script)}]\n",
     )
     one = json.dumps(job(f"{DEV}/vpc", "plan", dev_live.head()))
     res = execute(dev_live.path, tmp_path / "r", "--config", str(cfg), "--job", one)
@@ -216,3 +210,22 @@ def test_another_extensions_private_token_is_withheld(dev_live: GitRepo, tmp_pat
         "GITHUB_TOKEN": False,
         "STANDIN_STATE_DIR": True,
     }
+
+
+def test_drive_reports_an_extension_error_as_a_failed_outcome_and_always_cleans_up(tmp_path: Path) -> None:
+    class Picky(Good):
+        cleaned = False
+
+        def initialize(self, step: Step) -> None:
+            from gwpipelines.extensions.base import ExtensionError
+
+            raise ExtensionError(f"{step.unit}: no such unit")
+
+        def cleanup(self) -> None:
+            Picky.cleaned = True
+
+    done = drive(Picky, checkout=tmp_path, unit="app")
+    assert not done.outcome.ok and done.outcome.message == "app: no such unit"
+    assert done.outputs == {} and done.cleaned_up and Picky.cleaned
+    with pytest.raises(loader.ExtensionLoadError, match="declares no actions"):
+        drive(NoActions, checkout=tmp_path)

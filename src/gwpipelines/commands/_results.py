@@ -13,7 +13,6 @@ from gwpipelines import config as pipeline_config
 from gwpipelines import executor
 from gwpipelines.commands._options import emit_json
 from gwpipelines.errors import RunFailed
-from gwpipelines.executor import gate
 from gwpipelines.models import Job
 from gwpipelines.models.results import JobResult, Status
 
@@ -45,32 +44,38 @@ def run_jobs(
     results_dir: str | None,
     pr: int | None = None,
     live_repo: str | None = None,
-) -> list[JobResult]:
+) -> executor.Execution:
     """Validate against the repo and `cfg` (loaded from `config_path`; refusals exit 2 before anything runs), then
     run every job."""
-    gate.check_live_repo(live_repo, cfg)
-    gate.check_repo(repo, jobs, cfg.core.default_branch)
-    gate.check_dependents(repo, jobs, cfg)
-    gate.check_accounts(jobs, cfg)
     out_dir = Path(results_dir) if results_dir else executor.default_results_dir()
     environ = dict(os.environ)
     if config_path:  # files the config names (the account baseline template) are relative to it
         environ["GWPIPELINES_CONFIG_DIR"] = str(Path(config_path).resolve().parent)
-    ctx = executor.Context(repo=repo, results_dir=out_dir, environ=environ, pr=pr)
-    click.echo(f"gwpipelines: running {len(jobs)} job(s); results and logs in {out_dir}", err=True)
-    return executor.execute(jobs, cfg, ctx) if jobs else []
+    ctx = executor.Context(
+        repo=repo,
+        results_dir=out_dir,
+        environ=environ,
+        pr=pr,
+        live_repo=live_repo,
+        progress=lambda line: click.echo(f"gwpipelines: {line}", err=True),
+    )
+    return executor.execute(jobs, cfg, ctx)
 
 
 def load_config(config_path: str | None) -> pipeline_config.PipelineConfig:
     return pipeline_config.load(Path(config_path) if config_path else None)
 
 
-def emit(results: list[JobResult], fmt: str, extra: dict[str, Any] | None = None) -> None:
-    """Print the results (`{"results": [...]}`, the execute contract), then exit 1 when a job failed."""
+def emit(done: executor.Execution, fmt: str, extra: dict[str, Any] | None = None) -> None:
+    """Print the results (`{"results": [...], "notices": [...]}`, the execute contract), then exit 1 when a job
+    failed."""
+    results = done.results
     if fmt == "json":
-        emit_json({"results": [r.to_json() for r in results], **(extra or {})})
+        emit_json({"results": [r.to_json() for r in results], "notices": list(done.notices), **(extra or {})})
     else:
         click.echo(render_text(results))
+        for notice in done.notices:
+            click.echo(f"notice: {notice}")
         for key, value in (extra or {}).items():
             click.echo(f"{key}: {value}")
     failed = [r.id for r in results if r.status is Status.FAILED]

@@ -53,11 +53,11 @@ def command(
     for warning in result.warnings:
         click.echo(f"gwpipelines: warning: {warning}", err=True)
     reporter = _reporter(result, live_repo, pr) if live_repo else None
-    results = run_jobs(root, list(result.jobs), cfg, config_path, results_dir, pr, live_repo)
+    done = run_jobs(root, list(result.jobs), cfg, config_path, results_dir, pr, live_repo)
     extra: dict[str, Any] = {}
     if reporter is not None:
-        extra = _report(reporter, results)
-    emit(results, fmt, extra)
+        extra = _report(reporter, done.results)
+    emit(done, fmt, extra)
 
 
 def _reporter(o: Orchestration, live_repo: str, pr: int | None) -> Any:

@@ -17,6 +17,7 @@ from gwpipelines import git
 from gwpipelines.config import PipelineConfig
 from gwpipelines.errors import GitError
 from gwpipelines.errors import JobRefused as JobRefused
+from gwpipelines.executor import history
 from gwpipelines.models import MUTATING_ACTIONS, Action, ChangeType, Job
 from gwpipelines.models.units import STACK_FILE, unit_config, unit_path_problem
 
@@ -155,6 +156,7 @@ def check_repo(repo: Path, jobs: list[Job], default_branch: str) -> None:
     """The checks that need the live repo: the commit exists on one of its branches, the unit is a directory at that
     commit reached through no symlink, and mutating jobs come from the default branch."""
     branch_sha: str | None = None
+    first_parents: history.History | None = None
     on_branch: set[str] = set()  # refs checked already: a batch has many jobs at one commit
     merged: set[str] = set()
     for job in jobs:
@@ -182,6 +184,9 @@ def check_repo(repo: Path, jobs: list[Job], default_branch: str) -> None:
             merged.add(job.ref)
             if job.action is Action.DESTROY:
                 _check_deleted(repo, job, branch_sha, default_branch, label)
+            if first_parents is None:
+                first_parents = history.History(repo, default_branch, branch_sha)
+            first_parents.check(job)
 
 
 def check_dependents(repo: Path, jobs: list[Job], config: PipelineConfig) -> None:
@@ -336,3 +341,20 @@ def check_accounts(jobs: list[Job], config: PipelineConfig) -> None:
                     f"job {job.id}: account: '{account}' has no roles in pipelines.yml; add "
                     f"authentication.accounts.{account} with account_id, plan_role and apply_role"
                 )
+        if job.unit is not None and job.account is None:
+            raise JobRefused(_no_account(job))
+
+
+def _no_account(job: Job) -> str:
+    """With roles configured, a unit outside every account would run with the runner's own credentials."""
+    top = (job.unit or ".").split("/")[0]
+    where = (
+        f"add an entry '{top}' to accounts.yml (an account's top-level folder) and authentication.accounts.{top} "
+        "to pipelines.yml"
+        if top != "."
+        else "move it under an account's folder (a top-level folder named in accounts.yml)"
+    )
+    return (
+        f"job {job.id}: account: unit '{job.unit}' belongs to no account, and pipelines.yml has an authentication "
+        f"section (it would run with the runner's own credentials); {where}"
+    )

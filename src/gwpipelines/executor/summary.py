@@ -1,11 +1,12 @@
-"""What the executor shows on the runner: the job summary (results, problems, each unit's outputs per extension
-instance) and the run log's one folded group per job with its whole log."""
+"""What the executor shows on the runner: the job summary (results, notices, problems, each unit's outputs per
+extension instance) and the run log's one folded group per job with its whole log."""
 
 from __future__ import annotations
 
 import json
 import re
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -19,12 +20,12 @@ def safe_name(job_id: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", job_id)[:200]
 
 
-def write_step_summary(runner: Runner, results: list[JobResult]) -> None:
+def write_step_summary(runner: Runner, results: list[JobResult], notices: Sequence[str] = ()) -> None:
     """Inside Actions, the results as the job's summary."""
-    runner.append_summary(step_summary(results))
+    runner.append_summary(step_summary(results, notices))
 
 
-def step_summary(results: list[JobResult]) -> str:
+def step_summary(results: list[JobResult], notices: Sequence[str] = ()) -> str:
     icon = {Status.SUCCEEDED: "✅", Status.FAILED: "❌", Status.SKIPPED: "⏭️"}
     rows = [
         "## gwpipelines",
@@ -38,6 +39,8 @@ def step_summary(results: list[JobResult]) -> str:
             f"| {markdown.table_code(r.id)} | {icon[r.status]} {r.status} | {s.add} | {s.change} | {s.destroy} | "
             f"{s.replace} | {r.seconds:.1f} |"
         )
+    if notices:
+        rows += ["", "### Notices", *(f"> [!WARNING]\n> {n}" for n in notices)]
     problems = [f"- {markdown.code(r.id)}: {r.failure}" for r in results if r.failure]
     if problems:
         rows += ["", "### Problems", *problems]

@@ -9,6 +9,12 @@ the range of gwpipelines core versions it supports, and goes through one lifecyc
     data = ext.get_output_data()          # outputs for the pipeline state (shown in the final report)
     ext.cleanup()                         # always called, even after a failure
 
+A plan check (a policy) is an extension whose `checks_plan()` is true: the executor does not run it as a step of
+its own but hands it every saved plan of the job, between the plan and the apply: the IaC extension calls
+`step.check_plan(plan_json)` after `show -json`, the executor runs each check's `initialize()`,
+`check_plan(step, plan)`, `get_output_data()` and `cleanup()`, and a refusal (`Outcome(ok=False)`) stops the apply.
+A job whose checks never saw a plan fails (a policy that cannot look is no policy).
+
 It never sees the pipeline config, other extensions or global state: everything a run needs arrives in the `Step`
 (the action, the checkout, the environment with the job's credentials, a log sink, and the output data of the
 instances this one `depends_on`).
@@ -53,6 +59,11 @@ class ExtensionConfig(BaseModel):
     timeout_seconds: int = Field(default=0, ge=0, le=86400, description="0: core.execution_defaults.timeout_seconds.")
 
 
+def no_plan_checks(plan: Mapping[str, Any]) -> Outcome:
+    """`Step.check_plan` of a job without plan checks: every plan may be applied."""
+    return Outcome(ok=True)
+
+
 @dataclass(frozen=True)
 class Step:
     """Everything one run of an extension may use. Built by the executor; the extension owns nothing global."""
@@ -66,6 +77,10 @@ class Step:
     timeout_seconds: int
     # Output data of the instances this one depends on, by instance name.
     inputs: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    # The job's plan checks: call with the saved plan's JSON before applying it; a refusal means "do not apply".
+    check_plan: Callable[[Mapping[str, Any]], Outcome] = field(default=lambda plan: no_plan_checks(plan))
+    # Seconds a tool gets between SIGTERM and SIGKILL when it times out or the run is cancelled.
+    stop_grace_seconds: float = 300.0
 
 
 @dataclass(frozen=True)
@@ -108,6 +123,16 @@ class Extension(abc.ABC):
         """Environment variables only this extension may see (a token it alone needs): the executor removes them
         from the environment of every other extension instance, so that code run for a unit cannot read them."""
         return frozenset()
+
+    @classmethod
+    def checks_plan(cls, config: ExtensionConfig) -> bool:
+        """True when this instance is a plan check: it runs through `check_plan` between plan and apply, never as
+        a step of its own."""
+        return False
+
+    def check_plan(self, step: Step, plan: Mapping[str, Any]) -> Outcome:
+        """Judge a saved plan (`show -json`, OpenTofu's JSON format); `Outcome(ok=False, message=why)` refuses it."""
+        raise NotImplementedError(f"{type(self).__name__} does not check plans")
 
     def initialize(self, step: Step) -> None:  # noqa: B027 - optional hook
         """Prepare the run; raise `ExtensionError` to fail the job with a clear message."""

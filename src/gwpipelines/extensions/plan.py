@@ -4,6 +4,7 @@ reviewer wants: resources to add, change, destroy and replace, with their addres
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 from gwpipelines.errors import PlanJSONError as PlanJSONError
@@ -23,6 +24,18 @@ def parse(text: str) -> dict[str, Any]:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as e:
+        raise PlanJSONError(f"show -json did not print JSON: {e}") from None
+    if not isinstance(data, dict) or "format_version" not in data:
+        raise PlanJSONError("show -json printed JSON without format_version: not a plan representation")
+    return data
+
+
+def load(path: Path) -> dict[str, Any]:
+    """A plan's JSON from the file `show -json` streamed to."""
+    try:
+        with path.open("rb") as f:
+            data = json.load(f)
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
         raise PlanJSONError(f"show -json did not print JSON: {e}") from None
     if not isinstance(data, dict) or "format_version" not in data:
         raise PlanJSONError("show -json printed JSON without format_version: not a plan representation")

@@ -8,6 +8,8 @@ import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
+from gwpipelines.github.actions import Runner
+
 AUTOMATION = {"TF_IN_AUTOMATION": "1", "TF_INPUT": "0"}
 CACHE_DIR = "gwpipelines-provider-cache"
 _CACHE_KEYS = ("TF_PLUGIN_CACHE_DIR", "TG_PROVIDER_CACHE", "TG_PROVIDER_CACHE_DIR")
@@ -18,7 +20,7 @@ def defaults(job_env: Mapping[str, str], *, tf_path: str) -> dict[str, str]:
     env = dict(AUTOMATION)
     if any(key in job_env for key in _CACHE_KEYS):
         return env
-    cache = Path(job_env.get("RUNNER_TEMP") or tempfile.gettempdir()) / CACHE_DIR
+    cache = Path(Runner.from_mapping(job_env).temp or tempfile.gettempdir()) / CACHE_DIR
     cache.mkdir(parents=True, exist_ok=True)
     if Path(tf_path).name.startswith("terraform"):
         # Terraform's plugin cache is not safe for concurrent `init` (units run in parallel): Terragrunt's provider

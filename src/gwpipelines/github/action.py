@@ -14,10 +14,12 @@ import dataclasses
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 import tempfile
-from collections.abc import Mapping, Sequence
+import threading
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -223,8 +225,30 @@ def run_cli(call: Call, env: Mapping[str, str]) -> int:
         if call.argv[0] not in SELF_FOLDING:
             stack.enter_context(actions.group(f"gwpipelines {call.argv[0]}"))
         with open(call.output, "wb") as out:
-            done = subprocess.run([sys.executable, "-m", "gwpipelines", *call.argv], stdout=out, env=dict(env))
-    return done.returncode
+            proc = subprocess.Popen([sys.executable, "-m", "gwpipelines", *call.argv], stdout=out, env=dict(env))
+            with _forwarding_signals(proc):
+                code = proc.wait()
+    return code
+
+
+@contextlib.contextmanager
+def _forwarding_signals(proc: subprocess.Popen[bytes]) -> Iterator[None]:
+    """A cancelled workflow step signals this wrapper (SIGINT, then SIGTERM): pass each on to the CLI and keep
+    waiting, so that it stops its tools gracefully and cleans up instead of being orphaned."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def forward(signum: int, frame: object) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            proc.send_signal(signum)
+
+    previous = {sig: signal.signal(sig, forward) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def _load(path: Path) -> Any:

@@ -31,6 +31,9 @@ SECRET_VARIABLES = frozenset(
     }
 )
 
+# Workflow-command files: whoever writes them sets the job's environment, PATH, outputs, state and summary.
+WORKFLOW_COMMAND_FILES = ("GITHUB_ENV", "GITHUB_OUTPUT", "GITHUB_PATH", "GITHUB_STATE", "GITHUB_STEP_SUMMARY")
+
 
 @dataclass(frozen=True)
 class Runner:

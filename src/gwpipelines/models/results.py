@@ -82,7 +82,3 @@ class JobResult:
             resources=tuple(str(r) for r in data.get("resources") or ()),
             outputs_by_instance={str(k): dict(v) for k, v in (data.get("outputs_by_instance") or {}).items()},
         )
-
-
-def overall_failed(results: list[JobResult]) -> bool:
-    return any(r.status is Status.FAILED for r in results)

@@ -1,9 +1,11 @@
-"""A pip-installable gwpipelines extension, the way a third party would write one: it reads the plan the
-terragrunt step saved and fails the job when the plan destroys or replaces more than `max_destroy` resources."""
+"""A pip-installable gwpipelines extension, the way a third party would write one: a plan check. The executor hands
+it every saved plan of a job between the plan and the apply; it refuses a plan that destroys or replaces more than
+`max_destroy` resources, and a refused plan is never applied."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from pydantic import Field
@@ -19,19 +21,19 @@ class PlanPolicyConfig(ExtensionConfig):
 
 class PlanPolicy(Extension):
     Config: ClassVar[type[ExtensionConfig]] = PlanPolicyConfig
-    actions: ClassVar[frozenset[str]] = frozenset({"plan", "plan-destroy"})
+    actions: ClassVar[frozenset[str]] = frozenset({"plan", "plan-destroy", "apply", "destroy"})
     core_min: ClassVar[str] = "0.1"
     core_max: ClassVar[str] = "1.0"
 
+    @classmethod
+    def checks_plan(cls, config: ExtensionConfig) -> bool:
+        return True
+
     def initialize(self, step: Step) -> None:
-        self._plan_path = step.checkout / (step.unit or ".") / PLAN_JSON
-        if not self._plan_path.is_file():
-            raise ExtensionError(f"no saved plan at {PLAN_JSON}: run plan-policy after the terragrunt step")
         self._verdict: dict[str, Any] = {}
 
-    def execute(self, step: Step) -> Outcome:
+    def check_plan(self, step: Step, plan: Mapping[str, Any]) -> Outcome:
         assert isinstance(self.config, PlanPolicyConfig)
-        plan = json.loads(self._plan_path.read_text())
         doomed = [
             rc["address"]
             for rc in plan.get("resource_changes", [])
@@ -43,6 +45,13 @@ class PlanPolicy(Extension):
             return Outcome(ok=False, message=f"destroys {', '.join(doomed)} (max_destroy {self.config.max_destroy})")
         step.log(f"plan-policy: ok ({len(doomed)} destroyed)")
         return Outcome(ok=True)
+
+    def execute(self, step: Step) -> Outcome:
+        """Only as a plan check (see checks_plan); as a step of its own it reads the plan an earlier step saved."""
+        path = step.checkout / (step.unit or ".") / PLAN_JSON
+        if not path.is_file():
+            raise ExtensionError(f"no saved plan at {PLAN_JSON}: run plan-policy after the terragrunt step")
+        return self.check_plan(step, json.loads(path.read_text()))
 
     def get_output_data(self) -> dict[str, Any]:
         return self._verdict
