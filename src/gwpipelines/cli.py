@@ -45,6 +45,27 @@ class _LazyGroup(click.Group):
         command: click.Command = module.command
         return command
 
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """click's list of commands, each with its one-line help, read from its module's source rather than
+        imported (see commands._help); a command declared another way is imported, as click would."""
+        from gwpipelines.commands._help import command_help
+
+        names = self.list_commands(ctx)
+        if not names:
+            return
+        limit = formatter.width - 6 - max(len(n) for n in names)
+        rows = []
+        for name in names:
+            text = command_help(name.replace("-", "_"))
+            if text is not None:  # a stand-in with the same help gives the same line
+                rows.append((name, click.Command(name, help=text).get_short_help_str(limit)))
+                continue
+            cmd = self.get_command(ctx, name)
+            if cmd is not None and not cmd.hidden:
+                rows.append((name, cmd.get_short_help_str(limit)))
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
 
 @click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="gwpipelines")
