@@ -9,7 +9,6 @@ from __future__ import annotations
 import importlib
 import os
 import sys
-import tempfile
 import traceback
 
 import click
@@ -104,6 +103,8 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def _bug(e: BaseException) -> None:
+    import tempfile  # only on this rare path: its import (shutil, random) is a tenth of a warm orchestrate's start-up
+
     fd, path = tempfile.mkstemp(prefix="gwpipelines-crash-", suffix=".log")
     with os.fdopen(fd, "w") as f:
         f.write(traceback.format_exc())
