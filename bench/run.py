@@ -95,6 +95,9 @@ def repo_for(n: int, seed: int) -> tuple[Path, str, str]:
     marker = dest / ".git" / "bench-shas"
     if marker.exists():
         base, head = marker.read_text().split()
+        loose = subprocess.run(["git", "count-objects"], cwd=dest, capture_output=True, text=True, check=True)
+        if not loose.stdout.startswith("0 objects"):  # made by an older bench, which did not pack it
+            subprocess.run(["git", "repack", "-adq"], cwd=dest, check=True)
         return dest, base, head
     if dest.exists():
         subprocess.run(["rm", "-rf", str(dest)], check=True)
