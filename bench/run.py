@@ -1,20 +1,22 @@
-"""The orchestrate benchmark of issue 7: wall time cold and warm, peak RSS, and the git floor, at 1k and 10k units.
+"""Every figure of issue 16 in one table (`./scripts/bench`): orchestrate, units and graph at 10k (and 100k) units,
+`--help` start-up, and the executor's makespan, each with its floor, ratio and target.
 
-For each size, a generated repository (bench/generate.py, kept in bench/.out/ between runs) is orchestrated:
+For each size, a generated repository (bench/generate.py, kept in bench/.out/ between runs, packed with `git repack
+-ad` as a CI clone is) is measured `--repeat` times; each figure is the median of its runs. Every run is a fresh
+process, as CI runs it, with its peak RSS from `wait4`:
 
-* as a fresh process (`gwpipelines orchestrate --format json`), cold (an empty cache directory) and warm (the cache
-  filled by the cold run), with the child's peak RSS from `wait4`;
-* in-process: a fresh Python that imports gwpipelines first, then times `orchestrate()` plus the JSON rendering,
-  cold and warm (interpreter start-up and imports excluded);
-* the floor, in the same run: `git ls-tree -r` of the head, `git diff --name-status -M -z base head`, and reading
-  every `.hcl` blob of the head once through one `git cat-file --batch`.
+* the floor, measured again before every orchestrate run (so a load spike weighs on both alike): `git ls-tree -r`
+  of the head, `git diff --name-status -M -z base head`, and reading every `.hcl` blob of the head once through one
+  `git cat-file --batch`;
+* `orchestrate --format json`, cold (an empty cache directory) and warm (the cache the cold run filled);
+* `units --format json` and `graph --format json` on the checkout (its work tree is the head), cold and warm;
+* in-process orchestrate (imports excluded), cold and warm, for the profile's sake.
 
-Each figure is the best of `--repeat` runs. Wall times are printed with the CPU time (user + sys) the runs and
-the floor's git processes used: on a machine other work shares, wall time mostly measures waiting for a core,
-and CPU time is the steadier figure. At 2,000 units or more orchestrate evaluates with two processes
-(GWPIPELINES_PARALLEL=off for one); the CPU figure counts both. `--profile` prints a cProfile of the in-process
-cold and warm runs at the largest size. gwpipelines is byte-compiled first, as `pip install` does. Not part of the
-test suite: it takes minutes.
+`gwpipelines --help` is timed apart (median of 7), and bench/executor.py's 200-unit DAG at parallelism 8, with the
+units as threads sleeping and as real child processes. Fan-out across runners (issue 16 item 3) is listed as not
+measured until it exists. Wall times on a machine other work shares mostly measure waiting for a core: the CPU time
+(user + sys, git children included) is printed too. `--profile` prints a cProfile of the in-process cold and warm
+runs at the largest size. Not part of the test suite: it takes minutes.
 """
 
 from __future__ import annotations
@@ -29,19 +31,23 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
-import generate  # noqa: E402  (bench/ is not a package)
+import executor  # noqa: E402  (bench/ is not a package)
+import generate  # noqa: E402
+from table import Row, against, median, render, seconds, timed  # noqa: E402
 
 PYTHON = sys.executable
 _SCRIPT = Path(PYTHON).parent / "gwpipelines"  # the console script, as users run it
 CLI = [str(_SCRIPT)] if _SCRIPT.exists() else [PYTHON, "-m", "gwpipelines"]
-TARGET_COLD, TARGET_WARM, TARGET_RATIO, TARGET_RSS_MB = 1.0, 0.3, 3.0, 250.0
+# Issue 16's targets: cold orchestrate / floor, warm orchestrate at 10k (s), peak RSS at 100k (MB), units and graph
+# cold / orchestrate cold, the executor's makespan / critical path at parallelism 8.
+TARGET_RATIO, TARGET_WARM, TARGET_RSS_MB, TARGET_COMMANDS, TARGET_MAKESPAN = 2.5, 0.15, 250.0, 1.5, 1.05
 
 # The in-process runner: imports first, then times orchestrate() cold and warm; prints JSON on its last line.
 IN_PROCESS = """
@@ -71,24 +77,6 @@ else:
 """
 
 
-@dataclass
-class Figures:
-    n: int
-    files: int
-    hcl_files: int
-    floor: float
-    floor_cpu: float
-    cold: float
-    warm: float
-    cold_rss_mb: float
-    warm_rss_mb: float
-    cold_cpu: float  # user + sys seconds of the process and the git processes it ran
-    warm_cpu: float
-    inproc_cold: float
-    inproc_warm: float
-    inproc_rss_mb: float
-
-
 def precompile() -> Path:
     """Byte-compiles gwpipelines, as `pip install` does: a run then measures the product as installed. Without it,
     on a machine with PYTHONDONTWRITEBYTECODE set (or a read-only checkout) every run would compile our sources
@@ -107,11 +95,16 @@ def repo_for(n: int, seed: int) -> tuple[Path, str, str]:
     marker = dest / ".git" / "bench-shas"
     if marker.exists():
         base, head = marker.read_text().split()
+        loose = subprocess.run(["git", "count-objects"], cwd=dest, capture_output=True, text=True, check=True)
+        if not loose.stdout.startswith("0 objects"):  # made by an older bench, which did not pack it
+            subprocess.run(["git", "repack", "-adq"], cwd=dest, check=True)
         return dest, base, head
     if dest.exists():
         subprocess.run(["rm", "-rf", str(dest)], check=True)
     print(f"generating {n} units in {dest} ...", file=sys.stderr, flush=True)
     base, head = generate.generate(dest, n, seed)
+    # A CI clone is one pack: a freshly generated repository's loose objects would make every git read slower.
+    subprocess.run(["git", "repack", "-adq"], cwd=dest, check=True)
     marker.write_text(f"{base} {head}\n")
     return dest, base, head
 
@@ -150,46 +143,149 @@ def floor(repo: Path, base: str, head: str) -> tuple[float, int, int, float]:
     return elapsed, len(entries), len(blobs), cpu
 
 
-def measure(n: int, seed: int, repeat: int) -> Figures:
+@dataclass
+class Runs:
+    """One figure's runs: wall seconds, CPU seconds, peak RSS (MB)."""
+
+    wall: list[float] = field(default_factory=list)
+    cpu: list[float] = field(default_factory=list)
+    rss: list[float] = field(default_factory=list)
+
+    def add(self, wall: float, rss: float, cpu: float) -> None:
+        self.wall.append(wall)
+        self.rss.append(rss)
+        self.cpu.append(cpu)
+
+
+def measure(n: int, seed: int, repeat: int) -> tuple[list[Row], dict[str, float]]:
     repo, base, head = repo_for(n, seed)
-    floors = [floor(repo, base, head) for _ in range(max(3, repeat))]
-    argv = [*CLI, "orchestrate", "--repo", str(repo), "--base", base, "--head", head]
-    argv += ["--event", "pull_request", "--format", "json"]
-    cold: list[tuple[float, float, float]] = []
-    warm: list[tuple[float, float, float]] = []
-    inproc: list[dict[str, float]] = []
-    outputs: set[bytes] = set()
+    orchestrate = [*CLI, "orchestrate", "--repo", str(repo), "--base", base, "--head", head]
+    orchestrate += ["--event", "pull_request", "--format", "json"]
+    commands = {name: [*CLI, name, "--repo", str(repo), "--format", "json"] for name in ("units", "graph")}
+    runs: dict[str, Runs] = {}
+    floor_runs = Runs()
+    files = hcl_files = 0
+    answers: dict[str, set[bytes]] = {}
+
+    def run(label: str, argv: list[str], env: dict[str, str]) -> None:
+        wall, rss, out, cpu = timed_child(argv, env)
+        runs.setdefault(label, Runs()).add(wall, rss, cpu)
+        answers.setdefault(label.split()[0], set()).add(out)
+
     for _ in range(repeat):
+        wall, files, hcl_files, cpu = floor(repo, base, head)
+        floor_runs.add(wall, 0.0, cpu)
         with tempfile.TemporaryDirectory(prefix="gwp-cache-") as cache_dir:
             env = {**os.environ, "GWPIPELINES_CACHE_DIR": cache_dir}
-            t, rss, out, cpu = timed_child(argv, env)
-            cold.append((t, rss, cpu))
-            outputs.add(out)
-            t, rss, out, cpu = timed_child(argv, env)
-            warm.append((t, rss, cpu))
-            outputs.add(out)
+            run("orchestrate cold", orchestrate, env)
+            run("orchestrate warm", orchestrate, env)
+        for name, argv in commands.items():
+            with tempfile.TemporaryDirectory(prefix="gwp-cache-") as cache_dir:
+                env = {**os.environ, "GWPIPELINES_CACHE_DIR": cache_dir}
+                run(f"{name} cold", argv, env)
+                run(f"{name} warm", argv, env)
         with tempfile.TemporaryDirectory(prefix="gwp-cache-") as cache_dir:
             env = {**os.environ, "GWPIPELINES_CACHE_DIR": cache_dir}
             _, rss, out, _ = timed_child([PYTHON, "-c", IN_PROCESS, str(repo), base, head, "0"], env)
-            inproc.append({**json.loads(out.decode().splitlines()[-1]), "rss_mb": rss})
-    if len(outputs) != 1:
-        raise SystemExit(f"N={n}: cold and warm runs gave different JSON")
-    return Figures(
-        n=n,
-        files=floors[0][1],
-        hcl_files=floors[0][2],
-        floor=min(f[0] for f in floors),
-        floor_cpu=min(f[3] for f in floors),
-        cold=min(c[0] for c in cold),
-        warm=min(w[0] for w in warm),
-        cold_rss_mb=max(c[1] for c in cold),
-        warm_rss_mb=max(w[1] for w in warm),
-        cold_cpu=min(c[2] for c in cold),
-        warm_cpu=min(w[2] for w in warm),
-        inproc_cold=min(r["cold"] for r in inproc),
-        inproc_warm=min(r["warm"] for r in inproc),
-        inproc_rss_mb=max(r["rss_mb"] for r in inproc),
-    )
+            got = json.loads(out.decode().splitlines()[-1])
+            runs.setdefault("in-process cold", Runs()).add(got["cold"], rss, 0.0)
+            runs.setdefault("in-process warm", Runs()).add(got["warm"], rss, 0.0)
+    for name, outs in answers.items():
+        if len(outs) != 1:
+            raise SystemExit(f"N={n}: {name}'s cold and warm runs gave different JSON")
+    medians = {"floor": median(floor_runs.wall)}
+    medians.update({k: median(runs[k].wall) for k in ("orchestrate cold", "orchestrate warm")})
+    return size_rows(n, files, hcl_files, floor_runs, runs), medians
+
+
+def size_rows(n: int, files: int, hcl_files: int, floor_runs: Runs, runs: dict[str, Runs]) -> list[Row]:
+    size, big = str(n), n >= 10_000
+    fl = median(floor_runs.wall)
+    cold = median(runs["orchestrate cold"].wall)
+    warm = median(runs["orchestrate warm"].wall)
+    peak = max(max(runs[k].rss) for k in ("orchestrate cold", "orchestrate warm"))
+    rows = [
+        Row(size, "repo: files / .hcl files", f"{files} / {hcl_files}"),
+        Row(size, "floor: ls-tree + diff + cat-file every .hcl", seconds(fl)),
+        Row(size, "floor: CPU (user+sys)", seconds(median(floor_runs.cpu))),
+        against(size, "orchestrate cold", cold, fl, TARGET_RATIO),
+        against(
+            size,
+            "orchestrate cold: CPU, with git",
+            median(runs["orchestrate cold"].cpu),
+            median(floor_runs.cpu),
+            None,
+            "CPU",
+        ),
+        timed(size, "orchestrate warm", warm, TARGET_WARM if n == 10_000 else None),
+        Row(size, "orchestrate warm: CPU, with git", seconds(median(runs["orchestrate warm"].cpu))),
+        Row(
+            size,
+            "orchestrate peak RSS (cold, warm)",
+            f"{peak:.0f} MB",
+            target=f"<= {TARGET_RSS_MB:g} MB" if big else "",
+            verdict=_ok(peak, TARGET_RSS_MB) if big else "",
+        ),
+        timed(size, "orchestrate cold, in-process (imports excluded)", median(runs["in-process cold"].wall)),
+        timed(size, "orchestrate warm, in-process", median(runs["in-process warm"].wall)),
+    ]
+    for name in ("units", "graph"):
+        limit = TARGET_COMMANDS if big else None
+        rows.append(against(size, f"{name} cold", median(runs[f"{name} cold"].wall), cold, limit, "orch. cold"))
+        rows.append(timed(size, f"{name} warm", median(runs[f"{name} warm"].wall)))
+        rows.append(Row(size, f"{name} peak RSS", f"{max(runs[f'{name} cold'].rss):.0f} MB"))
+    return rows
+
+
+def growth_rows(small: int, big: int, figures: dict[int, dict[str, float]]) -> list[Row]:
+    """Cost linear in units: each figure's growth from the smallest size to the largest, against the sizes'."""
+    scale = big / small
+    rows = []
+    for metric in ("floor", "orchestrate cold", "orchestrate warm"):
+        growth = figures[big][metric] / figures[small][metric]
+        rows.append(
+            Row(
+                f"{small}->{big}",
+                f"growth, {metric}",
+                f"{growth:.1f}x",
+                f"{scale:.0f}x units",
+                "",
+                f"<= {scale * 1.2:.0f}x",
+                _ok(growth, scale * 1.2),
+            )
+        )
+    return rows
+
+
+def help_rows(repeat: int = 7) -> list[Row]:
+    walls = [timed_child([*CLI, "--help"], dict(os.environ))[0] for _ in range(repeat)]
+    python = [timed_child([PYTHON, "-c", "pass"], dict(os.environ))[0] for _ in range(repeat)]
+    return [against("-", "gwpipelines --help", median(walls), median(python), None, "python -c pass")]
+
+
+def executor_rows() -> list[Row]:
+    tasks, ticks = executor.synthetic_dag(200, 7)
+    tick = 0.02
+    cp = executor.critical_path(tasks, ticks) * tick
+    rows = []
+    for kind in ("thread", "process"):
+        span = executor.makespan(tasks, ticks, tick, 8, kind)
+        rows.append(
+            against("200-unit DAG", f"executor makespan, p=8, {kind} per unit", span, cp, TARGET_MAKESPAN, "crit. path")
+        )
+    return rows
+
+
+def fan_out_rows() -> list[Row]:
+    return [
+        Row(
+            "300-unit PR",
+            "fan-out makespan / (work/runners + crit. path)",
+            "-",
+            target="<= 1.2x",
+            verdict="not measured (item 3 not built)",
+        )
+    ]
 
 
 def profile(n: int, seed: int) -> None:
@@ -205,83 +301,32 @@ def _ok(value: float, target: float) -> str:
     return "ok" if value <= target else "MISSED"
 
 
-def report(figs: list[Figures]) -> str:
-    rows = [("N", "metric", "value", "target", "")]
-    for f in figs:
-        at_10k = f.n >= 10_000
-        rows += [
-            (str(f.n), "repo: files / .hcl files", f"{f.files} / {f.hcl_files}", "", ""),
-            (str(f.n), "floor (ls-tree + diff + cat-file .hcl)", f"{f.floor:.3f} s", "", ""),
-            (str(f.n), "floor: CPU (user+sys)", f"{f.floor_cpu:.3f} s", "", ""),
-            (
-                str(f.n),
-                "cold, fresh process",
-                f"{f.cold:.3f} s",
-                "<= 1.0 s" if at_10k else "",
-                _ok(f.cold, TARGET_COLD) if at_10k else "",
-            ),
-            (
-                str(f.n),
-                "warm, fresh process",
-                f"{f.warm:.3f} s",
-                "<= 0.3 s" if at_10k else "",
-                _ok(f.warm, TARGET_WARM) if at_10k else "",
-            ),
-            (str(f.n), "cold, fresh process: CPU (user+sys, with git)", f"{f.cold_cpu:.3f} s", "", ""),
-            (str(f.n), "warm, fresh process: CPU (user+sys, with git)", f"{f.warm_cpu:.3f} s", "", ""),
-            (str(f.n), "cold, in-process", f"{f.inproc_cold:.3f} s", "", ""),
-            (str(f.n), "warm, in-process", f"{f.inproc_warm:.3f} s", "", ""),
-            (str(f.n), "cold / floor", f"{f.cold / f.floor:.1f}x", "<= 3x", _ok(f.cold / f.floor, TARGET_RATIO)),
-            (str(f.n), "warm / floor", f"{f.warm / f.floor:.1f}x", "<= 3x", _ok(f.warm / f.floor, TARGET_RATIO)),
-            (str(f.n), "cold CPU / floor CPU", f"{f.cold_cpu / max(f.floor_cpu, 1e-3):.1f}x", "", ""),
-            (
-                str(f.n),
-                "peak RSS cold / warm",
-                f"{f.cold_rss_mb:.0f} / {f.warm_rss_mb:.0f} MB",
-                "<= 250 MB",
-                _ok(max(f.cold_rss_mb, f.warm_rss_mb), TARGET_RSS_MB),
-            ),
-            (str(f.n), "peak RSS in-process runner", f"{f.inproc_rss_mb:.0f} MB", "", ""),
-        ]
-    if len(figs) >= 2:
-        small, big = figs[0], figs[-1]
-        scale = big.n / small.n
-        for name, a, b in (
-            ("floor", small.floor, big.floor),
-            ("cold, fresh process", small.cold, big.cold),
-            ("warm, fresh process", small.warm, big.warm),
-            ("cold, in-process", small.inproc_cold, big.inproc_cold),
-            ("warm, in-process", small.inproc_warm, big.inproc_warm),
-        ):
-            growth = b / a
-            rows.append(
-                (
-                    f"{small.n}->{big.n}",
-                    f"growth, {name}",
-                    f"{growth:.1f}x",
-                    f"<= {scale:.0f}x (linear)",
-                    _ok(growth, scale * 1.2),
-                )
-            )
-    widths = [max(len(r[i]) for r in rows) for i in range(5)]
-    return "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows)
-
-
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
     parser.add_argument("--sizes", type=int, nargs="+", default=[1_000, 10_000])
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--repeat", type=int, default=3, help="runs per figure; the best is shown (default 3)")
+    parser.add_argument("--repeat", type=int, default=5, help="runs per figure; the median is shown (default 5)")
+    parser.add_argument("--no-executor", action="store_true", help="skip the executor's makespan")
     parser.add_argument(
         "--profile", action="store_true", help="also cProfile the in-process cold and warm runs at the largest size"
     )
     args = parser.parse_args(argv)
     precompile()
-    figs = [measure(n, args.seed, args.repeat) for n in sorted(args.sizes)]
-    print(report(figs))
+    rows: list[Row] = []
+    medians: dict[int, dict[str, float]] = {}
+    for n in sorted(args.sizes):
+        got, medians[n] = measure(n, args.seed, args.repeat)
+        rows += got
+    if len(medians) >= 2:
+        rows += growth_rows(min(medians), max(medians), medians)
+    rows += help_rows()
+    if not args.no_executor:
+        rows += executor_rows()
+    rows += fan_out_rows()
+    print(render(rows))
     load = os.getloadavg()[0]
     python = sys.version.split()[0]
-    print(f"\n(best of {args.repeat} runs; load average {load:.1f} on {os.cpu_count()} CPUs; python {python};")
+    print(f"\n(medians of {args.repeat} runs; load average {load:.1f} on {os.cpu_count()} CPUs; python {python};")
     print(" gwpipelines byte-compiled first, as pip install does)")
     if args.profile:
         profile(max(args.sizes), args.seed)

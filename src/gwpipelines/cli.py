@@ -9,7 +9,6 @@ from __future__ import annotations
 import importlib
 import os
 import sys
-import tempfile
 import traceback
 
 import click
@@ -44,6 +43,27 @@ class _LazyGroup(click.Group):
         module = importlib.import_module(f"gwpipelines.commands.{module_name}")
         command: click.Command = module.command
         return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """click's list of commands, each with its one-line help, read from its module's source rather than
+        imported (see commands._help); a command declared another way is imported, as click would."""
+        from gwpipelines.commands._help import command_help
+
+        names = self.list_commands(ctx)
+        if not names:
+            return
+        limit = formatter.width - 6 - max(len(n) for n in names)
+        rows = []
+        for name in names:
+            text = command_help(name.replace("-", "_"))
+            if text is not None:  # a stand-in with the same help gives the same line
+                rows.append((name, click.Command(name, help=text).get_short_help_str(limit)))
+                continue
+            cmd = self.get_command(ctx, name)
+            if cmd is not None and not cmd.hidden:
+                rows.append((name, cmd.get_short_help_str(limit)))
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
 
 
 @click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -94,6 +114,8 @@ def _annotate(e: GwError) -> None:
 
 
 def _bug(e: BaseException) -> None:
+    import tempfile  # only on this rare path: its import (shutil, random) is a tenth of a warm orchestrate's start-up
+
     fd, path = tempfile.mkstemp(prefix="gwpipelines-crash-", suffix=".log")
     with os.fdopen(fd, "w") as f:
         f.write(traceback.format_exc())

@@ -1,7 +1,11 @@
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
+from gwpipelines.github.action import Inputs, calls_for, report
 from gwpipelines.models import Action, ChangeType, Job
-from gwpipelines.orchestrator.matrix import MATRIX_LIMIT, to_matrix
+from gwpipelines.orchestrator.matrix import MATRIX_LIMIT, from_json_jobs, to_matrix
 
 
 def jobs(n: int, waves: int = 1) -> list[Job]:
@@ -35,3 +39,19 @@ def test_many_waves_still_fit() -> None:
     flat = [j["wave"] for e in m["include"] for j in e["jobs"]]
     assert flat == sorted(flat)
     assert all(e["wave"] == e["jobs"][0]["wave"] for e in m["include"])
+
+
+def test_the_matrix_from_orchestrates_json_is_the_one_it_prints() -> None:
+    """The composite action runs the orchestrator once and derives the matrix from its JSON (issue 16)."""
+    for js in (jobs(3), jobs(MATRIX_LIMIT), jobs(1000, waves=3), jobs(600, waves=300)):
+        assert from_json_jobs([j.to_json() for j in js]) == to_matrix(js)
+
+
+def test_the_action_runs_the_orchestrator_once_and_still_outputs_the_matrix(tmp_path: Path) -> None:
+    inputs = Inputs(command="orchestrate", repo=".", base="a" * 40, head="b" * 40, event="push")
+    [call] = calls_for(inputs, tmp_path)
+    js = jobs(300, waves=2)
+    result = {"base": "a" * 40, "head": "b" * 40, "event": "push", "changes": [], "ignored": [], "warnings": []}
+    call.output.write_text(json.dumps({**result, "jobs": [j.to_json() for j in js]}))
+    outputs, _ = report(inputs, [call], 0)
+    assert json.loads(outputs["matrix"]) == to_matrix(js)

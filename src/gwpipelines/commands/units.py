@@ -8,7 +8,7 @@ import click
 
 from gwpipelines.commands._options import emit_json, format_option, repo_option
 from gwpipelines.errors import UserError
-from gwpipelines.orchestrator import hcl, terragrunt, tree
+from gwpipelines.orchestrator import directory, terragrunt
 
 
 @click.command("units")
@@ -35,8 +35,9 @@ def command(repo: str, fmt: str, reading: tuple[str, ...]) -> None:
 def analyse_directory(repo: Path) -> terragrunt.Analysis:
     if not repo.is_dir():
         raise UserError(f"--repo {repo}: no such directory")
-    # No diff to narrow the checks to: parse every file in full, so any syntax error is reported.
-    return terragrunt.analyse(tree.in_directory(repo), hcl.scan_strict)
+    # No diff to narrow the checks to: every file read is parsed in full (once per content), so any syntax error
+    # is reported.
+    return directory.analyse(repo)
 
 
 def _relative(path: str) -> str:

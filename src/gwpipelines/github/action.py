@@ -27,6 +27,7 @@ from typing import Any
 from gwpipelines import markdown
 from gwpipelines.errors import UserError
 from gwpipelines.github import actions
+from gwpipelines.orchestrator.matrix import from_json_jobs
 
 COMMANDS = ("orchestrate", "dispatch", "execute", "run", "drift", "dry-run")
 # GitHub keeps at most 1 MB of outputs per job: a bigger value is left empty, with a warning, and the file holds it.
@@ -88,10 +89,8 @@ def calls_for(inputs: Inputs, workdir: Path) -> list[Call]:
     c = inputs.command
     if c == "orchestrate":
         diff = ("--repo", inputs.repo, *_required(inputs, "base", "head", "event"), *_orchestrate_options(inputs))
-        return [
-            Call(("orchestrate", *diff, "--format", "json"), workdir / "orchestrate.json"),
-            Call(("orchestrate", *diff, "--format", "matrix"), workdir / "matrix.json"),
-        ]
+        # One run: the matrix output is derived from its JSON (orchestrator.matrix.from_json_jobs).
+        return [Call(("orchestrate", *diff, "--format", "json"), workdir / "orchestrate.json")]
     if c == "dispatch":
         argv = [
             "dispatch",
@@ -282,7 +281,7 @@ def report(inputs: Inputs, calls: Sequence[Call], code: int) -> tuple[dict[str, 
         jobs = data.get("jobs", []) if isinstance(data, dict) else []
         jobs_path = calls[0].output.with_name("jobs.json")
         jobs_path.write_text(_compact(jobs))
-        matrix = _load(calls[1].output) if len(calls) > 1 else None
+        matrix = from_json_jobs([j for j in jobs if isinstance(j, dict)]) if isinstance(jobs, list) else None
         outputs |= {
             "jobs": _bounded("jobs", _compact(jobs)),
             "jobs-file": str(jobs_path),

@@ -13,7 +13,6 @@ import gc
 import hashlib
 import os
 import pickle
-import tempfile
 from collections.abc import Callable, Iterator
 from functools import cache
 from pathlib import Path
@@ -83,6 +82,8 @@ def no_gc_pauses() -> Iterator[None]:
 def store(cache_dir: Path | None, tree_id: str, kind: str, value: Any) -> None:
     if cache_dir is None:
         return
+    import tempfile  # here, not at start-up: a warm run writes nothing and need not import it (shutil, random)
+
     try:
         cache_dir.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=cache_dir, suffix=".tmp")

@@ -3,14 +3,45 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
-
-from gwpipelines.models import Job
+from dataclasses import dataclass
+from typing import Any, Protocol
 
 MATRIX_LIMIT = 256
 
 
-def to_matrix(jobs: Sequence[Job], limit: int = MATRIX_LIMIT) -> dict[str, list[dict[str, Any]]]:
+class Listed(Protocol):
+    """What a matrix entry needs of a job: a `models.Job`, or one read back from orchestrate's JSON."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def wave(self) -> int: ...
+    def to_json(self) -> dict[str, Any]: ...
+
+
+@dataclass(frozen=True)
+class _JsonJob:
+    data: dict[str, Any]
+
+    @property
+    def id(self) -> str:
+        return str(self.data["id"])
+
+    @property
+    def wave(self) -> int:
+        return int(self.data.get("wave", 0))
+
+    def to_json(self) -> dict[str, Any]:
+        return self.data
+
+
+def from_json_jobs(jobs: Sequence[dict[str, Any]], limit: int = MATRIX_LIMIT) -> dict[str, list[dict[str, Any]]]:
+    """`to_matrix` of the jobs of orchestrate's JSON (`--format json`): the matrix `--format matrix` prints, without
+    running the orchestrator a second time."""
+    return to_matrix([_JsonJob(j) for j in jobs], limit)
+
+
+def to_matrix(jobs: Sequence[Listed], limit: int = MATRIX_LIMIT) -> dict[str, list[dict[str, Any]]]:
     """`{"include": [...]}`. Every entry has `name`, `wave` and `jobs` (a list of job objects). With at most
     `limit` jobs each entry holds one job; with more, jobs of the same wave are grouped into as few batches as
     keep the matrix within `limit` entries, so a workflow always iterates `matrix.jobs` the same way.
@@ -39,8 +70,8 @@ def to_matrix(jobs: Sequence[Job], limit: int = MATRIX_LIMIT) -> dict[str, list[
     }
 
 
-def _batches(jobs: Sequence[Job], size: int) -> list[dict[str, Any]]:
-    by_wave: dict[int, list[Job]] = {}
+def _batches(jobs: Sequence[Listed], size: int) -> list[dict[str, Any]]:
+    by_wave: dict[int, list[Listed]] = {}
     for j in jobs:
         by_wave.setdefault(j.wave, []).append(j)
     entries = []

@@ -15,6 +15,7 @@ from gwpipelines.models.units import unit_name
 from gwpipelines.orchestrator import cache, hcl, parallel, terragrunt, tree
 from gwpipelines.orchestrator.classify import ACCOUNTS_FILE, Side
 from gwpipelines.orchestrator.terragrunt import Analysis, Evaluated, Scanner
+from gwpipelines.orchestrator.terragrunt.expressions import BlobFacts
 
 if TYPE_CHECKING:
     from gwpipelines.accounts import Account
@@ -120,7 +121,7 @@ class Sides:
         # Only our own scanner's answers may be cached: another one (a test's reference) is computed afresh.
         self.cache_dir = cache.directory(root) if scanner is hcl.scan else None
         self.scanner = scanner
-        self.facts = facts if facts is not None else {}
+        self.facts = facts if facts is not None else BlobFacts()
         self.changed = changed
         self.done: list[tuple[Side, str | None]] = []
         self.writers: list[Callable[[], None]] = []

@@ -7,6 +7,7 @@ working-directory view. Paths are POSIX and relative to the repository root.
 from __future__ import annotations
 
 import bisect
+import hashlib
 import os
 import posixpath
 from collections.abc import Callable, Iterable, Iterator
@@ -182,29 +183,38 @@ def from_listing(repo: Path, files: dict[str, str]) -> Tree:
     return Tree(dict(files), load, stream)
 
 
-def in_directory(root: Path) -> Tree:
+def in_directory(root: Path, content_ids: bool = False) -> Tree:
+    """The files below `root` as the filesystem shows them. With `content_ids`, each file's id is the git blob id
+    of its bytes (what `git hash-object` prints): the same content has the same id in a checkout and in git, so
+    facts and validations keyed by blob id serve both."""
     files: dict[str, str | None] = {}
     targets: dict[str, str] = {}
-    for dirpath, dirnames, filenames in os.walk(root):
-        rel = os.path.relpath(dirpath, root)
-        rel = "" if rel == "." else rel.replace(os.sep, "/")
-        for name in [*dirnames, *filenames]:
-            path = f"{rel}/{name}" if rel else name
-            if os.path.islink(os.path.join(dirpath, name)):
-                targets[path] = os.readlink(os.path.join(dirpath, name))
-        dirnames[:] = sorted(
-            d for d in dirnames if d not in SKIPPED_DIRS and (f"{rel}/{d}" if rel else d) not in targets
-        )
-        for name in filenames:
-            path = f"{rel}/{name}" if rel else name
-            if path not in targets:
-                files[path] = None
+    stack = [("", str(root))]
+    while stack:
+        rel, folder = stack.pop()
+        with os.scandir(folder) as it:
+            entries = sorted(it, key=lambda e: e.name)
+        for entry in entries:
+            path = f"{rel}/{entry.name}" if rel else entry.name
+            if entry.is_symlink():
+                targets[path] = os.readlink(entry.path)
+            elif entry.is_dir():
+                if entry.name not in SKIPPED_DIRS:
+                    stack.append((path, entry.path))
+            else:
+                files[path] = _blob_id(entry.path) if content_ids else None
 
     def load(paths: list[str]) -> dict[str, str]:
         return {p: _decode((root / p).read_bytes()) for p in paths}
 
     base = Tree(files, load)
     return with_links(base, targets) if targets else base
+
+
+def _blob_id(path: str) -> str:
+    with open(path, "rb") as f:
+        data = f.read()
+    return hashlib.sha1(b"blob %d\0" % len(data) + data, usedforsecurity=False).hexdigest()
 
 
 def overlay(base: Tree, copies: dict[str, str]) -> Tree:

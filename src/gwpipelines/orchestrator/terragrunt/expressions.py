@@ -24,6 +24,18 @@ from gwpipelines.orchestrator.terragrunt.values import (
 )
 from gwpipelines.orchestrator.tree import SKIPPED_DIRS, Tree, is_hidden
 
+ORIGINAL_CALL = "get_original_terragrunt_dir"  # a file calling it answers differently for each reading unit
+
+
+class BlobFacts(dict[str, hcl.FileFacts]):
+    """The scanner's facts by content id, shared by the evaluations of both commits; with, by content id, whether
+    the content calls get_original_terragrunt_dir(), noted while its text was at hand (a commit whose facts all
+    come from here would otherwise read its shared files' texts again, one git process each)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.original_calls: dict[str, bool] = {}
+
 
 class Expressions:
     """Evaluates expressions over one tree. Holds the per-file caches; one instance per tree."""
@@ -35,6 +47,9 @@ class Expressions:
         self.scanner = scanner
         self._facts: dict[str, hcl.FileFacts] = {}
         self._blob_facts = facts_cache if facts_cache is not None else {}
+        # Whether a content calls get_original_terragrunt_dir(), by content id: noted while its text is at hand
+        # (the batch read), so that a file read as a config is not read again one git process at a time.
+        self._original_by_id = facts_cache.original_calls if isinstance(facts_cache, BlobFacts) else {}
         self._read_configs: dict[str, tuple[Scope, Reads, frozenset[str]]] = {}
         self._reading: set[str] = set()
         self._found: dict[tuple[str, str], tuple[str | None, tuple[str, ...]]] = {}  # by (dir, name)
@@ -64,7 +79,10 @@ class Expressions:
             oid = self.tree.blob_id(rel_path)
             cached = self._blob_facts.get(oid) if oid else None
             if cached is None:
-                cached = self.scanner(self.tree.read(rel_path), rel_path)
+                text = self.tree.read(rel_path)
+                if oid:
+                    self._original_by_id[oid] = ORIGINAL_CALL in text
+                cached = self.scanner(text, rel_path)
                 if oid:
                     self._blob_facts[oid] = cached
             self._facts[rel_path] = cached
@@ -94,8 +112,10 @@ class Expressions:
         # Files with a content id are scanned as git hands them over, while it reads the next ones. One that does
         # not scan is left for facts() to report, in evaluation order, as before.
         for path, text in self.tree.stream(p for p in by_id if self.tree.blob_id(p) not in self._blob_facts):
+            oid = self.tree.blob_id(path) or ""
+            self._original_by_id[oid] = ORIGINAL_CALL in text
             try:
-                self._blob_facts[self.tree.blob_id(path) or ""] = self.scanner(text, path)
+                self._blob_facts[oid] = self.scanner(text, path)
             except ParseError:
                 continue
 

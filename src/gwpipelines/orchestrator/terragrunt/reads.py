@@ -7,7 +7,7 @@ import posixpath
 import re
 
 from gwpipelines.orchestrator import hcl
-from gwpipelines.orchestrator.terragrunt.expressions import Expressions
+from gwpipelines.orchestrator.terragrunt.expressions import ORIGINAL_CALL, Expressions
 from gwpipelines.orchestrator.terragrunt.paths import (
     CONFIG_NAME,
     ROOT,
@@ -374,7 +374,11 @@ class UnitReads(Expressions):
         """Whether a file calls get_original_terragrunt_dir() (its answer then depends on the reading unit)."""
         known = self._original_calls.get(rel)
         if known is None:
-            known = self._original_calls[rel] = "get_original_terragrunt_dir" in self.tree.read(rel)
+            oid = self.tree.blob_id(rel)
+            known = self._original_by_id.get(oid) if oid else None
+            if known is None:
+                known = ORIGINAL_CALL in self.tree.read(rel)
+            self._original_calls[rel] = known
         return known
 
     def _paths(
