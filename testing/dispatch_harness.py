@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from gwpipelines.github.client import GitHub, RetryPolicy, token_auth
-from testing import STANDIN_BIN
+from testing import STANDIN_BIN, standin
 from testing.cli import Result, run
 from testing.github_server import GitHubServer
 from testing.github_server.model import Dispatch, RunScript
@@ -39,6 +39,7 @@ class Pipelines:
     # each job reports its own plan summary, resources and log (account jobs keep the scripted result).
     live: Path | None = None
     work: Path | None = None
+    state: Path | None = None  # the stand-in's state folder, shared with the plan tools' separate OS user
 
     def __post_init__(self) -> None:
         self.server.on_dispatch = self.run
@@ -65,11 +66,10 @@ class Pipelines:
         assert self.live is not None and self.work is not None
         if not jobs:
             return {}
-        state = self.work / "standin-state"
-        state.mkdir(parents=True, exist_ok=True)
+        if self.state is None:  # plans run the stand-in as a separate OS user: it must reach its state
+            self.state = Path(standin.env(self.work / "standin-state")["STANDIN_STATE_DIR"])
         env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "STANDIN_"))}
-        env |= {"PATH": f"{STANDIN_BIN}{os.pathsep}{env['PATH']}", "GWPIPELINES_STANDIN_PYTHON": sys.executable,
-                "STANDIN_STATE_DIR": str(state)}  # fmt: skip
+        env |= {"PATH": f"{STANDIN_BIN}{os.pathsep}{env['PATH']}", **standin.env_for(self.state)}
         # A unit in fail_units fails the way a denied apply (or plan) does: the tool exits 1 with AWS's message.
         failing = self.fail_units if faults else set()
         env["STANDIN_FAULTS"] = json.dumps({u: {"mode": "fail", "message": "AccessDenied"} for u in failing})

@@ -51,9 +51,14 @@ def shared_dir(path: Path) -> Path:
 
 def env(state: Path) -> dict[str, str]:
     """The variables that run the stand-in with `state` as its state folder (BIN must be first on PATH too)."""
+    return env_for(shared_dir(state))
+
+
+def env_for(shared_state: Path) -> dict[str, str]:
+    """As `env`, for a state folder `shared_dir` already made."""
     return {
         "GWPIPELINES_STANDIN_PYTHON": tool_python(),
         "PYTHONPATH": site_packages(),  # for tests' own scripts run as plan steps
         "STANDIN_SITE_PACKAGES": site_packages(),  # for the stand-in, even where PYTHONPATH is overridden
-        "STANDIN_STATE_DIR": str(shared_dir(state)),
+        "STANDIN_STATE_DIR": str(shared_state),
     }

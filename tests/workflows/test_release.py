@@ -63,11 +63,12 @@ def test_release_pins_the_chain_tags_and_builds(scratch: Path) -> None:
     assert git(scratch, "rev-parse", "HEAD~2") == action_sha
     # The reusable workflows call the action at the release's code; the templates call the reusable workflows at
     # the commit whose workflows do that; every pin carries the tag as its comment and passes the pin rules.
-    for name in ("live.yml", "pipelines.yml"):
+    for name in ("live.yml", "pipelines.yml", "drift.yml"):
         refs = own_refs(scratch / ".github/workflows" / name)
         assert refs and set(refs) == {(action_sha, TAG)}
     callers = [
         scratch / "infrastructure-live-template/.github/workflows/gwpipelines.yml",
+        scratch / "infrastructure-live-template/.github/workflows/gwpipelines-drift.yml",
         scratch / "infrastructure-pipelines-template/.github/workflows/pipelines.yml",
     ]
     for caller in callers:
@@ -82,7 +83,9 @@ def test_release_pins_the_chain_tags_and_builds(scratch: Path) -> None:
     assert set(changed) <= {
         ".github/workflows/live.yml",
         ".github/workflows/pipelines.yml",
+        ".github/workflows/drift.yml",
         "infrastructure-live-template/.github/workflows/gwpipelines.yml",
+        "infrastructure-live-template/.github/workflows/gwpipelines-drift.yml",
         "infrastructure-live-template/accounts.yml",
         "infrastructure-pipelines-template/.github/workflows/pipelines.yml",
         "infrastructure-pipelines-template/pipelines.yml",

@@ -22,6 +22,7 @@ from gwpipelines.dispatcher.batches import Granularity, Target
 from gwpipelines.dispatcher.loop import Dispatcher, DispatchOptions, Progress
 from gwpipelines.dispatcher.reporter import Report, Reporter, ReportOptions
 from gwpipelines.errors import RunFailed, UserError
+from gwpipelines.github import actions
 from gwpipelines.github.actions import Runner
 from gwpipelines.github.client import ACTIONS_BOT_LOGIN, from_runner
 from gwpipelines.models import MUTATING_ACTIONS, Action, Event, Orchestration
@@ -91,7 +92,7 @@ def command(
     runner = Runner.from_mapping(os.environ)
     dispatching = from_runner(
         runner,
-        "PIPELINES_DISPATCH_TOKEN",
+        actions.DISPATCH_TOKEN_VAR,
         needs=f"actions: write on {pipelines_repo}",
         where="dispatch",
         throttle=throttle,
@@ -99,7 +100,7 @@ def command(
     )
     commenting = from_runner(
         runner,
-        "GITHUB_TOKEN",
+        actions.COMMENT_TOKEN_VAR,
         needs=f"pull-requests: write and issues: write on {live_repo}",
         where="dispatch",
         throttle=throttle,

@@ -29,6 +29,7 @@ from gwpipelines.commands.dispatch import _REPO, _log
 from gwpipelines.dispatcher import Dispatcher, DispatchOptions, Granularity, Progress, Target
 from gwpipelines.dispatcher.drift import DriftReport, DriftReporter, summary_markdown
 from gwpipelines.errors import RunFailed, UserError
+from gwpipelines.github import actions
 from gwpipelines.github.actions import Runner
 from gwpipelines.github.client import GitHub, from_runner
 from gwpipelines.orchestrator.drift import UNITS_PER_RUN, drift_jobs, select
@@ -92,7 +93,7 @@ def command(
     sha, jobs = orchestration.head, orchestration.jobs
     progress = Progress()
     if jobs:
-        dispatching = _client("PIPELINES_DISPATCH_TOKEN", f"actions: write on {pipelines}", throttle)
+        dispatching = _client(actions.DISPATCH_TOKEN_VAR, f"actions: write on {pipelines}", throttle)
         options = DispatchOptions(
             granularity=Granularity.WAVE,
             max_parallel_runs=max_parallel_runs,
@@ -103,7 +104,7 @@ def command(
         # pr=None: the runs are a push's (the plan role all the same: every job is a plan).
         target = Target(pipelines, workflow, ref, live, None)
         progress = Dispatcher(dispatching, target, options, log=_log).run(jobs)
-    commenting = _client("GITHUB_TOKEN", f"issues: write on {live}", throttle)
+    commenting = _client(actions.COMMENT_TOKEN_VAR, f"issues: write on {live}", throttle)
     reporter = DriftReporter(commenting, live, sha, log=_log)
     report = reporter.report(jobs, progress.results, progress.links, gone=selection.gone)
     summary = summary_markdown(sha, report)

@@ -16,6 +16,7 @@ from gwpipelines.commands._options import format_option, repo_option
 from gwpipelines.commands._results import config_option, emit, load_config, results_dir_option, run_jobs
 from gwpipelines.errors import UserError
 from gwpipelines.executor import gate
+from gwpipelines.github import actions
 from gwpipelines.models import MUTATING_ACTIONS, Orchestration
 from gwpipelines.models.results import JobResult
 
@@ -68,7 +69,7 @@ def _reporter(o: Orchestration, live_repo: str, pr: int | None) -> Any:
 
     needs = f"pull-requests: write and issues: write on {live_repo}"
     client = from_runner(
-        Runner.from_mapping(os.environ), "GITHUB_TOKEN", needs=needs, where="--live-repo", throttle=False
+        Runner.from_mapping(os.environ), actions.COMMENT_TOKEN_VAR, needs=needs, where="--live-repo", throttle=False
     )
     return Reporter(client, live_repo, o, pr=pr, sha=o.head, log=lambda m: click.echo(f"gwpipelines: {m}", err=True))
 

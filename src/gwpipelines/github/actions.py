@@ -17,6 +17,10 @@ from dataclasses import dataclass, field
 from typing import TextIO
 
 DEFAULT_API_URL = "https://api.github.com"
+# The tokens gwpipelines' commands take from the environment: one that may comment and open issues in the live repo
+# (the workflow's GITHUB_TOKEN), one that may dispatch the pipelines workflow.
+COMMENT_TOKEN_VAR = "GITHUB_TOKEN"
+DISPATCH_TOKEN_VAR = "PIPELINES_DISPATCH_TOKEN"
 OIDC_URL_VAR = "ACTIONS_ID_TOKEN_REQUEST_URL"
 OIDC_TOKEN_VAR = "ACTIONS_ID_TOKEN_REQUEST_TOKEN"
 # The runner's and the pipelines' own secrets: tools run for a unit (and any code they run) must never see them.
