@@ -15,6 +15,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "src" / "gwpipelines"
 LAYERS: list[set[str]] = [
     {"errors", "__init__"},
     {"models", "markdown"},
+    {"safe_yaml"},
     {"git", "accounts", "templating", "trust_policy", "unit_globs", "release", "state_policy"},
     {"github"},
     {"extensions"},

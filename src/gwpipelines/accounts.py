@@ -9,6 +9,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from gwpipelines import safe_yaml
 from gwpipelines.errors import ParseError, UserError
 
 ACCOUNTS_FILE = "accounts.yml"
@@ -164,6 +165,7 @@ def _comment_of(line: str) -> str:
 
 
 def _compose(text: str, path: str) -> yaml.MappingNode | None:
+    safe_yaml.check(text, path)
     try:
         root = yaml.compose(text)
     except yaml.YAMLError as e:

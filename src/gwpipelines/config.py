@@ -34,7 +34,7 @@ from typing import Annotated, Any
 import yaml
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, create_model, field_validator
 
-from gwpipelines import accounts, unit_globs
+from gwpipelines import accounts, safe_yaml, unit_globs
 from gwpipelines.errors import ParseError, UserError
 from gwpipelines.extensions import loader
 from gwpipelines.extensions.base import Extension, ExtensionConfig
@@ -231,6 +231,7 @@ def load(path: Path | None, extensions: Mapping[str, type[Extension]] | None = N
             text = path.read_text()
         except OSError as e:
             raise UserError(f"{path}: cannot read the config: {e.strerror}") from None
+        safe_yaml.check(text, where)
         loader = yaml.SafeLoader(text)  # one parse: the nodes (for error lines) and the data built from them
         try:
             node = loader.get_single_node()

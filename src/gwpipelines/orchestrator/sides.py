@@ -10,7 +10,8 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from gwpipelines import git
+from gwpipelines import git, safe_yaml
+from gwpipelines.errors import ParseError
 from gwpipelines.models.units import unit_name
 from gwpipelines.orchestrator import cache, hcl, parallel, terragrunt, tree
 from gwpipelines.orchestrator.classify import ACCOUNTS_FILE, Side
@@ -93,6 +94,10 @@ def _account_entries(text: str) -> dict[str, str] | None:
     when it is not a YAML mapping (the strict parser then says what is wrong)."""
     import yaml
 
+    try:
+        safe_yaml.check(text, ACCOUNTS_FILE)
+    except ParseError:
+        return None  # an alias bomb or deep nesting: the strict parser refuses it, with its line
     try:
         data = yaml.load(text, Loader=getattr(yaml, "CBaseLoader", yaml.BaseLoader))
     except yaml.YAMLError:
