@@ -35,8 +35,8 @@ def test_results_json_from_a_separate_process(dev_live: GitRepo, tmp_path: Path,
     )  # fmt: skip
     assert res.code == 0, res.err
     data = only_json(res)  # JSON by default; terragrunt's own output went to the log, not to stdout
-    keys(data, ["results", "notices"])
-    assert isinstance(data["notices"], list) and all(isinstance(n, str) for n in data["notices"])
+    keys(data, ["results"], harmless_extra=("notices",))  # notices only when there are any (no separate user)
+    assert all(isinstance(n, str) for n in data.get("notices", []))
     for result in data["results"]:
         keys(result, RESULT_KEYS)
         assert result["status"] in ("succeeded", "failed", "skipped")

@@ -67,11 +67,12 @@ def load_config(config_path: str | None) -> pipeline_config.PipelineConfig:
 
 
 def emit(done: executor.Execution, fmt: str, extra: dict[str, Any] | None = None) -> None:
-    """Print the results (`{"results": [...], "notices": [...]}`, the execute contract), then exit 1 when a job
-    failed."""
+    """Print the results (`{"results": [...]}`, the execute contract, with `"notices": [...]` after them only when
+    there are any, e.g. that plan tools could not run as a separate user), then exit 1 when a job failed."""
     results = done.results
     if fmt == "json":
-        emit_json({"results": [r.to_json() for r in results], "notices": list(done.notices), **(extra or {})})
+        notices = {"notices": list(done.notices)} if done.notices else {}
+        emit_json({"results": [r.to_json() for r in results], **notices, **(extra or {})})
     else:
         click.echo(render_text(results))
         for notice in done.notices:
