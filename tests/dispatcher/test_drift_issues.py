@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from gwpipelines.dispatcher.drift import ACTIONS_BOT, DriftReporter, marker, resources_in, summary_markdown
+from gwpipelines.dispatcher.drift import DriftReporter, marker, resources_in, summary_markdown
+from gwpipelines.github.client import ACTIONS_BOT_LOGIN as ACTIONS_BOT
 from gwpipelines.models import Action, Job
 from gwpipelines.models.results import JobResult, PlanSummary, Status
 from testing.dispatch_harness import LIVE, client

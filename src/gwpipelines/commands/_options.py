@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -36,6 +37,15 @@ def format_option(*choices: str, default: str = "text") -> Callable[[F], F]:
         )(f)
 
     return decorate
+
+
+# An OWNER/NAME repository, as GitHub spells one.
+REPO = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
+
+
+def log(message: str) -> None:
+    """A progress line for people: stderr, prefixed, so that stdout stays the JSON."""
+    click.echo(f"gwpipelines: {message}", err=True)
 
 
 def emit_json(value: Any) -> None:

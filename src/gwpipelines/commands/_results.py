@@ -11,7 +11,7 @@ import click
 
 from gwpipelines import config as pipeline_config
 from gwpipelines import executor
-from gwpipelines.commands._options import emit_json
+from gwpipelines.commands._options import emit_json, log
 from gwpipelines.errors import RunFailed
 from gwpipelines.models import Job
 from gwpipelines.models.results import JobResult, Status
@@ -57,7 +57,7 @@ def run_jobs(
         environ=environ,
         pr=pr,
         live_repo=live_repo,
-        progress=lambda line: click.echo(f"gwpipelines: {line}", err=True),
+        progress=log,
     )
     return executor.execute(jobs, cfg, ctx)
 

@@ -17,7 +17,7 @@ from typing import Any
 
 import click
 
-from gwpipelines.commands._options import emit_json, format_option, repo_option
+from gwpipelines.commands._options import REPO, emit_json, format_option, log, repo_option
 from gwpipelines.dispatcher.batches import Granularity, Target
 from gwpipelines.dispatcher.loop import Dispatcher, DispatchOptions, Progress
 from gwpipelines.dispatcher.reporter import Report, Reporter, ReportOptions
@@ -29,7 +29,6 @@ from gwpipelines.models import MUTATING_ACTIONS, Action, Event, Orchestration
 from gwpipelines.models.codec import parse
 from gwpipelines.models.results import Status
 
-_REPO = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
 _SHA = re.compile(r"^[0-9a-f]{40}$")
 
 
@@ -115,7 +114,7 @@ def command(
         options=ReportOptions(
             new_comment_per_push=new_comment_per_push, max_comments=max_comments, pipelines_repo=pipelines_repo
         ),
-        log=_log,
+        log=log,
     )
     options = DispatchOptions(
         granularity=Granularity(batch),
@@ -126,7 +125,7 @@ def command(
     )
     target = Target(pipelines_repo, workflow, ref, live_repo, pr)
     reporter.progress(Progress())
-    progress = Dispatcher(dispatching, target, options, on_change=reporter.progress, log=_log).run(orchestration.jobs)
+    progress = Dispatcher(dispatching, target, options, on_change=reporter.progress, log=log).run(orchestration.jobs)
     report = reporter.final(progress)
     out = {
         "runs": [r.to_json() for r in progress.runs],
@@ -156,7 +155,7 @@ def _read_input(source: str | None, jobs_file: str | None) -> tuple[str, str]:
 
 def _check(o: Orchestration, live_repo: str, pipelines_repo: str, pr: int | None, sha: str | None) -> None:
     for flag, value in (("--live-repo", live_repo), ("--pipelines-repo", pipelines_repo)):
-        if not _REPO.match(value):
+        if not REPO.match(value):
             raise UserError(f"{flag}: {value!r} is not OWNER/NAME")
     if pr is not None and sha is not None:
         raise UserError("dispatch: give --pr N (a pull request) or --sha SHA (a push), not both")
@@ -174,10 +173,6 @@ def _check(o: Orchestration, live_repo: str, pipelines_repo: str, pr: int | None
     if elsewhere:
         # Safety: what is applied on a push is exactly the pushed commit.
         raise UserError(f"dispatch: job {elsewhere[0]} applies a commit other than --sha {sha}; re-run orchestrate")
-
-
-def _log(message: str) -> None:
-    click.echo(f"gwpipelines: {message}", err=True)
 
 
 def _text(out: dict[str, Any], progress: Progress, report: Report) -> str:

@@ -24,8 +24,7 @@ import click
 
 from gwpipelines import config as pipeline_config
 from gwpipelines import unit_globs
-from gwpipelines.commands._options import emit_json, format_option, repo_option
-from gwpipelines.commands.dispatch import _REPO, _log
+from gwpipelines.commands._options import REPO, emit_json, format_option, log, repo_option
 from gwpipelines.dispatcher import Dispatcher, DispatchOptions, Granularity, Progress, Target
 from gwpipelines.dispatcher.drift import DriftReport, DriftReporter, summary_markdown
 from gwpipelines.errors import RunFailed, UserError
@@ -77,7 +76,7 @@ def command(
     selection = select(Path(repo), where, paths=globs, ignore=cfg.drift.ignore, max_units=cfg.drift.max_units)
     orchestration = drift_jobs(selection, units_per_run=units_per_run)
     for warning in orchestration.warnings:
-        _log(f"warning: {warning}")
+        log(f"warning: {warning}")
     if jobs_only:
         if fmt == "json":
             emit_json(orchestration.to_json())
@@ -103,9 +102,9 @@ def command(
         )
         # pr=None: the runs are a push's (the plan role all the same: every job is a plan).
         target = Target(pipelines, workflow, ref, live, None)
-        progress = Dispatcher(dispatching, target, options, log=_log).run(jobs)
+        progress = Dispatcher(dispatching, target, options, log=log).run(jobs)
     commenting = _client(actions.COMMENT_TOKEN_VAR, f"issues: write on {live}", throttle)
-    reporter = DriftReporter(commenting, live, sha, log=_log)
+    reporter = DriftReporter(commenting, live, sha, log=log)
     report = reporter.report(jobs, progress.results, progress.links, gone=selection.gone)
     summary = summary_markdown(sha, report)
     if summary_file:
@@ -130,7 +129,7 @@ def _repos(live_repo: str | None, pipelines_repo: str | None) -> tuple[str, str]
     for flag, value in (("--live-repo", live_repo), ("--pipelines-repo", pipelines_repo)):
         if not value:
             raise UserError(f"drift: {flag} OWNER/NAME is required (or --jobs-only to print the jobs)")
-        if not _REPO.match(value):
+        if not REPO.match(value):
             raise UserError(f"{flag}: {value!r} is not OWNER/NAME")
     assert live_repo and pipelines_repo
     return live_repo, pipelines_repo

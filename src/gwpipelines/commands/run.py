@@ -12,7 +12,7 @@ from typing import Any
 import click
 
 from gwpipelines import git, orchestrator
-from gwpipelines.commands._options import format_option, repo_option
+from gwpipelines.commands._options import format_option, log, repo_option
 from gwpipelines.commands._results import config_option, emit, load_config, results_dir_option, run_jobs
 from gwpipelines.errors import UserError
 from gwpipelines.executor import gate
@@ -71,7 +71,7 @@ def _reporter(o: Orchestration, live_repo: str, pr: int | None) -> Any:
     client = from_runner(
         Runner.from_mapping(os.environ), actions.COMMENT_TOKEN_VAR, needs=needs, where="--live-repo", throttle=False
     )
-    return Reporter(client, live_repo, o, pr=pr, sha=o.head, log=lambda m: click.echo(f"gwpipelines: {m}", err=True))
+    return Reporter(client, live_repo, o, pr=pr, sha=o.head, log=log)
 
 
 def _report(reporter: Any, results: list[JobResult]) -> dict[str, Any]:

@@ -25,7 +25,6 @@ from gwpipelines.templating import render
 
 MARKER_PREFIX = "<!-- gwpipelines:drift "
 # Who owns the issues when GitHub will not tell (an Actions token cannot read GET /user): the Actions bot.
-ACTIONS_BOT = "github-actions[bot]"
 _LOG = 20_000
 # The executor's own summary line of a plan (extensions.terragrunt), then one `  <sign> <address>` line a resource.
 _SUMMARY_LINE = re.compile(r"^Plan: \d+ to add, \d+ to change, \d+ to destroy, \d+ to replace\.$")
@@ -35,7 +34,6 @@ _RESOURCE_LINE = re.compile(r"^  (\+|~|-|-/\+|\+/-) (\S.*)$")
 class Client(Protocol):
     """The calls the drift reporter makes (github.client.GitHub satisfies it)."""
 
-    def login(self) -> str: ...
     def issues_with(self, repo: str, marker_prefix: str) -> list[IssueRef]: ...
     def create_issue(self, repo: str, title: str, body: str, *, marker: str) -> IssueRef: ...
     def edit_issue(self, repo: str, number: int, *, title: str, body: str, state: str = "open") -> IssueRef: ...
@@ -148,12 +146,11 @@ class DriftReporter:
         live_repo: str,
         sha: str,
         *,
-        author: str | None = None,
         log: Callable[[str], None] = lambda s: None,
         now: Callable[[], str] = lambda: time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
     ) -> None:
         self.client, self.live_repo, self.sha = client, live_repo, sha
-        self._author, self._log, self._now = author, log, now
+        self._log, self._now = log, now
 
     def report(
         self,
@@ -175,19 +172,11 @@ class DriftReporter:
             report.errors.append(e)
         return report
 
-    def owner(self) -> str:
-        if self._author is None:
-            # GET /user, or the bot login an installation token writes as (github-actions[bot] by default)
-            self._author = self.client.login()
-        return self._author
-
     def existing(self) -> dict[str, IssueRef]:
-        """Our drift issues by marker: the open one if there is one, else the newest closed one."""
-        author = self.owner()
+        """Our drift issues by marker: the open one if there is one, else the newest closed one. `issues_with` keeps
+        only the issues this token's own login opened, so a copied marker in someone else's issue is never ours."""
         found: dict[str, IssueRef] = {}
         for issue in self.client.issues_with(self.live_repo, MARKER_PREFIX):  # newest first
-            if issue.author != author:
-                continue
             m = re.search(r"<!-- gwpipelines:drift (.+?) -->", issue.body)
             if m is None:
                 continue
