@@ -11,7 +11,8 @@ contract the workflow relies on:
   very checkout (the action would `pip install` its own path).
 - actions/upload-artifact / download-artifact: an in-memory artifact store per workflow run (names are unique, as
   in v4, so two uploads under one name fail the job).
-- actions/cache/restore and save: a miss, and nothing saved (the install they serve is stood in for, above).
+- actions/cache/restore and save: an in-memory cache shared by the runner's runs, scoped by ref
+  (testing/actions/cache.py).
 - jdx/mise-action: nothing; the stand-in terragrunt is already on PATH.
 
 A reusable workflow (`uses: gwpipelines/gwpipelines/.github/workflows/X.yml@...`) is read from this checkout.
@@ -31,6 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from testing.actions.cache import CacheStore, lines
 from testing.actions.expressions import Evaluator, condition, interpolate
 from testing.actions.workflows import ACTION, OWN_REPO, ROOT, load
 
@@ -78,6 +80,7 @@ class Runner:
     # Called before each job that may request an OIDC token, with what GitHub puts into the token for it: the job's
     # `environment` (or None) and `job_workflow_ref` (the reusable workflow's own ref when the job is in one).
     on_oidc_job: Callable[[str | None, str], None] | None = None
+    caches: CacheStore = field(default_factory=CacheStore)
     _count: itertools.count[int] = field(default_factory=itertools.count)
 
     def run(
@@ -310,7 +313,7 @@ class _Job:
         if name == "actions/download-artifact":
             return self._download(with_)
         if name in ("actions/cache/restore", "actions/cache/save"):
-            return "success", {"cache-hit": "false"}, ("", "")
+            return self._cache(name, with_, contexts["github"])
         if name == "jdx/mise-action":
             return "success", {}, ("", "")
         raise ValueError(f"no stand-in for {uses}")
@@ -354,6 +357,15 @@ class _Job:
         if with_.get("persist-credentials", "true") != "false":
             raise ValueError(f"checkout of {repository} would keep its token in .git/config")
         return ("success" if done.returncode == 0 else "failure"), {}, (done.stdout, done.stderr)
+
+    def _cache(
+        self, name: str, with_: dict[str, str], github: dict[str, Any]
+    ) -> tuple[str, dict[str, str], tuple[str, str]]:
+        store, ref, key = self.runner.caches, str(github.get("ref") or ""), with_["key"]
+        if name == "actions/cache/save":
+            return "success", {}, (store.save(self.workspace, ref, key, lines(with_["path"])), "")
+        text, outputs = store.restore(self.workspace, ref, key, lines(with_.get("restore-keys", "")))
+        return "success", outputs, (text, "")
 
     def _upload(self, with_: dict[str, str]) -> tuple[str, dict[str, str], tuple[str, str]]:
         name, path = with_.get("name", "artifact"), self.workspace / with_["path"]
