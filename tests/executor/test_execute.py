@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from gwpipelines import markdown
 from testing.cli import run
 from testing.executor_fixtures import (
     FAST_CONFIG,
@@ -183,7 +184,7 @@ def test_step_summary_in_actions(dev_live: GitRepo, tmp_path: Path, standin: Sta
     assert execute(dev_live.path, tmp_path / "r", "--job", json.dumps(jobs)).code == 1
     text = summary.read_text()
     assert f"| `plan:{DEV}/vpc` | ✅ succeeded | 2 | 0 | 0 | 0 |" in text
-    assert f"`plan:{DEV}/redis`: terragrunt: plan failed (exit 1)" in text
+    assert f"`plan:{DEV}/redis`: {markdown.text('terragrunt: plan failed (exit 1)')}" in text
 
 
 def test_results_json_shape(dev_live: GitRepo, tmp_path: Path, standin: Standin) -> None:

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from gwpipelines import markdown
 from gwpipelines.errors import UserError
 from gwpipelines.github.action import Inputs, calls_for, changed_units, counts, set_outputs
 from testing import LIVE_TEMPLATE
@@ -59,7 +61,7 @@ def test_orchestrate_outputs_the_jobs_the_cli_computes(tmp_path: Path, live: tup
     matrix = json.loads(outputs["matrix"])
     assert sorted(j["unit"] for entry in matrix["include"] for j in entry["jobs"]) == units
     assert "### gwpipelines orchestrate: success" in summary
-    assert all(f"| {u} |" in summary for u in units)
+    assert all(f"| {markdown.table_code(u)} |" in summary for u in units)
     assert "::group::gwpipelines orchestrate" in done.stdout and "::endgroup::" in done.stdout
 
 
@@ -244,7 +246,7 @@ def test_run_plans_or_applies_in_this_repository(tmp_path: Path) -> None:
     assert outputs["status"] == "success"
     applied = json.loads(Path(outputs["results-file"]).read_text())["results"]
     assert sorted(r["unit"] for r in applied if r["status"] == "succeeded") == DEV_UNITS
-    assert all(f"| {u} | apply | succeeded |" in summary for u in DEV_UNITS)
+    assert all(f"| {markdown.table_code(u)} | apply | succeeded |" in summary for u in DEV_UNITS)
 
 
 def test_outputs_too_big_for_github_are_left_to_the_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -253,3 +255,30 @@ def test_outputs_too_big_for_github_are_left_to_the_file(tmp_path: Path, monkeyp
     monkeypatch.setattr(action, "OUTPUT_LIMIT", 10)
     assert action._bounded("jobs", "[1]") == "[1]"
     assert action._bounded("jobs", "[" + "1," * 20 + "1]") == ""
+
+
+HOSTILE = "x <img src=x onerror=alert(1)> [click](https://evil.example) @acme/admins | ``` `"
+
+
+def test_hostile_text_in_a_summary_is_inert(tmp_path: Path) -> None:
+    """Unit paths, warnings and failures are what a pull request (or its plan output) wrote: none of it becomes a
+    link, an image, a mention, HTML or another table cell in the job summary."""
+    from gwpipelines.github.action import Call, report
+
+    out = tmp_path / "out.json"
+    result = {"id": f"plan:{HOSTILE}", "unit": HOSTILE, "action": "plan", "status": "failed", "failure": HOSTILE,
+              "summary": {"add": 1, "change": 0, "destroy": 0}, "seconds": HOSTILE}  # fmt: skip
+    out.write_text(json.dumps({"results": [result]}))
+    _, results_summary = report(Inputs(command="execute"), [Call(("execute",), out)], 1)
+    out.write_text(json.dumps({"changes": [], "jobs": [{"id": "plan:x", "wave": 0, "action": "plan", "unit": HOSTILE}],
+                               "warnings": [HOSTILE]}))  # fmt: skip
+    _, jobs_summary = report(Inputs(command="orchestrate"), [Call(("orchestrate",), out)], 0)
+    for summary in (results_summary, jobs_summary):
+        # Outside code spans (shown exactly, never rendered), every markup character is escaped.
+        prose = summary.replace(markdown.table_code(HOSTILE), "").replace(markdown.code(f"plan:{HOSTILE}"), "")
+        for raw in (r"(?<!\\)<img", r"(?<!\\)\]\(https://", "@acme", r"(?<!\\)```"):
+            assert not re.search(raw, prose), raw
+        rows = [line.replace("\\|", "") for line in summary.splitlines() if line.startswith("|")]
+        assert len(rows) >= 3 and all(row.count("|") == rows[0].count("|") for row in rows)  # no cell added
+    assert markdown.table_code(HOSTILE) in jobs_summary and markdown.text(HOSTILE) in jobs_summary
+    assert markdown.text(HOSTILE) in results_summary

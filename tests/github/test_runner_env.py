@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from gwpipelines import markdown
 from gwpipelines.github import actions
 from gwpipelines.github.actions import Runner
 from testing.cli import run
@@ -154,5 +155,9 @@ def test_the_action_writes_the_jobs_one_summary_with_problems_and_outputs(tmp_pa
     assert read_outputs(output)["status"] == "failure"
     text = summary.read_text()
     assert text.count("gwpipelines") == 1 and text.startswith("### gwpipelines execute: failure")  # one summary
-    assert f"| {units[0]} | apply | succeeded |" in text and "#### Problems" in text and "#### Outputs" in text
+    assert (
+        f"| {markdown.table_code(units[0])} | apply | succeeded |" in text
+        and "#### Problems" in text
+        and "#### Outputs" in text
+    )
     assert f"| `{units[0]}` | `terragrunt` |" in text

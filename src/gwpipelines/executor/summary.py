@@ -41,7 +41,8 @@ def step_summary(results: list[JobResult], notices: Sequence[str] = ()) -> str:
         )
     if notices:
         rows += ["", "### Notices", *(f"> [!WARNING]\n> {n}" for n in notices)]
-    problems = [f"- {markdown.code(r.id)}: {r.failure}" for r in results if r.failure]
+    # Failure text comes from tool output (pull-request code in a plan): inert text, never markdown.
+    problems = [f"- {markdown.code(r.id)}: {markdown.text(r.failure)}" for r in results if r.failure]
     if problems:
         rows += ["", "### Problems", *problems]
     outputs = [

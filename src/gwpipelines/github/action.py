@@ -308,7 +308,14 @@ def _bounded(name: str, value: str) -> str:
 
 
 def _cell(value: Any) -> str:
-    return str(value).replace("|", "\\|").replace("\n", " ")
+    """A table cell from the command's JSON: unit paths, warnings and results come from what a pull request wrote
+    (or a tool printed), so each is inert text: no link, mention, HTML or extra cell."""
+    return markdown.table_text("" if value is None else value)
+
+
+def _path(value: Any) -> str:
+    """A unit path or account name: a code span, shown exactly and never linked."""
+    return "-" if value is None else markdown.table_code(value)
 
 
 def _jobs_table(data: Mapping[str, Any]) -> str:
@@ -317,10 +324,11 @@ def _jobs_table(data: Mapping[str, Any]) -> str:
     if jobs:
         lines += ["", "| wave | action | unit | account |", "|---|---|---|---|"]
         lines += [
-            f"| {j.get('wave')} | {_cell(j.get('action'))} | {_cell(j.get('unit'))} | {_cell(j.get('account'))} |"
+            f"| {_cell(j.get('wave'))} | {_cell(j.get('action'))} | {_path(j.get('unit'))} | "
+            f"{_path(j.get('account'))} |"
             for j in jobs
         ]
-    lines += [f"> {_cell(w)}" for w in data.get("warnings", [])]
+    lines += [f"> {markdown.text(w)}" for w in data.get("warnings", [])]
     return "\n".join(lines)
 
 
@@ -344,7 +352,7 @@ def _drift_table(data: Mapping[str, Any]) -> str:
     if drifted:
         lines += ["", "| drifted unit | resources | issue |", "|---|---|---|"]
         lines += [
-            f"| {_cell(d.get('unit'))} | {_cell(', '.join(d.get('resources') or []))} | {d.get('issue_url') or '-'} |"
+            f"| {_path(d.get('unit'))} | {_cell(', '.join(d.get('resources') or []))} | {d.get('issue_url') or '-'} |"
             for d in drifted
         ]
     lines += [f"Issue closed (drift resolved): {url}" for url in data.get("closed_issue_urls", [])]
@@ -359,8 +367,9 @@ def _results_table(data: Mapping[str, Any]) -> str:
     for r in results:
         s = r.get("summary") or {}
         lines.append(
-            f"| {_cell(r.get('unit'))} | {_cell(r.get('action'))} | {_cell(r.get('status'))} | {s.get('add', 0)} "
-            f"| {s.get('change', 0)} | {s.get('destroy', 0)} | {r.get('seconds', '')} |"
+            f"| {_path(r.get('unit'))} | {_cell(r.get('action'))} | {_cell(r.get('status'))} | "
+            f"{_cell(s.get('add', 0))} | {_cell(s.get('change', 0))} | {_cell(s.get('destroy', 0))} | "
+            f"{_cell(r.get('seconds', ''))} |"
         )
     problems = [f"- {markdown.code(r.get('id'))}: {markdown.text(r['failure'])}" for r in results if r.get("failure")]
     if problems:
