@@ -308,8 +308,7 @@ def _bounded(name: str, value: str) -> str:
 
 
 def _cell(value: Any) -> str:
-    """A table cell from the command's JSON: unit paths, warnings and results come from what a pull request wrote
-    (or a tool printed), so each is inert text: no link, mention, HTML or extra cell."""
+    """A table cell: a pull request (or a tool it ran) wrote it, so it is inert text (no link, mention, HTML, cell)."""
     return markdown.table_text("" if value is None else value)
 
 
