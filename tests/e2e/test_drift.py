@@ -160,6 +160,8 @@ def live_drift_run(flow: DriftWorld, event_name: str, event: dict[str, Any], inp
     live = flow.world.live
     workflow = yaml.safe_load(live.git("show", "HEAD:.github/workflows/gwpipelines-drift.yml"))
     workflow["on"] = workflow.pop(True)
+    # The test server's runs are finished when first polled: poll after a tenth of a second, not the default ten.
+    workflow["jobs"]["drift"].setdefault("with", {})["poll-interval"] = "0.1"
     github = {
         "event_name": event_name,
         "event": event,

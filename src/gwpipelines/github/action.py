@@ -13,7 +13,6 @@ import contextlib
 import dataclasses
 import json
 import os
-import re
 import signal
 import subprocess
 import sys
@@ -132,6 +131,7 @@ def drift_argv(inputs: Inputs, config: list[str]) -> list[str]:
     argv += ["--workflow", inputs.workflow, "--ref", inputs.ref]
     for glob in inputs.paths.split():
         argv += ["--path", glob]
+    argv += ["--poll-interval", inputs.poll_interval] if inputs.poll_interval else []
     return [*argv, "--format", "json"]
 
 
@@ -418,7 +418,7 @@ def main(environ: Mapping[str, str] | None = None) -> int:
         if inputs.jobs and not inputs.jobs_file and inputs.command in ("dispatch", "execute"):
             jobs_file(inputs, workdir).write_text(inputs.jobs)
     except UserError as e:
-        actions.error(f"gwpipelines: {_one_line(str(e))}")
+        actions.error(f"gwpipelines: {markdown.one_line(str(e))}")
         runner.set_outputs({"status": "error"})
         return 2
     code = 0
@@ -430,10 +430,6 @@ def main(environ: Mapping[str, str] | None = None) -> int:
     runner.set_outputs(outputs)
     runner.append_summary(summary)
     return code
-
-
-def _one_line(text: str) -> str:
-    return re.sub(r"\s+", " ", text).strip()
 
 
 if __name__ == "__main__":
