@@ -127,15 +127,20 @@ class _Board:
     def take(self) -> Task | None:
         """The next task to run, waiting for one; None once nothing is left to start."""
         with self.task_ready:
-            while not self.ready:
-                if self._over():
-                    return None
-                self.task_ready.wait()
-            if self.stopped:
-                return None
-            return self.by_id[heapq.heappop(self.ready)[1]]
+            return self._take()
 
-    def finish(self, task_id: str, value: object, ok: bool) -> None:
+    def _take(self) -> Task | None:
+        while not self.ready:
+            if self._over():
+                return None
+            self.task_ready.wait()
+        if self.stopped:
+            return None
+        return self.by_id[heapq.heappop(self.ready)[1]]
+
+    def finish(self, task_id: str, value: object, ok: bool) -> Task | None:
+        """Record the end of `task_id`, then take the next task for the same worker (see `take`): the dependent it
+        made ready starts in the thread that is already awake, and one fewer idle worker is woken."""
         with self.task_ready:
             self.done[task_id] = Done(value, ok)
             woken = 0
@@ -152,8 +157,9 @@ class _Board:
             if self._over():
                 self.task_ready.notify_all()
                 self.all_done.notify_all()
-            elif woken:
-                self.task_ready.notify(woken)
+            elif woken > 1:
+                self.task_ready.notify(woken - 1)
+            return self._take()
 
     def _skip(self, task_id: str, cause: str) -> None:
         """Skip `task_id` and, transitively, what needs it, naming the task that actually failed."""
@@ -190,7 +196,8 @@ class _Board:
 
 
 def _work_until_done(board: _Board, work: Callable[[Task], T], succeeded: Callable[[T], bool]) -> None:
-    while (task := board.take()) is not None:
+    task = board.take()
+    while task is not None:
         try:
             value: T | None = work(task)
             ok = succeeded(value) if value is not None else False
@@ -199,7 +206,7 @@ def _work_until_done(board: _Board, work: Callable[[Task], T], succeeded: Callab
         except BaseException as e:
             board.abort(e)
             return
-        board.finish(task.id, value, ok)
+        task = board.finish(task.id, value, ok)
 
 
 def retry(
