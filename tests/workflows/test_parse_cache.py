@@ -23,19 +23,24 @@ CACHE = Path(".git") / "gwpipelines"
 
 
 def workflow(command: str, **with_: str) -> dict[str, Any]:
-    """A live repository's job: check out with history, then the action (base, head, event from the payload)."""
+    """A live repository's job: check out with history, then the action (base, head, event from the payload); a
+    command such as "orchestrate,dry-run" runs the action once for each, as live.yml's job does."""
     checkout = {"ref": "${{ github.event.pull_request.head.sha || github.sha }}", "fetch-depth": 0}
     outputs = ("status", "counts", "changed-units", "json-file")
+    last = f"gw{command.count(',')}"  # the outputs are the last command's
     return {
         "on": {"push": {}, "pull_request": {}},
         "jobs": {
             "live": {
                 "runs-on": "ubuntu-latest",
                 "permissions": {"contents": "read"},
-                "outputs": {name: "${{ steps.gw.outputs." + name + " }}" for name in outputs},
+                "outputs": {name: "${{ steps." + last + ".outputs." + name + " }}" for name in outputs},
                 "steps": [
                     {"uses": "actions/checkout@v7", "with": {**checkout, "persist-credentials": False}},
-                    {"id": "gw", "uses": "gwpipelines/gwpipelines@v0.1.0", "with": {"command": command, **with_}},
+                    *(
+                        {"id": f"gw{i}", "uses": "gwpipelines/gwpipelines@v0.1.0", "with": {"command": c, **with_}}
+                        for i, c in enumerate(command.split(","))
+                    ),
                 ],
             }
         },
@@ -69,8 +74,8 @@ class Live:
         return max(self.runner.root.glob("job-*/workspace"), key=lambda p: int(p.parent.name.split("-")[1]))
 
 
-def step(run: WorkflowRun, name: str) -> str:
-    [log] = [s for s in run.log if s.name == name]
+def step(run: WorkflowRun, name: str, nth: int = 0) -> str:
+    log = [s for s in run.log if s.name == name][nth]
     return f"{log.outcome}: {log.stdout}{log.stderr}"
 
 
@@ -192,3 +197,13 @@ def test_a_bad_parse_cache_input_fails_the_step_naming_it(live: Live, name: str,
     text = step(run, "Where the parse cache lives and whether this run may save it")
     assert text.startswith("failure") and f"action input {name}: not" in text
     assert live.runner.caches.entries == []
+
+
+def test_a_second_command_in_the_job_neither_restores_nor_saves_again(live: Live) -> None:
+    base = live.repo.head()
+    run = live.push(base, live.change("redis 7.2"), "orchestrate,dry-run")
+    answer(run)
+    assert step(run, "Save the parse cache", 0).startswith("success")
+    assert step(run, "Restore the parse cache", 1).startswith("skipped")
+    assert step(run, "Save the parse cache", 1).startswith("skipped")
+    assert len(live.runner.caches.entries) == 1
