@@ -119,3 +119,45 @@ def test_property_every_task_ends_and_order_is_respected(data: st.DataObject) ->
             assert cause in fail and cause is not None
             assert not done[t.id].ok
     del by_id
+
+
+def test_a_dependent_starts_in_the_thread_that_ended_its_need() -> None:
+    """No coordinating thread between a task's end and its dependent's start: the worker that ended `a` takes `b`."""
+    threads: dict[str, int] = {}
+
+    def work(task: Task) -> bool:
+        threads[task.id] = threading.get_ident()
+        time.sleep(0.01)
+        return True
+
+    done = scheduler.run([Task("a"), Task("b", ("a",)), Task("c", ("b",))], work, lambda ok: ok, 4)
+    assert all(d.ok for d in done.values())
+    assert threads["a"] == threads["b"] == threads["c"] != threading.get_ident()
+
+
+def test_a_lone_worker_off_the_main_thread_works_in_the_calling_thread() -> None:
+    seen: list[int] = []
+    caller: list[int] = []
+
+    def inner() -> None:
+        caller.append(threading.get_ident())
+        scheduler.run([Task("x"), Task("y", ("x",))], lambda t: seen.append(threading.get_ident()) or True, bool, 1)
+
+    t = threading.Thread(target=inner)
+    t.start()
+    t.join()
+    assert seen == caller * 2
+
+
+def test_an_exception_past_exception_stops_the_run_and_reaches_the_caller() -> None:
+    started: list[str] = []
+
+    def work(task: Task) -> bool:
+        started.append(task.id)
+        if task.id == "a":
+            raise SystemExit(3)
+        return True
+
+    with pytest.raises(SystemExit):
+        scheduler.run([Task("a"), Task("b", ("a",)), Task("c", ("b",))], work, lambda ok: ok, 2)
+    assert started == ["a"]

@@ -8,11 +8,12 @@ failures the caller classifies as transient, a bounded number of times, with a d
 
 from __future__ import annotations
 
+import heapq
+import threading
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
 
@@ -76,72 +77,136 @@ def run(
 ) -> dict[str, Done[T]]:
     """Run every task; returns each task's `Done`, in no particular order. `work` must not raise for an expected
     failure; an exception is recorded as a failure of that task (value None) so that the others still run."""
-    ids = {t.id for t in tasks}
-    waiting = {t.id: {n for n in t.needs if n in ids} for t in tasks}
-    done: dict[str, Done[T]] = {}
-    running: dict[Future[T], str] = {}
-    with ThreadPoolExecutor(max_workers=max(1, parallelism)) as pool:
+    board = _Board(tasks, priorities(tasks))
+    workers = min(max(1, parallelism), len(tasks))
+    if workers == 1 and threading.current_thread() is not threading.main_thread():
+        # One at a time, where no KeyboardInterrupt can arrive (a job's steps, inside the executor's own worker):
+        # the calling thread does the work itself rather than start a thread and wait for it.
+        _work_until_done(board, work, succeeded)
+        return board.result()
+    threads = [threading.Thread(target=_work_until_done, args=(board, work, succeeded)) for _ in range(workers)]
+    for t in threads:
+        t.start()
+    try:
+        board.wait_all()
+    except KeyboardInterrupt:
+        board.stop()  # nothing new starts; what runs ends through `on_interrupt`
+        if on_interrupt is not None:
+            on_interrupt()
+        raise
+    finally:
+        for t in threads:
+            t.join()
+    return board.result()
+
+
+class _Board:
+    """What is ready, running and done, under one lock. The thread that ends a task makes its dependents ready and
+    the idle workers take them at once: a finished task's dependents start without a hand-off through a
+    coordinating thread, and nothing polls (a worker sleeps until a task is ready or everything has ended)."""
+
+    def __init__(self, tasks: Sequence[Task], prio: dict[str, float]) -> None:
+        ids = {t.id for t in tasks}
+        self.by_id = {t.id: t for t in tasks}
+        self.dependents = _dependents(tasks)
+        self.missing = {t.id: len({n for n in t.needs if n in ids}) for t in tasks}
+        self.prio = prio
+        # Longest remaining chain first, then by id: the order the tasks start in does not depend on timing.
+        self.ready = [(-prio[t], t) for t, m in self.missing.items() if m == 0]
+        heapq.heapify(self.ready)
+        self.done: dict[str, Done[Any]] = {}
+        self.stopped = False
+        self.error: BaseException | None = None
+        lock = threading.Lock()
+        self.task_ready = threading.Condition(lock)
+        self.all_done = threading.Condition(lock)
+
+    def _over(self) -> bool:
+        return self.stopped or len(self.done) == len(self.by_id)
+
+    def take(self) -> Task | None:
+        """The next task to run, waiting for one; None once nothing is left to start."""
+        with self.task_ready:
+            return self._take()
+
+    def _take(self) -> Task | None:
+        while not self.ready:
+            if self._over():
+                return None
+            self.task_ready.wait()
+        if self.stopped:
+            return None
+        return self.by_id[heapq.heappop(self.ready)[1]]
+
+    def finish(self, task_id: str, value: object, ok: bool) -> Task | None:
+        """Record the end of `task_id`, then take the next task for the same worker (see `take`): the dependent it
+        made ready starts in the thread that is already awake, and one fewer idle worker is woken."""
+        with self.task_ready:
+            self.done[task_id] = Done(value, ok)
+            woken = 0
+            for d in self.dependents[task_id]:
+                if d in self.done:
+                    continue  # already skipped for another failed need
+                if not ok:
+                    self._skip(d, task_id)
+                    continue
+                self.missing[d] -= 1
+                if self.missing[d] == 0:
+                    heapq.heappush(self.ready, (-self.prio[d], d))
+                    woken += 1
+            if self._over():
+                self.task_ready.notify_all()
+                self.all_done.notify_all()
+            elif woken > 1:
+                self.task_ready.notify(woken - 1)
+            return self._take()
+
+    def _skip(self, task_id: str, cause: str) -> None:
+        """Skip `task_id` and, transitively, what needs it, naming the task that actually failed."""
+        todo = [task_id]
+        while todo:
+            t = todo.pop()
+            if t in self.done:
+                continue
+            self.done[t] = Done(None, False, skipped_because=cause)
+            todo.extend(self.dependents[t])
+
+    def abort(self, error: BaseException) -> None:
+        """A work function raised past `Exception` (SystemExit...): stop, and let the caller re-raise it."""
+        with self.task_ready:
+            self.error = self.error or error
+            self.stopped = True
+            self.task_ready.notify_all()
+            self.all_done.notify_all()
+
+    def stop(self) -> None:
+        with self.task_ready:
+            self.stopped = True
+            self.task_ready.notify_all()
+
+    def wait_all(self) -> None:
+        with self.all_done:
+            while not self._over():
+                self.all_done.wait()
+
+    def result(self) -> dict[str, Done[Any]]:
+        if self.error is not None:
+            raise self.error
+        return self.done
+
+
+def _work_until_done(board: _Board, work: Callable[[Task], T], succeeded: Callable[[T], bool]) -> None:
+    task = board.take()
+    while task is not None:
         try:
-            _loop(tasks, work, succeeded, parallelism, pool, waiting, done, running)
-        except KeyboardInterrupt:
-            # Stop what runs before the pool waits for its threads; nothing new starts.
-            for fut in running:
-                fut.cancel()
-            if on_interrupt is not None:
-                on_interrupt()
-            raise
-    return done
-
-
-def _loop(
-    tasks: Sequence[Task],
-    work: Callable[[Task], T],
-    succeeded: Callable[[T], bool],
-    parallelism: int,
-    pool: ThreadPoolExecutor,
-    waiting: dict[str, set[str]],
-    done: dict[str, Done[T]],
-    running: dict[Future[T], str],
-) -> None:
-    by_id = {t.id: t for t in tasks}
-    prio = priorities(tasks)
-    while len(done) < len(tasks):
-        _skip_blocked(waiting, done)
-        ready = sorted((t for t, w in waiting.items() if not w), key=lambda t: (-prio[t], t))
-        for task_id in ready[: max(0, parallelism - len(running))]:
-            del waiting[task_id]
-            running[pool.submit(work, by_id[task_id])] = task_id
-        if not running:
-            if len(done) == len(tasks):  # the last ones were skipped
-                break
-            raise ValueError(f"tasks never became ready: {sorted(waiting)}")  # only with a cycle
-        finished, _ = wait(running, return_when=FIRST_COMPLETED)
-        for fut in finished:
-            task_id = running.pop(fut)
-            try:
-                value: T | None = fut.result()
-                ok = succeeded(value) if value is not None else False
-            except Exception:
-                value, ok = None, False
-            done[task_id] = Done(value, ok)
-            if ok:
-                for deps in waiting.values():
-                    deps.discard(task_id)
-
-
-def _skip_blocked(waiting: dict[str, set[str]], done: dict[str, Done[T]]) -> None:
-    """Skip every waiting task that needs a failed or skipped one, naming the task that actually failed."""
-    changed = True
-    while changed:
-        changed = False
-        for task_id, deps in list(waiting.items()):
-            bad = sorted(d for d in deps if d in done and not done[d].ok)
-            if bad:
-                first = done[bad[0]]
-                cause = first.skipped_because or bad[0]
-                done[task_id] = Done(None, False, skipped_because=cause)
-                del waiting[task_id]
-                changed = True
+            value: T | None = work(task)
+            ok = succeeded(value) if value is not None else False
+        except Exception:
+            value, ok = None, False
+        except BaseException as e:
+            board.abort(e)
+            return
+        task = board.finish(task.id, value, ok)
 
 
 def retry(
