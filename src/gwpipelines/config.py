@@ -135,6 +135,15 @@ class CoreConfig(BaseModel):
         description="Refuse to destroy (or plan the destroy of) a unit that another unit still names in a "
         "dependency/dependencies block.",
     )
+    max_runners_per_wave: int = Field(
+        default=1,
+        ge=1,
+        le=64,
+        description="Runners one account's jobs of a pipelines run are split across (issue 16): plans balanced by "
+        "each unit's last known duration (by count when none is known), applies and destroys by a stable hash of "
+        "the unit, so one unit always lands in the same runner and concurrency group; jobs joined by `needs` stay "
+        "on one runner. 1: one runner per account.",
+    )
 
 
 # Each glob checked on its own, so an error names its index (drift.paths.1).
