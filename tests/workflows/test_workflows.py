@@ -72,12 +72,13 @@ def test_only_the_execute_job_may_request_an_oidc_token_and_it_never_keeps_a_git
     assert live["token"] == "${{ secrets.LIVE_REPO_READ_TOKEN || github.token }}"
 
 
-def test_applies_queue_per_account_and_are_never_cancelled() -> None:
+def test_applies_queue_per_leg_and_are_never_cancelled() -> None:
     execute = PIPELINES["jobs"]["execute"]
     assert execute["concurrency"]["cancel-in-progress"] is False
-    assert "matrix.account" in execute["concurrency"]["group"]
+    # The leg: the account itself with one runner per account (the group of old), `<account>-<shard>` with more.
+    assert "matrix.leg" in execute["concurrency"]["group"]
     assert "inputs.live_repo" not in execute["concurrency"]["group"]  # the validated value only
-    assert execute["strategy"]["matrix"]["account"] == "${{ fromJSON(needs.prepare.outputs.accounts) }}"
+    assert execute["strategy"]["matrix"] == "${{ fromJSON(needs.prepare.outputs.legs) }}"
     # The environment the apply role's trust policy names (trust_policy.APPLY_ENVIRONMENT) for applies; for plans,
     # the account's own plan environment, the only one its plan role trusts (trust_policy.plan_environment).
     assert execute["environment"] == (
@@ -171,6 +172,7 @@ def prepare(
     env = {**os.environ, "JOBS": jobs if isinstance(jobs, str) else json.dumps(jobs), "CONFIG": config}
     env["LIVE_REPO"] = live_repo
     env["GITHUB_OUTPUT"] = str(output)
+    env["RUNNER_TEMP"] = str(tmp)
     done = subprocess.run(["bash", "-e", "-c", step["run"]], env=env, capture_output=True, text=True)
     outputs = dict(line.split("=", 1) for line in output.read_text().splitlines())
     return done.returncode, outputs, done.stdout
@@ -190,7 +192,9 @@ def test_prepare_picks_the_head_commit_the_accounts_and_the_mode(tmp_path: Path)
         "accounts": '["non-prod","none","prod"]',
         "mode": "plan",
         "live-repo": "acme/infrastructure-live",
+        "file": str(tmp_path / "gwpipelines-jobs.json"),
     }
+    assert json.loads((tmp_path / "gwpipelines-jobs.json").read_text()) == jobs  # what `gwpipelines shard` reads
     code, outputs, _ = prepare([job("destroy", SHA_B), job("apply", SHA_A)], tmp=tmp_path)
     assert code == 0 and outputs["mode"] == "apply" and outputs["ref"] == SHA_A
     # The factory's jobs, whatever account they name, get a leg of their own (the management account's roles).
@@ -227,24 +231,69 @@ def test_prepare_trims_the_live_repo_and_refuses_what_is_not_owner_name(tmp_path
         assert code == 2 and "live_repo: not a GitHub OWNER/NAME" in stdout, bad
 
 
-def test_each_leg_selects_its_jobs_and_the_factory_leg_takes_the_account_jobs(tmp_path: Path) -> None:
-    """The execute job's selection, executed: what prepare's `accounts` names, each leg runs exactly its own jobs."""
+@pytest.mark.parametrize("runners", [1, 2])
+def test_each_leg_selects_its_jobs_and_the_factory_leg_takes_the_account_jobs(tmp_path: Path, runners: int) -> None:
+    """The execute job's selection, executed: for each leg `gwpipelines shard` names, exactly that leg's jobs."""
+    from testing.cli import run
+
     step = next(s for s in PIPELINES["jobs"]["execute"]["steps"] if s.get("id") == "select")
-    jobs = [job("plan"), job("plan", account="prod"), job("plan", account=None), job("account-plan", account="sandbox")]
+    assert step["env"]["SHARDS"] == "${{ needs.prepare.outputs.shards }}"  # the prepare job's: no leg's own
+    jobs = [
+        {**job("plan", account=account), "id": f"plan:{unit}", "unit": unit}
+        for unit, account in (("non-prod/x", "non-prod"), ("prod/x", "prod"), ("x", None), ("non-prod/y", "non-prod"))
+    ]
+    jobs.append({**job("account-plan", account="sandbox"), "id": "account-plan:sandbox", "unit": None})
     _, outputs, _ = prepare(jobs, tmp=tmp_path)
+    config = tmp_path / "pipelines.yml"
+    config.write_text(f"core:\n  max_runners_per_wave: {runners}\n")
+    sharded = run("shard", "--jobs-file", outputs["file"], "--config", str(config))
+    assert sharded.code == 0, sharded.err
     picked: dict[str, list[str]] = {}
-    for leg in json.loads(outputs["accounts"]):
-        output = tmp_path / f"select-{leg}"
+    for leg in sharded.json()["legs"]:
+        output = tmp_path / f"select-{leg['leg']}"
         output.write_text("")
-        env = {**os.environ, "JOBS": json.dumps(jobs), "ACCOUNT": leg, "RUNNER_TEMP": str(tmp_path)}
-        env["GITHUB_OUTPUT"] = str(output)
+        env = {**os.environ, "JOBS": json.dumps(jobs), "SHARDS": sharded.out, "LEG": leg["leg"]}
+        env |= {"RUNNER_TEMP": str(tmp_path), "GITHUB_OUTPUT": str(output)}
         done = subprocess.run(["bash", "-e", "-c", step["run"]], env=env, capture_output=True, text=True)
         assert done.returncode == 0, done.stderr
         selected = json.loads(Path(output.read_text().strip().split("=", 1)[1]).read_text())
-        picked[leg] = [f"{j['action']}/{j['account']}" for j in selected]
-    assert picked == {
-        "_account-factory": ["account-plan/sandbox"],
-        "non-prod": ["plan/non-prod"],
-        "none": ["plan/None"],
-        "prod": ["plan/prod"],
-    }
+        assert [j["id"] for j in selected] == leg["jobs"]
+        picked[leg["leg"]] = [f"{j['action']}/{j['account']}" for j in selected]
+    if runners == 1:
+        assert picked == {
+            "_account-factory": ["account-plan/sandbox"],
+            "non-prod": ["plan/non-prod", "plan/non-prod"],
+            "none": ["plan/None"],
+            "prod": ["plan/prod"],
+        }
+    else:  # non-prod's two plans on two runners
+        assert picked == {
+            "_account-factory-1": ["account-plan/sandbox"],
+            "non-prod-1": ["plan/non-prod"],
+            "non-prod-2": ["plan/non-prod"],
+            "none-1": ["plan/None"],
+            "prod-1": ["plan/prod"],
+        }
+
+
+def test_the_legs_come_from_the_job_that_runs_no_pull_request_code() -> None:
+    jobs = PIPELINES["jobs"]
+    prepare_job = jobs["prepare"]
+    assert prepare_job["permissions"] == {"contents": "read"}
+    assert not any(c.get("repository") for job in (prepare_job,) for c in checkouts({"jobs": {"p": job}}))
+    shard = next(s for s in prepare_job["steps"] if s.get("id") == "shard")
+    assert shard["with"]["command"] == "shard" and shard["with"]["config"] == "pipelines/${{ inputs.config }}"
+    uploads = [
+        (name, s["with"]["name"])
+        for name, job in jobs.items()
+        for s in job["steps"]
+        if "upload-artifact" in str(s.get("uses"))
+    ]
+    assert ("prepare", "gwpipelines-shards") in uploads
+    assert [n for n, artifact in uploads if artifact == "gwpipelines-shards"] == ["prepare"]
+    assert ("execute", "gwpipelines-results-${{ matrix.leg }}") in uploads
+    # The durations are restored where the legs are computed, saved by the status job under the run's own key.
+    caches = {(name, str(s["uses"]).split("@")[0]): s["with"] for name, job in jobs.items() for s in job["steps"]
+              if str(s.get("uses", "")).startswith("actions/cache/")}  # fmt: skip
+    assert caches[("prepare", "actions/cache/restore")]["restore-keys"] == "gwpipelines-durations-"
+    assert caches[("status", "actions/cache/save")]["key"] == "gwpipelines-durations-${{ github.run_id }}"
