@@ -413,8 +413,9 @@ def _combinations(matrix: dict[str, Any]) -> list[dict[str, Any]]:
     if not matrix:
         return [{}]
     keys = [k for k in matrix if k not in ("include", "exclude")]
+    # A matrix of `include` entries alone is just those entries (itertools.product of nothing is one empty combo).
     combos = [dict(zip(keys, values, strict=True)) for values in itertools.product(*(matrix[k] for k in keys))]
-    return combos + list(matrix.get("include") or [])
+    return (combos if keys else []) + list(matrix.get("include") or [])
 
 
 def read_outputs(path: Path) -> dict[str, str]:

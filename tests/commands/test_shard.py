@@ -101,3 +101,25 @@ def test_bad_input_is_exit_2_with_one_line(tmp_path: Path, jobs: Any, runners: i
     res = run("shard", "--jobs-file", str(jobs_file), "--config", str(config(tmp_path, runners)))
     assert res.code == 2
     assert message in res.err and len(res.err.strip().splitlines()) == 1, res.err
+
+
+def test_the_workflow_passes_the_durations_through_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The pipelines workflow runs the composite action (`command: shard`), which has no durations input: the file
+    reaches `gwpipelines shard` as $GWPIPELINES_DURATIONS, through the step's environment."""
+    from gwpipelines.github.action import Inputs, calls_for
+
+    [call] = calls_for(Inputs("shard", jobs_file="jobs.json", config="pipelines/pipelines.yml"), tmp_path)
+    assert call.argv == ("shard", "--jobs-file", "jobs.json", "--config", "pipelines/pipelines.yml", "--format", "json")
+    jobs = [
+        {"id": f"plan:dev/u{i}", "unit": f"dev/u{i}", "action": "plan", "ref": "a" * 40, "account": "dev",
+         "change_types": ["ModuleChanged"], "wave": 0, "needs": []}
+        for i in range(3)
+    ]  # fmt: skip
+    durations = tmp_path / "durations.json"
+    durations.write_text(json.dumps({"dev/u2": 100, "dev/u0": 1, "dev/u1": 1}))
+    monkeypatch.setenv("GWPIPELINES_DURATIONS", str(durations))
+    res = shard(tmp_path, jobs, "--config", str(config(tmp_path, 2)))
+    assert res.code == 0, res.err
+    assert [leg["jobs"] for leg in res.json()["legs"]] == [["plan:dev/u2"], ["plan:dev/u0", "plan:dev/u1"]]

@@ -28,7 +28,13 @@ MAX_DURATIONS_BYTES = 4_000_000  # 20,000 unit paths with their seconds take wel
 @format_option("json", "text", default="json")
 @click.option("--jobs-file", required=True, help="A JSON file of jobs (a list, or orchestrate's output); - for stdin.")
 @config_option
-@click.option("--durations", "durations_file", default=None, help="A JSON file {unit: seconds} of earlier runs.")
+@click.option(
+    "--durations",
+    "durations_file",
+    default=None,
+    envvar="GWPIPELINES_DURATIONS",  # how the pipelines workflow passes it through the composite action
+    help="A JSON file {unit: seconds} of earlier runs (or $GWPIPELINES_DURATIONS); missing: balance by count.",
+)
 def command(repo: str, fmt: str, jobs_file: str, config_path: str | None, durations_file: str | None) -> None:
     """Split a run's jobs across runners: one leg per account and shard."""
     if jobs_file == "-":

@@ -55,7 +55,6 @@ class Inputs:
     paths: str = ""  # drift: unit globs, one per line or space-separated
     plan_dependents: str = ""
     ignore: str = ""
-    durations: str = ""  # shard: a JSON file {unit: seconds} of earlier runs, if the workflow restored one
     # dispatch's knobs, passed to the CLI only when given (its defaults stay the CLI's).
     batch: str = ""
     max_parallel_runs: str = ""
@@ -113,9 +112,9 @@ def calls_for(inputs: Inputs, workdir: Path) -> list[Call]:
     config = ["--config", inputs.config] if inputs.config else []
     if c == "drift":
         return [Call(tuple(drift_argv(inputs, config)), workdir / "drift.json")]
-    if c == "shard":  # a pipelines run's legs, one runner each (gwpipelines.shards)
-        argv = ["shard", "--jobs-file", str(jobs_file(inputs, workdir)), *config, "--format", "json"]
-        return [Call((*argv, *(["--durations", inputs.durations] if inputs.durations else [])), workdir / "shard.json")]
+    if c == "shard":  # a pipelines run's legs (gwpipelines.shards); durations: $GWPIPELINES_DURATIONS, if set
+        shard = ("shard", "--jobs-file", str(jobs_file(inputs, workdir)), *config, "--format", "json")
+        return [Call(shard, workdir / "shard.json")]
     if c == "execute":
         argv = ["execute", "--repo", inputs.repo, "--jobs-file", str(jobs_file(inputs, workdir)), *config]
         argv += ["--pr", inputs.pr] if inputs.pr else []
