@@ -5,6 +5,7 @@
       default_branch: main
       execution_defaults: {max_attempts: 2, parallelism: 4, timeout_seconds: 3600, retry_delay_seconds: 10}
       steps: [terragrunt, policy]        # extension instances a unit job runs, in this order
+      max_runners_per_wave: 4            # each account's jobs of a pipelines run on up to 4 runners (default 1)
     authentication:                      # gwpipelines.config.AuthenticationConfig; absent: no role assumed
       region: us-east-1
       accounts:
