@@ -297,3 +297,77 @@ def test_the_legs_come_from_the_job_that_runs_no_pull_request_code() -> None:
               if str(s.get("uses", "")).startswith("actions/cache/")}  # fmt: skip
     assert caches[("prepare", "actions/cache/restore")]["restore-keys"] == "gwpipelines-durations-"
     assert caches[("status", "actions/cache/save")]["key"] == "gwpipelines-durations-${{ github.run_id }}"
+
+
+# -- the status job's merge and durations, executed --------------------------------------------------------------------
+
+
+def status_step(name: str, workdir: Path) -> subprocess.CompletedProcess[str]:
+    step = next(s for s in PIPELINES["jobs"]["status"]["steps"] if s.get("name") == name)
+    output = workdir / "output"
+    output.write_text("")
+    env = {**os.environ, "GITHUB_OUTPUT": str(output)}
+    return subprocess.run(["bash", "-e", "-c", step["run"]], cwd=workdir, env=env, capture_output=True, text=True)
+
+
+def write(path: Path, value: Any) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(value if isinstance(value, str) else json.dumps(value))
+
+
+def result(job_id: str, seconds: Any = 10, status: str = "succeeded") -> dict[str, Any]:
+    return {"id": job_id, "unit": job_id.partition(":")[2], "action": "plan", "status": status, "seconds": seconds}
+
+
+def test_the_status_job_merges_from_each_leg_only_its_own_jobs(tmp_path: Path) -> None:
+    legs = [
+        {"leg": "dev-1", "jobs": ["plan:a", "plan:b"]},
+        {"leg": "dev-2", "jobs": ["plan:c"]},
+        {"leg": "dev-3", "jobs": ["plan:d"]},
+    ]
+    write(tmp_path / "shards/gwpipelines-shards/shards.json", {"legs": legs})
+    write(tmp_path / "parts/gwpipelines-results-dev-1/results.json", {"results": [result("plan:a"), result("plan:b")]})
+    # dev-2 ran pull-request code: its file also claims dev-1's job (and a job of no leg); only its own is merged.
+    forged = [result("plan:c"), {**result("plan:a"), "status": "failed"}, result("plan:zz"), "junk"]
+    write(tmp_path / "parts/gwpipelines-results-dev-2/results.json", {"results": forged})
+    write(tmp_path / "parts/gwpipelines-results-dev-3/results.json", "{not json")  # a leg's file: a warning
+    done = status_step("Merge them into results.json", tmp_path)
+    assert done.returncode == 0, done.stderr
+    merged = json.loads((tmp_path / "results.json").read_text())["results"]
+    assert [(r["id"], r["status"]) for r in merged] == [
+        ("plan:a", "succeeded"),
+        ("plan:b", "succeeded"),
+        ("plan:c", "succeeded"),
+    ]
+    assert "gwpipelines-results-dev-3: results.json is not valid" in done.stderr
+
+
+def test_the_status_job_saves_bounded_clamped_durations(tmp_path: Path) -> None:
+    old = {"a": 50, "kept": 7, "bad": "soon", "neg": -3, "x" * 2000: 1}
+    write(tmp_path / "gwpipelines-durations/durations.json", old)
+    now = [
+        result("plan:a", 12.5),
+        result("plan:b", 10**9),
+        result("plan:c", -1),
+        result("plan:d", "x"),
+        result("plan:e", 3, "failed"),
+    ]
+    write(tmp_path / "results.json", {"results": now})
+    done = status_step("Add this run's durations", tmp_path)
+    assert done.returncode == 0, done.stderr
+    saved = json.loads((tmp_path / "gwpipelines-durations/durations.json").read_text())
+    # This run's succeeded units first (clamped to [0, 6 h]), then the older ones it did not run; junk dropped.
+    assert saved == {"a": 12.5, "b": 21600, "c": 0, "kept": 7, "neg": 0}
+    assert (tmp_path / "output").read_text() == "units=5\n"
+    # A cache entry that is no JSON object, and one over the bound: a fresh start, at most 20,000 units kept.
+    write(tmp_path / "gwpipelines-durations/durations.json", "[1, 2")
+    assert status_step("Add this run's durations", tmp_path).returncode == 0
+    assert json.loads((tmp_path / "gwpipelines-durations/durations.json").read_text()) == {
+        "a": 12.5,
+        "b": 21600,
+        "c": 0,
+    }
+    write(tmp_path / "gwpipelines-durations/durations.json", {f"u{i}": 1 for i in range(20_050)})
+    assert status_step("Add this run's durations", tmp_path).returncode == 0
+    bounded = json.loads((tmp_path / "gwpipelines-durations/durations.json").read_text())
+    assert len(bounded) == 20_000 and list(bounded)[:3] == ["a", "b", "c"]
