@@ -2,12 +2,13 @@
 
 The live repository (from infrastructure-live-template) and the pipelines repository (from `gwpipelines init
 pipelines`) are real git repositories. A real `pull_request` webhook payload, its shas rewritten to the live repo,
-drives the live repository's workflow, executed step by step from its YAML (through gwpipelines' reusable workflow and
-composite action): orchestrate, then `gwpipelines dispatch` against the GitHub test server. The server "runs" each
-dispatched workflow by executing the pipelines repository's workflow the same way: the executor against moto, the
-local OIDC endpoint and the stand-in terragrunt; the run's `gwpipelines-results` artifact goes back to the
-dispatcher, which writes the sticky comment. Then the push to main: applies in dependency order, a deleted unit
-destroyed at its base commit, a unit made to fail opening exactly one issue.
+drives the live repository's workflow, executed step by step from its YAML (through gwpipelines' reusable workflow
+and composite action): orchestrate, then `gwpipelines dispatch` against the GitHub test server. The server "runs"
+each dispatched workflow by executing the pipelines repository's workflow the same way: the executor against moto,
+the local OIDC endpoint and the stand-in terragrunt; the run's artifacts (gwpipelines-shards and each leg's results,
+with the merged gwpipelines-results) go back to the dispatcher, which writes the sticky comment. Then the push to
+main: applies in dependency order, a deleted unit destroyed at its base commit, a unit made to fail opening exactly
+one issue.
 """
 
 from __future__ import annotations
