@@ -14,10 +14,12 @@ process, as CI runs it, with its peak RSS from `wait4`:
 
 `gwpipelines --help` is timed apart (median of 7), and bench/executor.py's 200-unit DAG at parallelism 8, with the
 units as threads sleeping and as real child processes (a Python stand-in, and sleep(1)), against the critical path of
-the units' own measured durations (the target) and of their set times. Fan-out across runners (issue 16 item 3) is
-listed as not measured until it exists. Wall times on a machine other work shares mostly measure waiting for a core:
-the CPU time (user + sys, git children included) is printed too. `--profile` prints a cProfile of the in-process cold
-and warm runs at the largest size. Not part of the test suite: it takes minutes.
+the units' own measured durations (the target) and of their set times. Fan-out across runners (issue 16 item 3):
+bench/fanout.py's 300-unit pull request split by `gwpipelines.shards` and list-scheduled on a simulated clock, as one
+run and as the dispatcher's per-wave runs against the local GitHub server. Wall times on a machine other work shares
+mostly measure waiting for a core: the CPU time (user + sys, git children included) is printed too. `--profile`
+prints a cProfile of the in-process cold and warm runs at the largest size. Not part of the test suite: it takes
+minutes.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
 import executor  # noqa: E402  (bench/ is not a package)
+import fanout  # noqa: E402
 import generate  # noqa: E402
 from table import Row, against, median, render, seconds, timed  # noqa: E402
 
@@ -283,15 +286,8 @@ def executor_rows() -> list[Row]:
 
 
 def fan_out_rows() -> list[Row]:
-    return [
-        Row(
-            "300-unit PR",
-            "fan-out makespan / (work/runners + crit. path)",
-            "-",
-            target="<= 1.2x",
-            verdict="not measured (item 3 not built)",
-        )
-    ]
+    """bench/fanout.py: a 300-unit pull request across N runners, on a simulated clock (seconds of no real wait)."""
+    return fanout.rows()
 
 
 def profile(n: int, seed: int) -> None:

@@ -4,10 +4,11 @@ workflows from the YAML, the stand-in terragrunt, and AWS/OIDC from the test ser
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,7 @@ class World:
     pipelines: GitRepo
     runner: Runner
     state: Path
+    _runs: itertools.count[int] = field(default_factory=itertools.count)
 
     @classmethod
     def make(cls, tmp: Path, aws_env: dict[str, str], account_id: str = "111122223333") -> World:
@@ -84,7 +86,7 @@ class World:
             "ref": "refs/heads/main",
             "token": "ghs_pipelines_run_token",
             "actor": "gwpipelines-bot",
-            "run_id": "4242",
+            "run_id": str(4242 + next(self._runs)),  # each run its own, as on GitHub (the durations cache's key)
         }
         return self.runner.run(load(workflow), github=github, inputs=inputs, secrets={"LIVE_REPO_READ_TOKEN": "ghs_r"})
 

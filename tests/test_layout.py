@@ -16,7 +16,7 @@ LAYERS: list[set[str]] = [
     {"errors", "__init__"},
     {"models", "markdown"},
     {"safe_yaml"},
-    {"git", "accounts", "templating", "trust_policy", "unit_globs", "release", "state_policy"},
+    {"git", "accounts", "templating", "trust_policy", "unit_globs", "release", "state_policy", "shards"},
     {"github"},
     {"extensions"},
     {"config"},

@@ -5,6 +5,7 @@
       default_branch: main
       execution_defaults: {max_attempts: 2, parallelism: 4, timeout_seconds: 3600, retry_delay_seconds: 10}
       steps: [terragrunt, policy]        # extension instances a unit job runs, in this order
+      max_runners_per_wave: 4            # each account's jobs of a pipelines run on up to 4 runners (default 1)
     authentication:                      # gwpipelines.config.AuthenticationConfig; absent: no role assumed
       region: us-east-1
       accounts:
@@ -134,6 +135,15 @@ class CoreConfig(BaseModel):
         default=True,
         description="Refuse to destroy (or plan the destroy of) a unit that another unit still names in a "
         "dependency/dependencies block.",
+    )
+    max_runners_per_wave: int = Field(
+        default=1,
+        ge=1,
+        le=64,
+        description="Runners one account's jobs of a pipelines run are split across (issue 16): plans balanced by "
+        "each unit's last known duration (by count when none is known), applies and destroys by a stable hash of "
+        "the unit, so one unit always lands in the same runner and concurrency group; jobs joined by `needs` stay "
+        "on one runner. 1: one runner per account.",
     )
 
 

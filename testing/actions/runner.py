@@ -303,7 +303,7 @@ class _Job:
         name = uses.partition("@")[0]
         with_ = {k: _text(v) for k, v in interpolate(step.get("with") or {}, ev).items()}
         if name == OWN_REPO:
-            return self._composite(with_, contexts)
+            return self._composite(with_, contexts, env)
         if name == "actions/checkout":
             return self._checkout(with_, contexts["github"])
         if name == "actions/setup-python":
@@ -319,7 +319,7 @@ class _Job:
         raise ValueError(f"no stand-in for {uses}")
 
     def _composite(
-        self, with_: dict[str, str], contexts: dict[str, Any]
+        self, with_: dict[str, str], contexts: dict[str, Any], env: dict[str, str]
     ) -> tuple[str, dict[str, str], tuple[str, str]]:
         action = load(ACTION)
         declared = action["inputs"]
@@ -329,7 +329,8 @@ class _Job:
         defaults_ev = self.runner._evaluator(contexts, ok=True, workspace=self.workspace)
         inputs = {k: _text(interpolate(spec.get("default", ""), defaults_ev)) for k, spec in declared.items()}
         inputs |= with_
-        inner = _Job(self.runner, self.job_id, self.workspace, self.temp, self.env, self.run)
+        # The calling step's `env:` reaches the action's steps, as on GitHub (a composite is one step of the job).
+        inner = _Job(self.runner, self.job_id, self.workspace, self.temp, env, self.run)
         steps = [s if s.get("id") != "venv" else {**s, "run": _INSTALLED} for s in action["runs"]["steps"]]
         ok = inner.steps(steps, {**contexts, "inputs": inputs}, action_path=ROOT)
         out_ev = self.runner._evaluator({**contexts, "steps": inner.steps_ctx}, ok=ok, workspace=self.workspace)
@@ -412,8 +413,9 @@ def _combinations(matrix: dict[str, Any]) -> list[dict[str, Any]]:
     if not matrix:
         return [{}]
     keys = [k for k in matrix if k not in ("include", "exclude")]
+    # A matrix of `include` entries alone is just those entries (itertools.product of nothing is one empty combo).
     combos = [dict(zip(keys, values, strict=True)) for values in itertools.product(*(matrix[k] for k in keys))]
-    return combos + list(matrix.get("include") or [])
+    return (combos if keys else []) + list(matrix.get("include") or [])
 
 
 def read_outputs(path: Path) -> dict[str, str]:

@@ -279,13 +279,14 @@ def create_dispatch(call: Call) -> Reply:
     return Reply(204)
 
 
-def _read(run: Run) -> Run:
+def _read(run: Run, ids: Callable[[], int]) -> Run:
     """Every read of a run moves it along its script (queued -> in_progress -> completed after `polls` reads)."""
     run.reads += 1
-    if run.completed and not run.artifacts and run.script.files:
-        run.artifacts.append(
-            Artifact(run.id + 1, run.script.artifact_name, dict(run.script.files), archive=run.script.archive)
-        )
+    script = run.script
+    if run.completed and not run.artifacts and (script.files or script.artifacts):
+        if script.files:
+            run.artifacts.append(Artifact(ids(), script.artifact_name, dict(script.files), archive=script.archive))
+        run.artifacts += [Artifact(ids(), name, dict(files)) for name, files in script.artifacts.items()]
     return run
 
 
@@ -338,7 +339,10 @@ def _list_runs(call: Call, runs: list[Run]) -> Reply:
     if "status" in q:
         runs = [r for r in runs if q["status"] in (r.status, r.conclusion)]
     page, headers = paginate(call, runs)
-    body = {"total_count": len(runs), "workflow_runs": [call.server.bodies.run(call.repo, _read(r)) for r in page]}
+    body = {
+        "total_count": len(runs),
+        "workflow_runs": [call.server.bodies.run(call.repo, _read(r, call.server.ids)) for r in page],
+    }
     return Reply(200, body, headers)
 
 
@@ -363,7 +367,7 @@ def _run(call: Call) -> Run:
 
 @operation("actions/get-workflow-run")
 def get_run(call: Call) -> Reply:
-    return Reply(200, call.server.bodies.run(call.repo, _read(_run(call))))
+    return Reply(200, call.server.bodies.run(call.repo, _read(_run(call), call.server.ids)))
 
 
 @operation("actions/list-jobs-for-workflow-run")

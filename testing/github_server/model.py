@@ -42,7 +42,8 @@ class RunScript:
     `polls`: how many reads of the run answer queued/in_progress before it answers completed. `appears=False`: the
     dispatch is accepted but the run never shows up (the API answers 404 for it and lists leave it out).
     `files`: the files of the artifact `artifact_name`, uploaded when the run completes (none when empty); `archive`
-    replaces the zip the download serves.
+    replaces the zip the download serves. `artifacts`: more artifacts (name -> files) uploaded with it, as a run
+    that fanned out across runners publishes one per leg.
     """
 
     conclusion: Conclusion = "success"
@@ -53,6 +54,7 @@ class RunScript:
     steps: tuple[str, ...] = ("Set up job", "Check out", "Run gwpipelines execute", "Upload results", "Complete job")
     files: dict[str, bytes] = field(default_factory=dict)
     artifact_name: str = "gwpipelines-results"
+    artifacts: dict[str, dict[str, bytes]] = field(default_factory=dict)
     appears: bool = True
     # The artifact's bytes as downloaded, instead of a zip of `files` (a truncated or corrupt upload).
     archive: bytes | None = None

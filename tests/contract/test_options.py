@@ -1,6 +1,6 @@
 """Every command takes `--repo DIR` (default `.`) and `--format text|json`, checked on the click commands themselves
-so that a command added later is held to the same contract. Defaults: text, except `execute` and `dispatch`, whose
-contract lines print JSON, and `trust-policy`, whose output is a JSON document in every format."""
+so that a command added later is held to the same contract. Defaults: text, except `execute`, `dispatch` and
+`shard`, whose contract lines print JSON, and `trust-policy`, whose output is a JSON document in every format."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 from gwpipelines.cli import cli
 from testing.cli import run
 
-JSON_BY_DEFAULT = {"execute", "dispatch", "trust-policy"}
+JSON_BY_DEFAULT = {"execute", "dispatch", "trust-policy", "shard"}
 MORE_FORMATS = {"orchestrate": {"matrix"}, "graph": {"dot", "mermaid"}}
 
 

@@ -2,12 +2,13 @@
 
 The live repository (from infrastructure-live-template) and the pipelines repository (from `gwpipelines init
 pipelines`) are real git repositories. A real `pull_request` webhook payload, its shas rewritten to the live repo,
-drives the live repository's workflow, executed step by step from its YAML (through gwpipelines' reusable workflow and
-composite action): orchestrate, then `gwpipelines dispatch` against the GitHub test server. The server "runs" each
-dispatched workflow by executing the pipelines repository's workflow the same way: the executor against moto, the
-local OIDC endpoint and the stand-in terragrunt; the run's `gwpipelines-results` artifact goes back to the
-dispatcher, which writes the sticky comment. Then the push to main: applies in dependency order, a deleted unit
-destroyed at its base commit, a unit made to fail opening exactly one issue.
+drives the live repository's workflow, executed step by step from its YAML (through gwpipelines' reusable workflow
+and composite action): orchestrate, then `gwpipelines dispatch` against the GitHub test server. The server "runs"
+each dispatched workflow by executing the pipelines repository's workflow the same way: the executor against moto,
+the local OIDC endpoint and the stand-in terragrunt; the run's artifacts (gwpipelines-shards and each leg's results,
+with the merged gwpipelines-results) go back to the dispatcher, which writes the sticky comment. Then the push to
+main: applies in dependency order, a deleted unit destroyed at its base commit, a unit made to fail opening exactly
+one issue.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ class TwoRepos:
     def __init__(self, world: World, server: Any) -> None:
         self.world, self.server = world, server
         self.pipeline_runs: list[tuple[Dispatch, WorkflowRun]] = []
+        self.merged_artifact = True  # serve the run's merged gwpipelines-results (the fallback) with its legs'
         world.runner.env["GITHUB_API_URL"] = server.url
         server.add_repo(LIVE_REPO)
         server.add_repo(PIPELINES_REPO, private=True)
@@ -60,11 +62,13 @@ class TwoRepos:
         run = self.world.pipelines_run(dict(dispatch.inputs))
         self.pipeline_runs.append((dispatch, run))
         failed = [name for name, job in run.jobs.items() if job.result == "failure"]
+        merged = run.artifacts.get("gwpipelines-results", {}) if self.merged_artifact else {}
         return RunScript(
             conclusion="success" if run.conclusion == "success" else "failure",
             polls=0,
             failing_job=failed[0] if failed else None,
-            files=run.artifacts.get("gwpipelines-results", {}),
+            files=merged,
+            artifacts={name: files for name, files in run.artifacts.items() if name != "gwpipelines-results"},
         )
 
     def live_run(self, event_name: str, payload: dict[str, Any], sha: str, ref: str) -> WorkflowRun:
@@ -214,3 +218,47 @@ def test_a_dry_run_shows_the_plan_and_dispatches_nothing(
     outputs = run.jobs["gwpipelines"].outputs
     assert json.loads(outputs["changed-units"]) == [f"{DEV}/vpc"]
     assert json.loads(outputs["counts"]) == {"plan": 1}
+
+
+def test_a_wave_fans_out_across_runners_and_the_comment_still_shows_every_unit(
+    tmp_path: Path, aws_env: dict[str, str], github_server: Any
+) -> None:
+    """core.max_runners_per_wave: 3 in the pipelines repository: the three plans of the middle wave (bastion, mysql,
+    redis: each needs only vpc) run on three legs of one run, each publishing its own results; the dispatcher
+    reads them leg by leg (the merged artifact is not even served here) and the comment has every unit."""
+    world = World.make(tmp_path, aws_env)
+    config = world.pipelines.read("pipelines.yml")
+    world.pipelines.write("pipelines.yml", config.replace("core:\n", "core:\n  max_runners_per_wave: 3\n", 1))
+    world.pipelines.commit("three runners per wave")
+    flow = TwoRepos(world, github_server)
+    flow.merged_artifact = False
+    live = world.live
+    base = live.head()
+    live.git("checkout", "-q", "-b", "change")
+    live.write(f"{DEV}/env.hcl", live.read(f"{DEV}/env.hcl").replace("db.t4g.micro", "db.t4g.small"))
+    head = live.commit("dev: bigger database")
+    github_server.add_pull(LIVE_REPO, PR, head_sha=head, base_sha=base, head_ref="change")
+    run = flow.live_run("pull_request", pull_request_event(base, head, PR), head, f"refs/pull/{PR}/merge")
+    assert run.conclusion == "success", run.text()
+    waves = {len(jobs): (jobs, r) for jobs, (_, r) in zip(flow.dispatched_jobs(), flow.pipeline_runs, strict=True)}
+    middle_jobs, middle = waves[3]
+    assert sorted(middle_jobs) == [f"plan:{DEV}/{u}" for u in ("bastion", "mysql", "redis")]
+    shards = json.loads(middle.artifacts["gwpipelines-shards"]["shards.json"])
+    assert [(leg["leg"], leg["account"], len(leg["jobs"])) for leg in shards["legs"]] == [
+        (f"non-prod-{k}", "non-prod", 1) for k in (1, 2, 3)
+    ]
+    legs = sorted(name for name in middle.artifacts if name.startswith("gwpipelines-results-"))
+    assert legs == [f"gwpipelines-results-non-prod-{k}" for k in (1, 2, 3)]
+    assert sum(1 for job in middle.jobs if job.startswith("gwpipelines / execute")) == 1  # one matrix job, 3 legs
+    assert sorted(results(middle)) == sorted(middle_jobs)  # the status job still merges them (the fallback)
+    [comment] = github_server.comments(LIVE_REPO, PR)
+    for unit in DEV_UNITS:
+        assert f"| `{unit}` | plan | succeeded | +2 ~0 -0 |" in comment.body, unit
+    assert "without a result" not in comment.body, comment.body
+    # The next runs balance by what these took: the status jobs saved every planned unit's seconds.
+    saved = [e for e in world.runner.caches.entries if e.key.startswith("gwpipelines-durations-")]
+    assert len(saved) == 3  # one per run, each over the one before
+    last = flow.pipeline_runs[-1][1].text()
+    assert "Cache restored from key: gwpipelines-durations-" in last and "warning:" not in last
+    durations = json.loads(next(iter(saved[-1].files.values())))
+    assert set(durations) == set(DEV_UNITS) and all(0 <= s <= 21600 for s in durations.values())

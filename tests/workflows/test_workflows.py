@@ -72,12 +72,13 @@ def test_only_the_execute_job_may_request_an_oidc_token_and_it_never_keeps_a_git
     assert live["token"] == "${{ secrets.LIVE_REPO_READ_TOKEN || github.token }}"
 
 
-def test_applies_queue_per_account_and_are_never_cancelled() -> None:
+def test_applies_queue_per_leg_and_are_never_cancelled() -> None:
     execute = PIPELINES["jobs"]["execute"]
     assert execute["concurrency"]["cancel-in-progress"] is False
-    assert "matrix.account" in execute["concurrency"]["group"]
+    # The leg: the account itself with one runner per account (the group of old), `<account>-<shard>` with more.
+    assert "matrix.leg" in execute["concurrency"]["group"]
     assert "inputs.live_repo" not in execute["concurrency"]["group"]  # the validated value only
-    assert execute["strategy"]["matrix"]["account"] == "${{ fromJSON(needs.prepare.outputs.accounts) }}"
+    assert execute["strategy"]["matrix"] == "${{ fromJSON(needs.prepare.outputs.legs) }}"
     # The environment the apply role's trust policy names (trust_policy.APPLY_ENVIRONMENT) for applies; for plans,
     # the account's own plan environment, the only one its plan role trusts (trust_policy.plan_environment).
     assert execute["environment"] == (
@@ -171,6 +172,7 @@ def prepare(
     env = {**os.environ, "JOBS": jobs if isinstance(jobs, str) else json.dumps(jobs), "CONFIG": config}
     env["LIVE_REPO"] = live_repo
     env["GITHUB_OUTPUT"] = str(output)
+    env["RUNNER_TEMP"] = str(tmp)
     done = subprocess.run(["bash", "-e", "-c", step["run"]], env=env, capture_output=True, text=True)
     outputs = dict(line.split("=", 1) for line in output.read_text().splitlines())
     return done.returncode, outputs, done.stdout
@@ -190,7 +192,9 @@ def test_prepare_picks_the_head_commit_the_accounts_and_the_mode(tmp_path: Path)
         "accounts": '["non-prod","none","prod"]',
         "mode": "plan",
         "live-repo": "acme/infrastructure-live",
+        "file": str(tmp_path / "gwpipelines-jobs.json"),
     }
+    assert json.loads((tmp_path / "gwpipelines-jobs.json").read_text()) == jobs  # what `gwpipelines shard` reads
     code, outputs, _ = prepare([job("destroy", SHA_B), job("apply", SHA_A)], tmp=tmp_path)
     assert code == 0 and outputs["mode"] == "apply" and outputs["ref"] == SHA_A
     # The factory's jobs, whatever account they name, get a leg of their own (the management account's roles).
@@ -227,24 +231,143 @@ def test_prepare_trims_the_live_repo_and_refuses_what_is_not_owner_name(tmp_path
         assert code == 2 and "live_repo: not a GitHub OWNER/NAME" in stdout, bad
 
 
-def test_each_leg_selects_its_jobs_and_the_factory_leg_takes_the_account_jobs(tmp_path: Path) -> None:
-    """The execute job's selection, executed: what prepare's `accounts` names, each leg runs exactly its own jobs."""
+@pytest.mark.parametrize("runners", [1, 2])
+def test_each_leg_selects_its_jobs_and_the_factory_leg_takes_the_account_jobs(tmp_path: Path, runners: int) -> None:
+    """The execute job's selection, executed: for each leg `gwpipelines shard` names, exactly that leg's jobs."""
+    from testing.cli import run
+
     step = next(s for s in PIPELINES["jobs"]["execute"]["steps"] if s.get("id") == "select")
-    jobs = [job("plan"), job("plan", account="prod"), job("plan", account=None), job("account-plan", account="sandbox")]
+    assert step["env"]["SHARDS"] == "${{ needs.prepare.outputs.shards }}"  # the prepare job's: no leg's own
+    jobs = [
+        {**job("plan", account=account), "id": f"plan:{unit}", "unit": unit}
+        for unit, account in (("non-prod/x", "non-prod"), ("prod/x", "prod"), ("x", None), ("non-prod/y", "non-prod"))
+    ]
+    jobs.append({**job("account-plan", account="sandbox"), "id": "account-plan:sandbox", "unit": None})
     _, outputs, _ = prepare(jobs, tmp=tmp_path)
+    config = tmp_path / "pipelines.yml"
+    config.write_text(f"core:\n  max_runners_per_wave: {runners}\n")
+    sharded = run("shard", "--jobs-file", outputs["file"], "--config", str(config))
+    assert sharded.code == 0, sharded.err
     picked: dict[str, list[str]] = {}
-    for leg in json.loads(outputs["accounts"]):
-        output = tmp_path / f"select-{leg}"
+    for leg in sharded.json()["legs"]:
+        output = tmp_path / f"select-{leg['leg']}"
         output.write_text("")
-        env = {**os.environ, "JOBS": json.dumps(jobs), "ACCOUNT": leg, "RUNNER_TEMP": str(tmp_path)}
-        env["GITHUB_OUTPUT"] = str(output)
+        env = {**os.environ, "JOBS": json.dumps(jobs), "SHARDS": sharded.out, "LEG": leg["leg"]}
+        env |= {"RUNNER_TEMP": str(tmp_path), "GITHUB_OUTPUT": str(output)}
         done = subprocess.run(["bash", "-e", "-c", step["run"]], env=env, capture_output=True, text=True)
         assert done.returncode == 0, done.stderr
         selected = json.loads(Path(output.read_text().strip().split("=", 1)[1]).read_text())
-        picked[leg] = [f"{j['action']}/{j['account']}" for j in selected]
-    assert picked == {
-        "_account-factory": ["account-plan/sandbox"],
-        "non-prod": ["plan/non-prod"],
-        "none": ["plan/None"],
-        "prod": ["plan/prod"],
+        assert [j["id"] for j in selected] == leg["jobs"]
+        picked[leg["leg"]] = [f"{j['action']}/{j['account']}" for j in selected]
+    if runners == 1:
+        assert picked == {
+            "_account-factory": ["account-plan/sandbox"],
+            "non-prod": ["plan/non-prod", "plan/non-prod"],
+            "none": ["plan/None"],
+            "prod": ["plan/prod"],
+        }
+    else:  # non-prod's two plans on two runners
+        assert picked == {
+            "_account-factory-1": ["account-plan/sandbox"],
+            "non-prod-1": ["plan/non-prod"],
+            "non-prod-2": ["plan/non-prod"],
+            "none-1": ["plan/None"],
+            "prod-1": ["plan/prod"],
+        }
+
+
+def test_the_legs_come_from_the_job_that_runs_no_pull_request_code() -> None:
+    jobs = PIPELINES["jobs"]
+    prepare_job = jobs["prepare"]
+    assert prepare_job["permissions"] == {"contents": "read"}
+    assert not any(c.get("repository") for job in (prepare_job,) for c in checkouts({"jobs": {"p": job}}))
+    shard = next(s for s in prepare_job["steps"] if s.get("id") == "shard")
+    assert shard["with"]["command"] == "shard" and shard["with"]["config"] == "pipelines/${{ inputs.config }}"
+    uploads = [
+        (name, s["with"]["name"])
+        for name, job in jobs.items()
+        for s in job["steps"]
+        if "upload-artifact" in str(s.get("uses"))
+    ]
+    assert ("prepare", "gwpipelines-shards") in uploads
+    assert [n for n, artifact in uploads if artifact == "gwpipelines-shards"] == ["prepare"]
+    assert ("execute", "gwpipelines-results-${{ matrix.leg }}") in uploads
+    # The durations are restored where the legs are computed, saved by the status job under the run's own key.
+    caches = {(name, str(s["uses"]).split("@")[0]): s["with"] for name, job in jobs.items() for s in job["steps"]
+              if str(s.get("uses", "")).startswith("actions/cache/")}  # fmt: skip
+    assert caches[("prepare", "actions/cache/restore")]["restore-keys"] == "gwpipelines-durations-"
+    assert caches[("status", "actions/cache/save")]["key"] == "gwpipelines-durations-${{ github.run_id }}"
+
+
+# -- the status job's merge and durations, executed --------------------------------------------------------------------
+
+
+def status_step(name: str, workdir: Path) -> subprocess.CompletedProcess[str]:
+    step = next(s for s in PIPELINES["jobs"]["status"]["steps"] if s.get("name") == name)
+    output = workdir / "output"
+    output.write_text("")
+    env = {**os.environ, "GITHUB_OUTPUT": str(output)}
+    return subprocess.run(["bash", "-e", "-c", step["run"]], cwd=workdir, env=env, capture_output=True, text=True)
+
+
+def write(path: Path, value: Any) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(value if isinstance(value, str) else json.dumps(value))
+
+
+def result(job_id: str, seconds: Any = 10, status: str = "succeeded") -> dict[str, Any]:
+    return {"id": job_id, "unit": job_id.partition(":")[2], "action": "plan", "status": status, "seconds": seconds}
+
+
+def test_the_status_job_merges_from_each_leg_only_its_own_jobs(tmp_path: Path) -> None:
+    legs = [
+        {"leg": "dev-1", "jobs": ["plan:a", "plan:b"]},
+        {"leg": "dev-2", "jobs": ["plan:c"]},
+        {"leg": "dev-3", "jobs": ["plan:d"]},
+    ]
+    write(tmp_path / "shards/gwpipelines-shards/shards.json", {"legs": legs})
+    write(tmp_path / "parts/gwpipelines-results-dev-1/results.json", {"results": [result("plan:a"), result("plan:b")]})
+    # dev-2 ran pull-request code: its file also claims dev-1's job (and a job of no leg); only its own is merged.
+    forged = [result("plan:c"), {**result("plan:a"), "status": "failed"}, result("plan:zz"), "junk"]
+    write(tmp_path / "parts/gwpipelines-results-dev-2/results.json", {"results": forged})
+    write(tmp_path / "parts/gwpipelines-results-dev-3/results.json", "{not json")  # a leg's file: a warning
+    done = status_step("Merge them into results.json", tmp_path)
+    assert done.returncode == 0, done.stderr
+    merged = json.loads((tmp_path / "results.json").read_text())["results"]
+    assert [(r["id"], r["status"]) for r in merged] == [
+        ("plan:a", "succeeded"),
+        ("plan:b", "succeeded"),
+        ("plan:c", "succeeded"),
+    ]
+    assert "gwpipelines-results-dev-3: results.json is not valid" in done.stderr
+
+
+def test_the_status_job_saves_bounded_clamped_durations(tmp_path: Path) -> None:
+    old = {"a": 50, "kept": 7, "bad": "soon", "neg": -3, "x" * 2000: 1}
+    write(tmp_path / "gwpipelines-durations/durations.json", old)
+    now = [
+        result("plan:a", 12.5),
+        result("plan:b", 10**9),
+        result("plan:c", -1),
+        result("plan:d", "x"),
+        result("plan:e", 3, "failed"),
+    ]
+    write(tmp_path / "results.json", {"results": now})
+    done = status_step("Add this run's durations", tmp_path)
+    assert done.returncode == 0, done.stderr
+    saved = json.loads((tmp_path / "gwpipelines-durations/durations.json").read_text())
+    # This run's succeeded units first (clamped to [0, 6 h]), then the older ones it did not run; junk dropped.
+    assert saved == {"a": 12.5, "b": 21600, "c": 0, "kept": 7, "neg": 0}
+    assert (tmp_path / "output").read_text() == "units=5\n"
+    # A cache entry that is no JSON object, and one over the bound: a fresh start, at most 20,000 units kept.
+    write(tmp_path / "gwpipelines-durations/durations.json", "[1, 2")
+    assert status_step("Add this run's durations", tmp_path).returncode == 0
+    assert json.loads((tmp_path / "gwpipelines-durations/durations.json").read_text()) == {
+        "a": 12.5,
+        "b": 21600,
+        "c": 0,
     }
+    write(tmp_path / "gwpipelines-durations/durations.json", {f"u{i}": 1 for i in range(20_050)})
+    assert status_step("Add this run's durations", tmp_path).returncode == 0
+    bounded = json.loads((tmp_path / "gwpipelines-durations/durations.json").read_text())
+    assert len(bounded) == 20_000 and list(bounded)[:3] == ["a", "b", "c"]

@@ -4,9 +4,9 @@ Jobs are grouped into batches (one workflow run each): per wave (the default), p
 wave. A batch is dispatched once every job it needs has succeeded, at most `max_parallel_runs` at a time; a job
 whose need failed or was skipped is itself skipped, never dispatched. Each dispatch carries a fresh correlation id,
 which the pipelines workflow puts in its run-name, so the run can be found again when GitHub answers 204 without
-its id. Runs are polled with backoff until they complete or their deadline passes; the `gwpipelines-results`
-artifact then gives each job's result. Whatever goes wrong with one run becomes failed results for its jobs, with
-the reason, and never hides the other runs' results.
+its id. Runs are polled with backoff until they complete or their deadline passes; the run's results artifacts
+(one per leg when it fanned out across runners, see dispatcher.artifact) then give each job's result. Whatever goes
+wrong with one run becomes failed results for its jobs, with the reason, and never hides the other runs' results.
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from gwpipelines.dispatcher import artifact
-from gwpipelines.dispatcher.artifact import ARTIFACT, RESULTS_FILE
 from gwpipelines.dispatcher.batches import (
     Batch,
     Granularity,
@@ -247,13 +246,13 @@ class Dispatcher:
         record.conclusion = run.conclusion or "unknown"
         self._log(f"run {run.html_url} completed: {record.conclusion}")
         try:
-            data = self.client.artifact_file(t.pipelines_repo, run.id, ARTIFACT, RESULTS_FILE)
-            published = artifact.read(data, record.batch)
-            results = published.results
+            published = artifact.collect(
+                lambda name, member: self.client.artifact_file(t.pipelines_repo, run.id, name, member), record.batch
+            )
+            results, missing, why = published.results, published.missing, ""
             progress.notices.extend(n for n in published.notices if n not in progress.notices)
-            why = "" if data is not None else f"; it published no {ARTIFACT} artifact"
         except (ArtifactError, GitHubError, GitHubAccessError) as e:
-            results, why = {}, f"; {e}"
+            results, missing, why = {}, {}, f"; {e}"
         failing_url = None
         if run.conclusion != "success" or any(r.status is Status.FAILED for r in results.values()):
             try:
@@ -263,7 +262,8 @@ class Dispatcher:
                 self._log(f"run {run.html_url}: no link to the failing step ({e}); linking the run")
         for job in record.batch.jobs:
             progress.running.discard(job.id)
-            result = results.get(job.id) or failed(job, f"the run ended {record.conclusion} without a result{why}")
+            reason = missing.get(job.id, why)
+            result = results.get(job.id) or failed(job, f"the run ended {record.conclusion} without a result{reason}")
             progress.results[job.id] = result
             progress.links[job.id] = failing_url if result.status is Status.FAILED and failing_url else run.html_url
 

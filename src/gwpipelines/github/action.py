@@ -28,7 +28,7 @@ from gwpipelines.errors import UserError
 from gwpipelines.github import actions
 from gwpipelines.orchestrator.matrix import from_json_jobs
 
-COMMANDS = ("orchestrate", "dispatch", "execute", "run", "drift", "dry-run")
+COMMANDS = ("orchestrate", "dispatch", "execute", "run", "drift", "dry-run", "shard")
 # GitHub keeps at most 1 MB of outputs per job: a bigger value is left empty, with a warning, and the file holds it.
 OUTPUT_LIMIT = 900_000
 STATUS_BY_EXIT = {0: "success", 1: "failure"}
@@ -112,6 +112,9 @@ def calls_for(inputs: Inputs, workdir: Path) -> list[Call]:
     config = ["--config", inputs.config] if inputs.config else []
     if c == "drift":
         return [Call(tuple(drift_argv(inputs, config)), workdir / "drift.json")]
+    if c == "shard":  # a pipelines run's legs (gwpipelines.shards); durations: $GWPIPELINES_DURATIONS, if set
+        shard = ("shard", "--jobs-file", str(jobs_file(inputs, workdir)), *config, "--format", "json")
+        return [Call(shard, workdir / "shard.json")]
     if c == "execute":
         argv = ["execute", "--repo", inputs.repo, "--jobs-file", str(jobs_file(inputs, workdir)), *config]
         argv += ["--pr", inputs.pr] if inputs.pr else []
@@ -291,6 +294,8 @@ def report(inputs: Inputs, calls: Sequence[Call], code: int) -> tuple[dict[str, 
         return outputs, title + _jobs_table(data if isinstance(data, dict) else {})
     if inputs.command == "drift":
         return outputs, title + _drift_table(data if isinstance(data, dict) else {})
+    if inputs.command == "shard":
+        return outputs, title + f"{len(data.get('legs') or []) if isinstance(data, dict) else 0} leg(s)."
     if inputs.command == "dispatch":
         if isinstance(data, dict):
             outputs["comment-url"] = str(data.get("comment_url") or "")
@@ -403,10 +408,8 @@ def main(environ: Mapping[str, str] | None = None) -> int:
         workdir = workdir_for(inputs.command, runner)
         # This step writes the job's one summary (below); the executor inside it must not add a second one.
         env = {k: v for k, v in environ.items() if not k.startswith("GWP_") and k != "GITHUB_STEP_SUMMARY"}
-        if inputs.dispatch_token:
-            env["PIPELINES_DISPATCH_TOKEN"] = inputs.dispatch_token
-        if inputs.github_token:
-            env["GITHUB_TOKEN"] = inputs.github_token
+        tokens = {"PIPELINES_DISPATCH_TOKEN": inputs.dispatch_token, "GITHUB_TOKEN": inputs.github_token}
+        env |= {name: token for name, token in tokens.items() if token}
         if needs_event(inputs):
             event = Call(("event", "--repo", inputs.repo, "--format", "json"), workdir / "event.json")
             code = run_cli(event, env)
@@ -415,7 +418,7 @@ def main(environ: Mapping[str, str] | None = None) -> int:
                 return code
             inputs = with_event(inputs, _load(event.output))
         calls = calls_for(inputs, workdir)
-        if inputs.jobs and not inputs.jobs_file and inputs.command in ("dispatch", "execute"):
+        if inputs.jobs and not inputs.jobs_file and inputs.command in ("dispatch", "execute", "shard"):
             jobs_file(inputs, workdir).write_text(inputs.jobs)
     except UserError as e:
         actions.error(f"gwpipelines: {markdown.one_line(str(e))}")
