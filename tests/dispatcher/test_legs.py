@@ -85,6 +85,10 @@ def test_every_legs_results_are_merged(server: GitHubServer) -> None:
     assert {i: r.status for i, r in got.items()} == {j.id: Status.SUCCEEDED for j in JOBS}
     assert got["plan:dev/u4"].log == "planned dev/u4"
     assert progress.notices == ["from dev-1", "all", "from dev-2", "from dev-3"]
+    # The run's artifacts are listed once for all four files, each then downloaded once.
+    listed = [p for m, p in server.requests if m == "GET" and p.endswith("/artifacts")]
+    downloads = [p for m, p in server.requests if m == "GET" and "/artifacts/" in p]
+    assert len(listed) == 1 and len(downloads) == 1 + len(LEGS)
 
 
 def test_a_leg_cannot_forge_another_legs_results(server: GitHubServer) -> None:

@@ -88,6 +88,8 @@ class GitHub:
         self._clock = clock
         self.bot_login = bot_login
         self._login: str | None = None
+        # A completed run's artifacts, listed once for all its files (a fanned-out run has one per leg).
+        self._artifacts: dict[tuple[str, int], list[Artifact]] = {}
 
     # --- Actions: dispatch, runs, jobs, artifacts -------------------------------------------------------------
 
@@ -157,7 +159,7 @@ class GitHub:
         """One file from a run's artifact zip; None if the run uploaded no such artifact or file."""
 
         def download() -> bytes | None:
-            for art in self._run_list(repo, run_id, "artifacts", Artifact, "artifacts"):
+            for art in self._artifact_list(repo, run_id):
                 if art.name != artifact or art.expired:
                     continue
                 _, _, chunks = self._gh.requester.getStream(art.archive_download_url, chunk_size=65_536)
@@ -169,6 +171,16 @@ class GitHub:
             download,
             permission=f"actions: read on {repo}",
         )
+
+    def _artifact_list(self, repo: str, run_id: int) -> list[Artifact]:
+        """Only asked of completed runs, whose artifacts no longer change; the newest few runs are remembered."""
+        key = (repo, run_id)
+        if key not in self._artifacts:
+            listed = list(self._run_list(repo, run_id, "artifacts", Artifact, "artifacts"))
+            if len(self._artifacts) >= 16:
+                del self._artifacts[next(iter(self._artifacts))]
+            self._artifacts[key] = listed
+        return self._artifacts[key]
 
     def _run_list(self, repo: str, run_id: int, what: str, cls: Any, item: str) -> Any:
         """A run's jobs or artifacts, listed from their URL: PyGithub's `get_workflow_run(id).jobs()` would first
