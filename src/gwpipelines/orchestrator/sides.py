@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from gwpipelines import git, safe_yaml
+from gwpipelines import git
 from gwpipelines.errors import ParseError
 from gwpipelines.models.units import unit_name
 from gwpipelines.orchestrator import cache, hcl, parallel, terragrunt, tree
@@ -92,7 +92,9 @@ def _canonical(account: Account) -> str:
 def _account_entries(text: str) -> dict[str, str] | None:
     """accounts.yml's entries as written (keys as the strict parser sees them: every scalar a string), or None
     when it is not a YAML mapping (the strict parser then says what is wrong)."""
-    import yaml
+    import yaml  # here: a run that finds both sides cached reads no YAML, and need not import it
+
+    from gwpipelines import safe_yaml
 
     try:
         safe_yaml.check(text, ACCOUNTS_FILE)
