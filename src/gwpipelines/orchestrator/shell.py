@@ -201,9 +201,9 @@ def validate_changed(
     todo = [(path, oid) for path, oid in changed if oid not in valid]
     blobs = git.cat_blobs(repo, sorted({oid for _, oid in todo}))
     for path, oid in todo:
-        body = hcl.parse(blobs[oid].decode("utf-8", errors="replace"), path)
+        checked = hcl.scan_checked(blobs[oid].decode("utf-8", errors="replace"), path)
         if facts is not None and ":" not in oid:
-            facts[oid] = hcl.facts_of(body)
+            facts[oid] = checked
     if todo and cache_dir is not None:
         cache.store(cache_dir, _ALL_TREES, "validated", valid | {oid for _, oid in todo if ":" not in oid})
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 import posixpath
 import re
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -67,8 +68,47 @@ class Reads:
 
 
 def interned(paths: Iterable[str]) -> frozenset[str]:
-    """The same path from many units is one object: the cached analysis pickles (and loads) it once."""
-    return frozenset(map(sys.intern, paths))
+    """The same path from many units is one object, and so is the same set of paths (the units of a folder read
+    the same files, include the same ones): the analysis of 100,000 units holds (and the cache pickles) each once."""
+    fs = frozenset(map(sys.intern, paths))
+    return _SETS.setdefault(fs, fs)
+
+
+_SETS: dict[frozenset[str], frozenset[str]] = {}  # see interned
+
+
+@dataclass(frozen=True, slots=True)
+class Trace:
+    """Every path the evaluation of one config looked at (read, or probed: see Expressions.trace), kept in two
+    parts: the paths below the unit's own folder, and the others, which the units of a folder mostly share (one
+    object for all of them, see `interned`). A set of 20 paths per unit would be most of a big analysis' memory."""
+
+    shared: frozenset[str]
+    own: tuple[str, ...]  # sorted
+
+    @staticmethod
+    def of(paths: Iterable[str], config: str) -> Trace:
+        """The trace of the config file `config` (its folder is the unit's own)."""
+        folder = config[: config.rfind("/") + 1]  # "a/b/" (nothing for the repository root's own config)
+        own: list[str] = []
+        shared: list[str] = []
+        for p in paths:
+            (own if folder and p.startswith(folder) else shared).append(p)
+        return Trace(interned(shared), tuple(sorted(map(sys.intern, own))))
+
+    def canonical(self) -> Trace:
+        """The same trace made of the shared objects (one that came through a pipe, say)."""
+        return Trace(interned(self.shared), tuple(map(sys.intern, self.own)))
+
+    def __iter__(self) -> Iterator[str]:
+        yield from self.shared
+        yield from self.own
+
+    def __contains__(self, path: object) -> bool:
+        return path in self.shared or path in self.own
+
+    def isdisjoint(self, paths: AbstractSet[str]) -> bool:
+        return self.shared.isdisjoint(paths) and not any(p in paths for p in self.own)
 
 
 @dataclass(frozen=True)
