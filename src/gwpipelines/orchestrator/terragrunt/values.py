@@ -111,7 +111,7 @@ class Trace:
         return self.shared.isdisjoint(paths) and not any(p in paths for p in self.own)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Unit:
     path: str  # repository-relative directory; "." for the root
     files: frozenset[str]
