@@ -43,28 +43,33 @@ _PAIR = rf"{_NAME}[ \t]*=[ \t]*{_SCALAR}"
 _OBJECT = rf"\{{[ \t]*(?:{_PAIR}(?:[ \t]*,[ \t]*{_PAIR})*[ \t]*,?)?[ \t]*\}}"
 _VALUE = rf"(?:{_SCALAR}|{_LIST}|{_OBJECT})"
 _END = r"[ \t]*(?:(?:#|//)[^\n]*)?(?:\r?\n[ \t]*(?:(?:#|//)[^\n]*)?)*"
-# One line of literals: as a body's attribute (`name = value`), or as an object's item (the key may be quoted,
-# and a comma may follow).
-_LINES = {
-    False: re.compile(rf"{_NAME}[ \t]*=[ \t]*{_VALUE}{_END}"),
-    True: re.compile(rf"(?:{_NAME}|{_QUOTED})[ \t]*=[ \t]*{_VALUE}[ \t]*,?{_END}"),
-}
-# `name = {` (or, as an object's item, `"key" = {`) ending its line: an object whose items are checked one by one.
-_OBJECT_OPENINGS = {
-    False: re.compile(r"[A-Za-z_][A-Za-z0-9_-]*[ \t]*=[ \t]*\{[ \t]*\n"),
-    True: re.compile(rf"(?:[A-Za-z_][A-Za-z0-9_-]*|{_QUOTED})[ \t]*=[ \t]*\{{[ \t]*\n"),
-}
+# Compiled by the first check, not at import (a run that finds its analysis cached checks nothing): see _compile.
+_LINES: dict[bool, re.Pattern[str]] = {}
+_OBJECT_OPENINGS: dict[bool, re.Pattern[str]] = {}
+_BODY_INDENTS: dict[bool, re.Pattern[str]] = {}
 _FIRST_NAME = re.compile(r"[ \t]*([A-Za-z_][A-Za-z0-9_-]*)")
 _ITEM_FIRST = {False: "(?=[A-Za-z_])", True: '(?=[A-Za-z_"])'}  # how an item starts, in a body or an object
-_BODY_INDENTS = {flag: re.compile(r"^([ \t]+)" + first, re.M) for flag, first in _ITEM_FIRST.items()}
 
 _VALID: set[tuple[bool, str]] = set()  # (inside an object, piece) known to be valid there
 _VALID_MAX = 200_000
 
 
+def _compile() -> None:
+    """One line of literals: as a body's attribute (`name = value`), or as an object's item (the key may be quoted,
+    and a comma may follow); `name = {` (or, as an object's item, `"key" = {`) ending its line, an object whose
+    items are checked one by one; where a body's items start."""
+    _LINES[False] = re.compile(rf"{_NAME}[ \t]*=[ \t]*{_VALUE}{_END}")
+    _LINES[True] = re.compile(rf"(?:{_NAME}|{_QUOTED})[ \t]*=[ \t]*{_VALUE}[ \t]*,?{_END}")
+    _OBJECT_OPENINGS[False] = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*[ \t]*=[ \t]*\{[ \t]*\n")
+    _OBJECT_OPENINGS[True] = re.compile(rf"(?:[A-Za-z_][A-Za-z0-9_-]*|{_QUOTED})[ \t]*=[ \t]*\{{[ \t]*\n")
+    _BODY_INDENTS.update({flag: re.compile(r"^([ \t]+)" + first, re.M) for flag, first in _ITEM_FIRST.items()})
+
+
 def check(text: str, path: str) -> tuple[Attribute | Block, ...] | None:
     """Raise `parse`'s ParseError for an invalid file. None when the pieces showed it valid; else the body
     `parse` gave (the caller may use it rather than scan the file again)."""
+    if not _LINES:
+        _compile()
     if text.startswith("\ufeff"):
         text = text[1:]
     if not _pieces_valid(text):

@@ -77,14 +77,29 @@ def interned(paths: Iterable[str]) -> frozenset[str]:
 _SETS: dict[frozenset[str], frozenset[str]] = {}  # see interned
 
 
-@dataclass(frozen=True, slots=True)
 class Trace:
     """Every path the evaluation of one config looked at (read, or probed: see Expressions.trace), kept in two
     parts: the paths below the unit's own folder, and the others, which the units of a folder mostly share (one
-    object for all of them, see `interned`). A set of 20 paths per unit would be most of a big analysis' memory."""
+    object for all of them, see `interned`). A set of 20 paths per unit would be most of a big analysis' memory.
+    Not a dataclass: a frozen slotted one unpickles through Python code, and traces cross a pipe by the thousand."""
 
-    shared: frozenset[str]
-    own: tuple[str, ...]  # sorted
+    __slots__ = ("own", "shared")
+
+    def __init__(self, shared: frozenset[str], own: tuple[str, ...]) -> None:
+        self.shared = shared
+        self.own = own  # sorted
+
+    def __reduce__(self) -> tuple[type[Trace], tuple[frozenset[str], tuple[str, ...]]]:
+        return (Trace, (self.shared, self.own))
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Trace) and self.shared == other.shared and self.own == other.own
+
+    def __hash__(self) -> int:
+        return hash((self.shared, self.own))
+
+    def __repr__(self) -> str:
+        return f"Trace({sorted(self)!r})"
 
     @staticmethod
     def of(paths: Iterable[str], config: str) -> Trace:
@@ -111,7 +126,7 @@ class Trace:
         return self.shared.isdisjoint(paths) and not any(p in paths for p in self.own)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)  # no slots: a frozen slotted dataclass unpickles through Python code, 20,000 of them warm
 class Unit:
     path: str  # repository-relative directory; "." for the root
     files: frozenset[str]
