@@ -232,6 +232,8 @@ def size_rows(n: int, files: int, hcl_files: int, floor_runs: Runs, runs: dict[s
     for name in ("units", "graph"):
         limit = TARGET_COMMANDS if big else None
         rows.append(against(size, f"{name} cold", median(runs[f"{name} cold"].wall), cold, limit, "orch. cold"))
+        cpu = median(runs[f"{name} cold"].cpu)
+        rows.append(against(size, f"{name} cold: CPU", cpu, median(runs["orchestrate cold"].cpu), None, "orch. CPU"))
         rows.append(timed(size, f"{name} warm", median(runs[f"{name} warm"].wall)))
         rows.append(Row(size, f"{name} peak RSS", f"{max(runs[f'{name} cold'].rss):.0f} MB"))
     return rows
