@@ -53,6 +53,8 @@ class Analysis:
         """For each path, the units that read it; one pass over the units, whatever the number of paths."""
         wanted = set(paths)
         out: dict[str, set[str]] = {p: set() for p in wanted}
+        if not wanted:
+            return out  # (asked for every diff's deleted shared files: most diffs have none)
         under: dict[str, list[str]] = {}  # folder -> the wanted paths below it
         for p in wanted:
             d = p
