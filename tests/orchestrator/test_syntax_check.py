@@ -54,6 +54,10 @@ CASES = {
     "a line at column 0 inside a list": "a = [\nb,\n]\n",
     "a name with a dash": "locals {\n  a-b = 1\n  c = a-b\n}\n",
     "a function call key": "inputs = {\n  a = f(1)\n}\n",
+    # The fast scanner once missed an attribute it reads on a line indented unlike the block's first item.
+    "an include attribute indented unlike the first": 'include "c" {\n  pth = "x"\n expose = true\n}\n',
+    "a dependency path after its mock outputs": 'dependency "d" {\n  mock = {\n  }\n config_path = "../d"\n}\n',
+    "two include attributes on one line": 'include "c" {\n  pth = "x" expose = true\n}\n',
 }
 
 

@@ -43,6 +43,10 @@ _BLOCK_ATTRIBUTES = {
     "dependency": frozenset({"config_path", "enabled"}),
     "dependencies": frozenset({"paths"}),
 }
+_LATER_ATTRIBUTE = {
+    kind: re.compile(r"(?<![\w.-])(?:" + "|".join(sorted(names)) + r")[ \t]*=")
+    for kind, names in _BLOCK_ATTRIBUTES.items()
+}
 _LABEL = r'"[^"\\\n$%]*"|[A-Za-z_][A-Za-z0-9_-]*'
 _BLOCK_HEADER = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*(?:[ \t]+(?:" + _LABEL + r"))*[ \t]*\{[ \t]*\n")
 _BLOCK_CLOSE = re.compile(r"^\}[ \t]*\r?$", re.M)
@@ -194,7 +198,9 @@ def _parse_block(
         end = starts[i + 1] if i + 1 < len(starts) else close.start()
         piece = chunk[start:end]
         word = _FIRST_WORD.match(piece)
-        if (word and word.group() in wanted) or _may_read(piece):
+        # (An attribute facts_of reads may also hide inside a piece: on a line indented unlike the body's first
+        # item, or after another attribute on the same line.)
+        if (word and word.group() in wanted) or _may_read(piece) or _LATER_ATTRIBUTE[kind].search(piece):
             parsed = _parse_chunk(piece, path, sub_line)
             if parsed is None:
                 return _parse_chunk(chunk, path, line)

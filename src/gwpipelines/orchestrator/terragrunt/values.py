@@ -71,10 +71,13 @@ def interned(paths: Iterable[str]) -> frozenset[str]:
     """The same path from many units is one object, and so is the same set of paths (the units of a folder read
     the same files, include the same ones): the analysis of 100,000 units holds (and the cache pickles) each once."""
     fs = frozenset(map(sys.intern, paths))
+    if len(_SETS) >= _SETS_MAX:
+        _SETS.clear()  # a long-lived process (tests, many commits' analyses) only loses some sharing
     return _SETS.setdefault(fs, fs)
 
 
 _SETS: dict[frozenset[str], frozenset[str]] = {}  # see interned
+_SETS_MAX = 2_000_000
 
 
 class Trace:
