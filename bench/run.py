@@ -3,7 +3,7 @@
 
 For each size, a generated repository (bench/generate.py, kept in bench/.out/ between runs, packed with `git repack
 -ad` as a CI clone is) is measured `--repeat` times; each figure is the median of its runs. Every run is a fresh
-process, as CI runs it, with its peak RSS from `wait4`:
+process, as CI runs it, with its peak RSS (through GNU time, see TIME):
 
 * the floor, measured again before every orchestrate run (so a load spike weighs on both alike): `git ls-tree -r`
   of the head, `git diff --name-status -M -z base head`, and reading every `.hcl` blob of the head once through one
@@ -30,6 +30,7 @@ import importlib.util
 import json
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -113,20 +114,33 @@ def repo_for(n: int, seed: int) -> tuple[Path, str, str]:
     return dest, base, head
 
 
-def timed_child(argv: list[str], env: dict[str, str], cwd: Path | None = None) -> tuple[float, float, bytes, float]:
+# Peak RSS through GNU time: a child's own maxrss from wait4 is at least its parent's peak when it was spawned (the
+# kernel carries the forked copy's high-water mark across exec), and this process holds every .hcl blob of a 100k
+# repository for a moment (the floor): wait4 alone reported 455 MB for any command there.
+TIME = shutil.which("time")
+
+
+def timed_child(
+    argv: list[str], env: dict[str, str], cwd: Path | None = None, peak: bool = False
+) -> tuple[float, float, bytes, float]:
     """Wall time (s), peak RSS (MB), stdout and CPU time (user + sys, its git children included) of one child
-    process. On a loaded machine the CPU time is the steadier figure: wall time there mostly measures waiting."""
-    with tempfile.TemporaryFile() as out:
+    process. On a loaded machine the CPU time is the steadier figure: wall time there mostly measures waiting.
+    With `peak` (and GNU time installed) the RSS is the child's own, measured by a small process that spawns it."""
+    with tempfile.TemporaryFile() as out, tempfile.NamedTemporaryFile(suffix=".rss") as rss_file:
+        wrapped = [TIME, "-f", "%M", "-o", rss_file.name, *argv] if peak and TIME else argv
         start = time.perf_counter()
-        proc = subprocess.Popen(argv, env=env, cwd=cwd, stdout=out, stderr=subprocess.PIPE)
+        proc = subprocess.Popen(wrapped, env=env, cwd=cwd, stdout=out, stderr=subprocess.PIPE)
         _, status, usage = os.wait4(proc.pid, 0)
         elapsed = time.perf_counter() - start
         proc.returncode = os.waitstatus_to_exitcode(status)
         err = proc.stderr.read() if proc.stderr else b""
         if proc.returncode != 0:
             raise SystemExit(f"{' '.join(argv[:4])}... exited {proc.returncode}: {err.decode()[-2000:]}")
+        rss = usage.ru_maxrss / 1024
+        if wrapped is not argv:
+            rss = int(Path(rss_file.name).read_text().split()[-1]) / 1024
         out.seek(0)
-        return elapsed, usage.ru_maxrss / 1024, out.read(), usage.ru_utime + usage.ru_stime
+        return elapsed, rss, out.read(), usage.ru_utime + usage.ru_stime
 
 
 def floor(repo: Path, base: str, head: str) -> tuple[float, int, int, float]:
@@ -172,7 +186,7 @@ def measure(n: int, seed: int, repeat: int) -> tuple[list[Row], dict[str, float]
     answers: dict[str, set[bytes]] = {}
 
     def run(label: str, argv: list[str], env: dict[str, str]) -> None:
-        wall, rss, out, cpu = timed_child(argv, env)
+        wall, rss, out, cpu = timed_child(argv, env, peak=True)
         runs.setdefault(label, Runs()).add(wall, rss, cpu)
         answers.setdefault(label.split()[0], set()).add(out)
 
@@ -190,7 +204,7 @@ def measure(n: int, seed: int, repeat: int) -> tuple[list[Row], dict[str, float]
                 run(f"{name} warm", argv, env)
         with tempfile.TemporaryDirectory(prefix="gwp-cache-") as cache_dir:
             env = {**os.environ, "GWPIPELINES_CACHE_DIR": cache_dir}
-            _, rss, out, _ = timed_child([PYTHON, "-c", IN_PROCESS, str(repo), base, head, "0"], env)
+            _, rss, out, _ = timed_child([PYTHON, "-c", IN_PROCESS, str(repo), base, head, "0"], env, peak=True)
             got = json.loads(out.decode().splitlines()[-1])
             runs.setdefault("in-process cold", Runs()).add(got["cold"], rss, 0.0)
             runs.setdefault("in-process warm", Runs()).add(got["warm"], rss, 0.0)
@@ -236,6 +250,8 @@ def size_rows(n: int, files: int, hcl_files: int, floor_runs: Runs, runs: dict[s
     for name in ("units", "graph"):
         limit = TARGET_COMMANDS if big else None
         rows.append(against(size, f"{name} cold", median(runs[f"{name} cold"].wall), cold, limit, "orch. cold"))
+        cpu = median(runs[f"{name} cold"].cpu)
+        rows.append(against(size, f"{name} cold: CPU", cpu, median(runs["orchestrate cold"].cpu), None, "orch. CPU"))
         rows.append(timed(size, f"{name} warm", median(runs[f"{name} warm"].wall)))
         rows.append(Row(size, f"{name} peak RSS", f"{max(runs[f'{name} cold'].rss):.0f} MB"))
     return rows

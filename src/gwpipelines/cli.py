@@ -9,7 +9,6 @@ from __future__ import annotations
 import importlib
 import os
 import sys
-import traceback
 
 import click
 
@@ -115,6 +114,7 @@ def _annotate(e: GwError) -> None:
 
 def _bug(e: BaseException) -> None:
     import tempfile  # only on this rare path: its import (shutil, random) is a tenth of a warm orchestrate's start-up
+    import traceback
 
     fd, path = tempfile.mkstemp(prefix="gwpipelines-crash-", suffix=".log")
     with os.fdopen(fd, "w") as f:

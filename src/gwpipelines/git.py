@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import threading
 from collections.abc import Iterator
@@ -164,14 +165,17 @@ def ls_tree(repo: Path, commit: str) -> dict[str, tuple[str, str]]:
     """path -> (mode, object id) for every file of the commit (submodules are skipped)."""
     raw = run(repo, "ls-tree", "-r", "-z", "--full-tree", commit)
     out: dict[str, tuple[str, str]] = {}
-    for rec in raw.decode("utf-8", errors="surrogateescape").split("\0"):
-        if not rec:
-            continue
-        meta, path = rec.split("\t", 1)
-        mode, kind, oid = meta.split(" ")
+    modes: dict[str, str] = {}
+    # One record at a time, straight from the text: a 130,000-file listing split into a list first would leave
+    # tens of megabytes of freed strings behind (the process' peak memory), and the same few modes are one object.
+    for m in _LS_TREE_RECORD.finditer(raw.decode("utf-8", errors="surrogateescape")):
+        mode, kind, oid, path = m.groups()
         if kind == "blob":
-            out[path] = (mode, oid)
+            out[path] = (modes.setdefault(mode, mode), oid)
     return out
+
+
+_LS_TREE_RECORD = re.compile(r"([0-7]+) ([a-z]+) ([0-9a-f]+)\t([^\0]*)\0")
 
 
 def cat_blobs(repo: Path, oids: list[str]) -> dict[str, bytes]:

@@ -22,18 +22,71 @@ from gwpipelines import git
 from gwpipelines.orchestrator import parallel
 
 KEEP = 64  # entries kept; the oldest are removed first
+KEEP_CODE_KEYS = 8  # remembered code keys (one per installed copy of the package)
+
+
+PACKAGE = Path(__file__).resolve().parent.parent
 
 
 @cache
-def code_key() -> str:
+def code_key(cache_dir: Path | None = None) -> str:
     """Changes whenever any code of the package changes (a new release, a local edit, a module moved or renamed):
-    a stale analysis could miss units, so every source file counts, by its path inside the package and its bytes."""
+    a stale analysis could miss units, so every source file counts, by its path inside the package and its bytes.
+
+    Hashing every source takes a warm run's tenth, so the answer is remembered in `cache_dir` by the files' stat
+    (path, size, mtime, ctime, inode): no edit, copy or reinstall leaves all of those as they were (ctime cannot
+    be set back), and a fresh install (a CI run) hashes the sources once, then finds the same key as before."""
+    files = _package_files()
+    stamp = hashlib.sha256()
+    for rel, path in files:
+        st = os.stat(path)
+        stamp.update(f"{rel}\0{st.st_size}\0{st.st_mtime_ns}\0{st.st_ctime_ns}\0{st.st_ino}\n".encode())
+    memo = cache_dir / f"code-{stamp.hexdigest()[:32]}.key" if cache_dir is not None else None
+    if memo is not None:
+        with contextlib.suppress(OSError, UnicodeDecodeError):
+            known = memo.read_text()
+            if len(known) == 16 and all(c in "0123456789abcdef" for c in known):
+                return known
     h = hashlib.sha256()
-    package = Path(__file__).resolve().parent.parent
-    for path in sorted(p for p in package.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
-        h.update(path.relative_to(package).as_posix().encode() + b"\0")
-        h.update(path.read_bytes() + b"\0")
-    return h.hexdigest()[:16]
+    for rel, path in files:
+        h.update(rel.encode() + b"\0")
+        with open(path, "rb") as f:
+            h.update(f.read() + b"\0")
+    key = h.hexdigest()[:16]
+    if memo is not None:
+        _write_atomically(memo, key.encode())
+    return key
+
+
+def _package_files() -> list[tuple[str, str]]:
+    """(path inside the package, path) of every file of the package but compiled ones, sorted by the former."""
+    out = []
+    stack = [("", str(PACKAGE))]
+    while stack:
+        rel, folder = stack.pop()
+        with os.scandir(folder) as it:
+            for entry in it:
+                name = f"{rel}/{entry.name}" if rel else entry.name
+                if entry.is_dir(follow_symlinks=True):
+                    if entry.name != "__pycache__":
+                        stack.append((name, entry.path))
+                elif entry.is_file():
+                    out.append((name, entry.path))
+    return sorted(out)
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    """`data` into `path`, which then holds all of it or its old content; a read-only place is no error."""
+    import tempfile
+
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except OSError:
+        return
 
 
 def directory(repo: Path) -> Path | None:
@@ -47,7 +100,7 @@ def directory(repo: Path) -> Path | None:
 
 
 def _path(cache_dir: Path, tree_id: str, kind: str) -> Path:
-    return cache_dir / f"{kind}-{tree_id}-{code_key()}.pickle"
+    return cache_dir / f"{kind}-{tree_id}-{code_key(cache_dir)}.pickle"
 
 
 def has(cache_dir: Path | None, tree_id: str, kind: str) -> bool:
@@ -122,5 +175,6 @@ def _done() -> None:
 
 def _prune(cache_dir: Path) -> None:
     entries = sorted(cache_dir.glob("*.pickle"), key=lambda p: p.stat().st_mtime, reverse=True)
-    for old in entries[KEEP:]:
+    keys = sorted(cache_dir.glob("code-*.key"), key=lambda p: p.stat().st_mtime, reverse=True)
+    for old in [*entries[KEEP:], *keys[KEEP_CODE_KEYS:]]:
         old.unlink(missing_ok=True)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from gwpipelines import git
 from gwpipelines.models import Change, ChangeType
 from gwpipelines.models.units import CONFIG_NAME, STACK_FILE, unit_config, unit_name
-from gwpipelines.orchestrator.terragrunt import Analysis
+from gwpipelines.orchestrator.terragrunt import Analysis, Unit
 
 # The live repo's account list (gwpipelines.accounts parses it; imported only when it must be, since pydantic
 # costs a tenth of a second of start-up that a cached run does not otherwise spend).
@@ -90,8 +90,9 @@ def classify(base: Side, head: Side, diff: list[git.DiffEntry]) -> tuple[list[Ch
     }
     gone.update({old: f"moved to {new}" for new, old in moved.items()})
     gone.update({d: "deleted (or moved)" for d in undecided})
+    depending = _dependents_of(gone, head.analysis.units.values())
     for unit, how in sorted(gone.items()):
-        still = sorted(u.path for u in head.analysis.units.values() if unit in u.dependencies)
+        still = sorted(depending.get(unit, ()))
         if still:
             out.warnings.add(
                 f"unit {unit} is {how} but {', '.join(still)} still depend{'s' if len(still) == 1 else ''} on it "
@@ -107,6 +108,19 @@ def classify(base: Side, head: Side, diff: list[git.DiffEntry]) -> tuple[list[Ch
     changes = [Change(kind, unit, account, tuple(sorted(files))) for (kind, unit, account), files in out.by_key.items()]
     changes.sort(key=lambda c: (TYPE_ORDER[c.type], c.unit or "", c.account or ""))
     return changes, sorted(out.ignored), sorted(out.warnings)
+
+
+def _dependents_of(targets: Iterable[str], units: Iterable[Unit]) -> dict[str, list[str]]:
+    """For each of `targets`, the units whose dependency blocks name it: one pass over the units, however many."""
+    wanted = set(targets)
+    out: dict[str, list[str]] = {}
+    if not wanted:
+        return out
+    for u in units:
+        if not wanted.isdisjoint(u.dependencies):
+            for d in set(u.dependencies) & wanted:
+                out.setdefault(d, []).append(u.path)
+    return out
 
 
 def deleted_shared(

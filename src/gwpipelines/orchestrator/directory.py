@@ -1,7 +1,8 @@
 """The analysis of a working directory (`units`, `graph`) on the orchestrator's fast path: the fast scanner, the
 cache, and two processes for a big tree. With no diff to narrow the syntax checks to, every file the evaluation
-reads is parsed in full once per content: a blob the cache has seen parse before (here or in `orchestrate`, which
-keeps the same set) is only scanned.
+reads is checked in full once per content (`hcl.check`: piece by piece, each distinct piece once, with the full
+parse's errors); a blob the cache has seen pass before (here or in `orchestrate`, which keeps the same set) is only
+scanned.
 
 The cache key is the directory's whole content (every path with the git blob id of its bytes, and every symbolic
 link with its target), so an answer is reused only for the very same files; the code key is in the entry's name.
@@ -37,11 +38,11 @@ def analyse(root: Path) -> Analysis:
     parsed: set[str] = set()
 
     def scanner(text: str, path: str) -> hcl.FileFacts:
-        """The full parse, but for a content that parsed in full before: then the fast scanner (same facts)."""
+        """The full check, but for a content that passed it before: then the fast scanner alone (same facts)."""
         oid = t.blob_id(path)
         if oid in valid:
             return hcl.scan(text, path)
-        facts = hcl.scan_strict(text, path)
+        facts = hcl.scan_checked(text, path)
         if oid:
             parsed.add(oid)
         return facts

@@ -11,7 +11,7 @@ import threading
 from collections.abc import Callable
 
 from gwpipelines.orchestrator.terragrunt import Evaluated, Evaluator, evaluate
-from gwpipelines.orchestrator.terragrunt.values import interned
+from gwpipelines.orchestrator.terragrunt.values import Trace, interned
 
 # Below this many configs a fork costs more than it saves. GWPIPELINES_PARALLEL=off turns forking off.
 PARALLEL_MIN_CONFIGS = 2000
@@ -61,7 +61,7 @@ def stop(pid: int) -> None:
 
 
 def evaluate_all(
-    ev: Evaluator, todo: list[str], alongside: Callable[[], None], needed_next: Callable[[frozenset[str]], bool]
+    ev: Evaluator, todo: list[str], alongside: Callable[[], None], needed_next: Callable[[Trace], bool]
 ) -> list[Evaluated]:
     """`terragrunt.evaluate(ev, todo)`, in two processes when `todo` is big, with `alongside` done meanwhile
     (else first)."""
@@ -72,7 +72,7 @@ def evaluate_all(
 
 
 def evaluate_in_two(
-    ev: Evaluator, todo: list[str], alongside: Callable[[], None], needed_next: Callable[[frozenset[str]], bool]
+    ev: Evaluator, todo: list[str], alongside: Callable[[], None], needed_next: Callable[[Trace], bool]
 ) -> list[Evaluated]:
     """The first half here, the second in a forked child that pickles its answers back: the same answers, in
     the same order, as one process gives. If the child fails (an unparseable file, say), its half is evaluated
@@ -116,4 +116,4 @@ def evaluate_in_two(
             stop(pid)  # still running: this half failed
     if theirs is None:
         return mine + evaluate(ev, todo[half:])
-    return mine + [(cfg, unit, interned(trace), interned(inc)) for cfg, unit, trace, inc in theirs]
+    return mine + [(cfg, unit, trace.canonical(), interned(inc)) for cfg, unit, trace, inc in theirs]

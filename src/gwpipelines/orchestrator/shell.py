@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import re
 from collections.abc import Callable
 from pathlib import Path
 
 from gwpipelines import git
 from gwpipelines.errors import GitError, UserError
 from gwpipelines.models import Event, Job, Orchestration
-from gwpipelines.models.units import unit_config, unit_path_problem
+from gwpipelines.models.units import MAX_UNIT_LENGTH, unit_config, unit_path_problem
 from gwpipelines.orchestrator import cache, hcl, tree
 from gwpipelines.orchestrator.classify import ACCOUNTS_FILE, classify, deleted_shared, dependents
 from gwpipelines.orchestrator.jobs import accountless, job_warnings, plan_jobs
@@ -36,6 +37,9 @@ def _resolve(repo: Path, refs: list[str]) -> tuple[Path, list[str], dict[str, st
         git.check_ref(ref)
     peeled = [f"{ref}^{{{kind}}}" for ref in refs for kind in ("commit", "tree")]
     got = git.try_rev_parse(repo, "--show-toplevel", "--end-of-options", *peeled)
+    if got and got[1:2] == ["--end-of-options"]:
+        # git before 2.43 echoes the marker back as a line of its own (no ref starts with "-": check_ref).
+        del got[1]
     if got is not None and len(got) == 1 + len(peeled) and Path(got[0]).resolve() == repo.resolve():
         shas = got[1::2]
         return Path(got[0]), shas, dict(zip(shas, got[2::2], strict=True))
@@ -135,11 +139,18 @@ def _orchestrate(
     return Orchestration(diff_base, head_sha, event, tuple(changes), tuple(ignored), tuple(warnings), tuple(jobs))
 
 
+# A path that is plainly good: folders of allowed characters, none hidden, empty, "." or "..". unit_path_problem
+# says None for every one of them; only the others are asked (it tests each character apart: thousands of units).
+_PLAIN_UNIT = re.compile(r"[A-Za-z0-9_@+=-][A-Za-z0-9._@+=-]*(?:/[A-Za-z0-9_@+=-][A-Za-z0-9._@+=-]*)*")
+
+
 def _check_unit_paths(jobs: list[Job]) -> None:
     """Every unit that gets a job has a path the executor's gate accepts (models.units' one rule): one it would
     refuse fails here, naming its file, rather than failing a whole batch of jobs at execute time."""
     for job in jobs:
-        problem = unit_path_problem(job.unit) if job.unit else None
+        if not job.unit or (len(job.unit) <= MAX_UNIT_LENGTH and _PLAIN_UNIT.fullmatch(job.unit)):
+            continue
+        problem = unit_path_problem(job.unit)
         if problem:
             raise UserError(f"{unit_config(job.unit or '.')}: unit path {problem}; rename the folder")
 
@@ -190,9 +201,9 @@ def validate_changed(
     todo = [(path, oid) for path, oid in changed if oid not in valid]
     blobs = git.cat_blobs(repo, sorted({oid for _, oid in todo}))
     for path, oid in todo:
-        body = hcl.parse(blobs[oid].decode("utf-8", errors="replace"), path)
+        checked = hcl.scan_checked(blobs[oid].decode("utf-8", errors="replace"), path)
         if facts is not None and ":" not in oid:
-            facts[oid] = hcl.facts_of(body)
+            facts[oid] = checked
     if todo and cache_dir is not None:
         cache.store(cache_dir, _ALL_TREES, "validated", valid | {oid for _, oid in todo if ":" not in oid})
 

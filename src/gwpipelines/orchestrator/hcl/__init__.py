@@ -2,7 +2,8 @@
 
 `parser` parses HCL's native syntax (blocks, attributes, the whole expression grammar, quoted and heredoc templates)
 into the small AST of `ast`; `facts` keeps only what the orchestrator needs (`FileFacts`), and `scanner` finds the
-same facts fast, parsing only the pieces of a file that can hold one. Nothing is evaluated here: the same file
+same facts fast, parsing only the pieces of a file that can hold one; `syntax` checks a whole file for the full
+parse's errors piece by piece (each distinct piece once). Nothing is evaluated here: the same file
 means different things for different including units, so evaluation lives in `terragrunt`. A syntax error raises
 `ParseError` with the file and line.
 """
@@ -33,6 +34,7 @@ from gwpipelines.orchestrator.hcl.facts import (
 )
 from gwpipelines.orchestrator.hcl.parser import parse, parse_expression
 from gwpipelines.orchestrator.hcl.scanner import scan, scan_strict
+from gwpipelines.orchestrator.hcl.syntax import check, scan_checked
 
 __all__ = [
     "READ_FUNCTIONS",
@@ -52,10 +54,12 @@ __all__ = [
     "Ref",
     "Template",
     "TupleExpr",
+    "check",
     "facts_of",
     "parse",
     "parse_expression",
     "scan",
+    "scan_checked",
     "scan_strict",
     "var_file_reads",
     "walk",

@@ -25,8 +25,16 @@ _FIRST_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
 # formatted files; `dependency.vpc.outputs`, `include.root.locals` and `locals = ...` are not). One regex per name,
 # tried only where a substring search finds the name: an alternation would cost a regex step per character.
 # (The name leads each regex, so that sre scans for it as a literal; the character before is checked apart.)
-_READ_CALLS = {f: re.compile(f + r"[ \t]*\(") for f in sorted(READ_FUNCTIONS)}
-_FACT_BLOCK_OPENINGS = {w: re.compile(w + r"(?![\w-])[ \t]*[{\"A-Za-z_]") for w in sorted(_FACT_BLOCKS)}
+# (Compiled by the first scan, not at import: a run that finds its analysis cached scans nothing.)
+_READ_CALLS: dict[str, re.Pattern[str]] = {}
+_FACT_BLOCK_OPENINGS: dict[str, re.Pattern[str]] = {}
+
+
+def _compile() -> None:
+    _READ_CALLS.update({f: re.compile(f + r"[ \t]*\(") for f in sorted(READ_FUNCTIONS)})
+    _FACT_BLOCK_OPENINGS.update({w: re.compile(w + r"(?![\w-])[ \t]*[{\"A-Za-z_]") for w in sorted(_FACT_BLOCKS)})
+
+
 _NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.:")
 _HEREDOC_OPENER = re.compile(r"<<(-?)([A-Za-z_][A-Za-z0-9_-]*)[ \t]*\r?\n")
 # What facts_of reads from each block whose body the fast path cuts in pieces (reads are found in any piece):
@@ -34,6 +42,10 @@ _BLOCK_ATTRIBUTES = {
     "include": frozenset({"path", "expose", "merge_strategy"}),
     "dependency": frozenset({"config_path", "enabled"}),
     "dependencies": frozenset({"paths"}),
+}
+_LATER_ATTRIBUTE = {
+    kind: re.compile(r"(?<![\w.-])(?:" + "|".join(sorted(names)) + r")[ \t]*=")
+    for kind, names in _BLOCK_ATTRIBUTES.items()
 }
 _LABEL = r'"[^"\\\n$%]*"|[A-Za-z_][A-Za-z0-9_-]*'
 _BLOCK_HEADER = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*(?:[ \t]+(?:" + _LABEL + r"))*[ \t]*\{[ \t]*\n")
@@ -51,6 +63,8 @@ def scan(text: str, path: str) -> FileFacts:
     after a comment or a quote, text before the first item, a piece that does not parse alone) falls back to
     `scan_strict`, which gives the same facts for any valid file.
     """
+    if not _READ_CALLS:
+        _compile()
     if text.startswith("\ufeff"):
         text = text[1:]
     heredocs = _heredoc_bodies(text) if "<<" in text else []
@@ -184,7 +198,9 @@ def _parse_block(
         end = starts[i + 1] if i + 1 < len(starts) else close.start()
         piece = chunk[start:end]
         word = _FIRST_WORD.match(piece)
-        if (word and word.group() in wanted) or _may_read(piece):
+        # (An attribute facts_of reads may also hide inside a piece: on a line indented unlike the body's first
+        # item, or after another attribute on the same line.)
+        if (word and word.group() in wanted) or _may_read(piece) or _LATER_ATTRIBUTE[kind].search(piece):
             parsed = _parse_chunk(piece, path, sub_line)
             if parsed is None:
                 return _parse_chunk(chunk, path, line)

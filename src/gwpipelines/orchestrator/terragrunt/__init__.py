@@ -18,7 +18,7 @@ reads, scopes), `functions`, `expressions` (an expression in a scope), `evaluato
 from gwpipelines.orchestrator.terragrunt.analysis import Analysis, Evaluated, analyse, assemble, evaluate, touched
 from gwpipelines.orchestrator.terragrunt.evaluator import Evaluator
 from gwpipelines.orchestrator.terragrunt.paths import CONFIG_NAME, ROOT, unit_config, unit_name
-from gwpipelines.orchestrator.terragrunt.values import UNKNOWN, Reads, Scanner, Scope, Unit, Value
+from gwpipelines.orchestrator.terragrunt.values import UNKNOWN, Reads, Scanner, Scope, Trace, Unit, Value
 
 __all__ = [
     "CONFIG_NAME",
@@ -30,6 +30,7 @@ __all__ = [
     "Reads",
     "Scanner",
     "Scope",
+    "Trace",
     "Unit",
     "Value",
     "analyse",

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from gwpipelines.orchestrator import hcl
 from gwpipelines.orchestrator.terragrunt import stacks
 from gwpipelines.orchestrator.terragrunt.evaluator import Evaluator
-from gwpipelines.orchestrator.terragrunt.values import Scanner, Unit, interned
+from gwpipelines.orchestrator.terragrunt.values import Scanner, Trace, Unit, interned
 from gwpipelines.orchestrator.tree import Tree
 
 
@@ -24,7 +24,7 @@ class Analysis:
     warnings: tuple[str, ...]
     # By config file, for reuse by the analysis of another commit (see `analyse`):
     evaluated: dict[str, Unit] = field(default_factory=dict, repr=False)
-    traces: dict[str, frozenset[str]] = field(default_factory=dict, repr=False)
+    traces: dict[str, Trace] = field(default_factory=dict, repr=False)
     includes: dict[str, frozenset[str]] = field(default_factory=dict, repr=False)
     # By stack file: what of it could not be generated (a remote nested stack, an expansion block, ...).
     stack_warnings: dict[str, tuple[str, ...]] = field(default_factory=dict)
@@ -53,6 +53,8 @@ class Analysis:
         """For each path, the units that read it; one pass over the units, whatever the number of paths."""
         wanted = set(paths)
         out: dict[str, set[str]] = {p: set() for p in wanted}
+        if not wanted:
+            return out  # (asked for every diff's deleted shared files: most diffs have none)
         under: dict[str, list[str]] = {}  # folder -> the wanted paths below it
         for p in wanted:
             d = p
@@ -85,7 +87,7 @@ def analyse(tree: Tree, scanner: Scanner = hcl.scan) -> Analysis:
     return assemble(configs, evaluate(ev, configs), ev.stacks)
 
 
-Evaluated = tuple[str, Unit, frozenset[str], frozenset[str]]  # config, unit, trace, included files
+Evaluated = tuple[str, Unit, Trace, frozenset[str]]  # config, unit, trace, included files
 
 
 def evaluate(ev: Evaluator, todo: list[str]) -> list[Evaluated]:
@@ -94,7 +96,7 @@ def evaluate(ev: Evaluator, todo: list[str]) -> list[Evaluated]:
     out = []
     for cfg in todo:
         unit, inc = ev.unit(cfg)
-        out.append((cfg, unit, interned(ev.trace), interned(inc)))
+        out.append((cfg, unit, Trace.of(ev.trace, cfg), interned(inc)))
     return out
 
 
@@ -102,7 +104,7 @@ def assemble(configs: list[str], results: Iterable[Evaluated], plan: stacks.Plan
     """The analysis of a tree whose config candidates are `configs`, from each one's evaluation (evaluated here,
     in another process, or taken from another commit's analysis)."""
     evaluated: dict[str, Unit] = {}
-    traces: dict[str, frozenset[str]] = {}
+    traces: dict[str, Trace] = {}
     includes: dict[str, frozenset[str]] = {}
     for cfg, unit, trace, inc in results:
         evaluated[cfg], traces[cfg], includes[cfg] = unit, trace, inc
@@ -120,7 +122,7 @@ def assemble(configs: list[str], results: Iterable[Evaluated], plan: stacks.Plan
     )
 
 
-def touched(changed: Iterable[str]) -> Callable[[frozenset[str]], bool]:
+def touched(changed: Iterable[str]) -> Callable[[Trace], bool]:
     """A test of whether a trace looked at any changed path (or at a folder in which one changed)."""
     paths = set(changed)
     folders = {posixpath.dirname(p) for p in paths}
@@ -131,7 +133,7 @@ def touched(changed: Iterable[str]) -> Callable[[frozenset[str]], bool]:
     prefixes = {f + "/" for f in folders if f}
     everything = bool(paths)
 
-    def hit(trace: frozenset[str]) -> bool:
+    def hit(trace: Trace) -> bool:
         if everything and "*" in trace:
             return True
         return not trace.isdisjoint(paths) or not trace.isdisjoint(folders) or not trace.isdisjoint(prefixes)

@@ -88,7 +88,7 @@ class Expressions:
             self._facts[rel_path] = cached
         return self._facts[rel_path]
 
-    def blob_facts(self, traces: Iterable[frozenset[str]]) -> dict[str, hcl.FileFacts]:
+    def blob_facts(self, traces: Iterable[Iterable[str]]) -> dict[str, hcl.FileFacts]:
         """The facts of the files these traces read, by content id."""
         out = {}
         for trace in traces:

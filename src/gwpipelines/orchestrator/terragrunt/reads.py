@@ -92,7 +92,7 @@ class UnitReads(Expressions):
             path=unit_name(config_file),
             files=interned(reads.files),
             patterns=tuple(sorted(reads.patterns)),
-            module_dirs=frozenset(reads.module_dirs),
+            module_dirs=interned(reads.module_dirs),
             dependencies=tuple(sorted(set(deps))),
             warnings=tuple(sorted(reads.warnings)),
         )

@@ -6,7 +6,8 @@ from __future__ import annotations
 import posixpath
 import re
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -67,11 +68,68 @@ class Reads:
 
 
 def interned(paths: Iterable[str]) -> frozenset[str]:
-    """The same path from many units is one object: the cached analysis pickles (and loads) it once."""
-    return frozenset(map(sys.intern, paths))
+    """The same path from many units is one object, and so is the same set of paths (the units of a folder read
+    the same files, include the same ones): the analysis of 100,000 units holds (and the cache pickles) each once."""
+    fs = frozenset(map(sys.intern, paths))
+    if len(_SETS) >= _SETS_MAX:
+        _SETS.clear()  # a long-lived process (tests, many commits' analyses) only loses some sharing
+    return _SETS.setdefault(fs, fs)
 
 
-@dataclass(frozen=True)
+_SETS: dict[frozenset[str], frozenset[str]] = {}  # see interned
+_SETS_MAX = 2_000_000
+
+
+class Trace:
+    """Every path the evaluation of one config looked at (read, or probed: see Expressions.trace), kept in two
+    parts: the paths below the unit's own folder, and the others, which the units of a folder mostly share (one
+    object for all of them, see `interned`). A set of 20 paths per unit would be most of a big analysis' memory.
+    Not a dataclass: a frozen slotted one unpickles through Python code, and traces cross a pipe by the thousand."""
+
+    __slots__ = ("own", "shared")
+
+    def __init__(self, shared: frozenset[str], own: tuple[str, ...]) -> None:
+        self.shared = shared
+        self.own = own  # sorted
+
+    def __reduce__(self) -> tuple[type[Trace], tuple[frozenset[str], tuple[str, ...]]]:
+        return (Trace, (self.shared, self.own))
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Trace) and self.shared == other.shared and self.own == other.own
+
+    def __hash__(self) -> int:
+        return hash((self.shared, self.own))
+
+    def __repr__(self) -> str:
+        return f"Trace({sorted(self)!r})"
+
+    @staticmethod
+    def of(paths: Iterable[str], config: str) -> Trace:
+        """The trace of the config file `config` (its folder is the unit's own)."""
+        folder = config[: config.rfind("/") + 1]  # "a/b/" (nothing for the repository root's own config)
+        own: list[str] = []
+        shared: list[str] = []
+        for p in paths:
+            (own if folder and p.startswith(folder) else shared).append(p)
+        return Trace(interned(shared), tuple(sorted(map(sys.intern, own))))
+
+    def canonical(self) -> Trace:
+        """The same trace made of the shared objects (one that came through a pipe, say)."""
+        return Trace(interned(self.shared), tuple(map(sys.intern, self.own)))
+
+    def __iter__(self) -> Iterator[str]:
+        yield from self.shared
+        yield from self.own
+
+    def __contains__(self, path: object) -> bool:
+        return path in self.shared or path in self.own
+
+    def isdisjoint(self, paths: AbstractSet[str]) -> bool:
+        return self.shared.isdisjoint(paths) and not any(p in paths for p in self.own)
+
+
+@dataclass(frozen=True)  # no slots: a frozen slotted dataclass unpickles through Python code, 20,000 of them warm
 class Unit:
     path: str  # repository-relative directory; "." for the root
     files: frozenset[str]
