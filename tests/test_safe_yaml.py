@@ -52,3 +52,30 @@ def test_orchestrate_refuses_an_alias_bomb_in_a_pull_request(git_repo: GitRepo) 
     assert done.code == 2, done.err
     assert len(done.err.strip().splitlines()) == 1
     assert "accounts.yml:2: YAML aliases (*name) are not allowed" in done.err
+
+
+def test_a_key_twice_in_pipelines_yml_is_refused_naming_the_second(tmp_path: Path) -> None:
+    path = tmp_path / "pipelines.yml"
+    path.write_text("core:\n  max_runners_per_wave: 3\n  steps: [terragrunt]\n  max_runners_per_wave: 1\n")
+    done = run("config", "validate", str(path))
+    assert done.code == 2
+    assert done.err.strip().splitlines() == [
+        f"gwpipelines: error: {path}:4: key 'max_runners_per_wave' is defined twice; keep one entry"
+    ]
+
+
+def test_an_account_twice_in_accounts_yml_is_refused() -> None:
+    text = "dev:\n  id: '111111111111'\n  email: a@example.com\ndev:\n  id: '222222222222'\n  email: b@example.com\n"
+    with pytest.raises(ParseError, match=r"accounts.yml:4: account 'dev' is defined twice; keep one entry"):
+        accounts.parse(text, "accounts.yml")
+
+
+def test_the_same_key_in_different_mappings_is_fine(tmp_path: Path) -> None:
+    text = (
+        "dev:\n  id: '111111111111'\n  email: a@example.com\n  tags: {id: x, email: y}\n"
+        "prod:\n  id: '222222222222'\n  email: b@example.com\n  tags: {id: x}\n"
+    )
+    assert sorted(accounts.parse(text, "accounts.yml")) == ["dev", "prod"]
+    path = tmp_path / "pipelines.yml"
+    path.write_text("command:\n  - name: a\n    argv: [echo]\n  - name: b\n    argv: [echo]\ncore:\n  steps: [a, b]\n")
+    assert [i.name for i in config.load(path).instances if i.name in "ab"] == ["a", "b"]

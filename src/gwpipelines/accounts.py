@@ -165,7 +165,7 @@ def _comment_of(line: str) -> str:
 
 
 def _compose(text: str, path: str) -> yaml.MappingNode | None:
-    safe_yaml.check(text, path)
+    safe_yaml.check(text, path, top_level="account")
     try:
         root = yaml.compose(text)
     except yaml.YAMLError as e:

@@ -228,7 +228,8 @@ def test_a_wave_fans_out_across_runners_and_the_comment_still_shows_every_unit(
     reads them leg by leg (the merged artifact is not even served here) and the comment has every unit."""
     world = World.make(tmp_path, aws_env)
     config = world.pipelines.read("pipelines.yml")
-    world.pipelines.write("pipelines.yml", config.replace("core:\n", "core:\n  max_runners_per_wave: 3\n", 1))
+    assert "max_runners_per_wave: 1\n" in config  # the template's default, shown
+    world.pipelines.write("pipelines.yml", config.replace("max_runners_per_wave: 1\n", "max_runners_per_wave: 3\n", 1))
     world.pipelines.commit("three runners per wave")
     flow = TwoRepos(world, github_server)
     flow.merged_artifact = False

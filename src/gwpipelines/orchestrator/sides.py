@@ -122,7 +122,7 @@ def _account_entries(text: str) -> dict[str, str] | None:
     from gwpipelines import safe_yaml
 
     try:
-        safe_yaml.check(text, ACCOUNTS_FILE)
+        safe_yaml.check(text, ACCOUNTS_FILE, top_level="account")
     except ParseError:
         return None  # an alias bomb or deep nesting: the strict parser refuses it, with its line
     try:
