@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gwpipelines import orchestrator
-from gwpipelines.orchestrator import parallel, sides, terragrunt
+from gwpipelines.orchestrator import cache, parallel, sides, terragrunt
 from testing.cli import orchestrate_json
 from testing.gitrepo import GitRepo
 from testing.memtree import mem_tree
@@ -87,6 +87,10 @@ def test_cached_and_uncached_runs_print_the_same_json(tmp_path: Path, monkeypatc
 
     cold = answers()
     assert list(cache_dir.glob("side-*.pickle"))
+    # Every entry loads: what the analysis holds is all of the kinds a cache entry may name (cache._DataOnly).
+    for entry in cache_dir.glob("*.pickle"):
+        kind, tree_id = entry.name.split("-")[:2]
+        assert cache.load(cache_dir, tree_id, kind) is not None, entry.name
     warm = answers()
     monkeypatch.setenv("GWPIPELINES_CACHE", "off")
     uncached = answers()
@@ -140,3 +144,33 @@ def test_units_reused_from_a_cached_commit_are_its_own(tmp_path: Path, monkeypat
     monkeypatch.setenv("GWPIPELINES_CACHE", "off")
     assert cached == orchestrator.orchestrate(repo.path, c1, c2, "push")
     assert [j.unit for j in cached.jobs] == ["b"]
+
+
+@pytest.mark.parametrize(
+    "planted",
+    [
+        b"cposix\nsystem\n(S'touch PWNED'\ntR.",  # what any pickle may do: call os.system while loading
+        b"cgwpipelines.git\nrun\n(S'.'\nS'gc'\ntR.",  # a function of ours is no data either
+        b"cbuiltins\nlen\n(tR.",  # a TypeError while loading, once fatal
+    ],
+)
+def test_a_planted_cache_entry_runs_nothing_and_is_a_miss(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, planted: bytes
+) -> None:
+    """An entry restored by actions/cache was written by another run: loading it calls no function but the
+    constructors of the package's own classes."""
+    repo = GitRepo.init(tmp_path / "live")
+    repo.write("app/terragrunt.hcl", "")
+    base = repo.commit()
+    repo.append("app/terragrunt.hcl", "# c\n")
+    head = repo.commit()
+    cache_dir = tmp_path / "cache"
+    monkeypatch.setenv("GWPIPELINES_CACHE_DIR", str(cache_dir))
+    monkeypatch.chdir(tmp_path)
+    first = orchestrator.orchestrate(repo.path, base, head, "push")
+    entries = list(cache_dir.glob("*.pickle"))
+    assert entries
+    for f in entries:
+        f.write_bytes(planted)
+    assert orchestrator.orchestrate(repo.path, base, head, "push") == first
+    assert not (tmp_path / "PWNED").exists()

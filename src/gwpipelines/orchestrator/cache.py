@@ -114,9 +114,26 @@ def load(cache_dir: Path | None, tree_id: str, kind: str) -> Any | None:
     with no_gc_pauses():
         try:
             with _path(cache_dir, tree_id, kind).open("rb") as f:
-                return pickle.load(f)
-        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, ValueError):
+                return _DataOnly(f).load()
+        except Exception:  # a truncated, foreign or planted entry is a miss, whatever it raises
             return None
+
+
+# What an entry may name: the package's own classes and a few builtin containers. A pickle names any callable it
+# likes (`os.system`) and calls it while loading; an entry restored by actions/cache was written by another run,
+# so loading one must never call anything but the constructor of a class of ours (data, no side effects).
+_BUILTINS = frozenset({"frozenset", "set", "tuple", "list", "dict", "str", "bytes", "int", "float", "bool"})
+
+
+class _DataOnly(pickle.Unpickler):
+    def find_class(self, module: str, name: str) -> Any:
+        if module == "builtins" and name in _BUILTINS:
+            return super().find_class(module, name)
+        if module.startswith("gwpipelines.") and "." not in name:
+            found = super().find_class(module, name)
+            if isinstance(found, type) and not issubclass(found, BaseException):
+                return found
+        raise pickle.UnpicklingError(f"a cache entry may not name {module}.{name}")
 
 
 @contextlib.contextmanager
