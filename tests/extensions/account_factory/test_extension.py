@@ -180,7 +180,9 @@ def test_the_template_is_found_as_the_pipelines_workflow_lays_it_out(
 
 
 def test_a_malformed_request_names_the_file_line_and_field(live: GitRepo, env: Any) -> None:
-    live.write("accounts.yml", REQUESTED.replace("organizational_unit: workloads/non-prod", "region: Mars"))
+    # Only the requested account's line: the template's accounts have the same organizational unit.
+    head, _, tail = REQUESTED.rpartition("organizational_unit: workloads/non-prod")
+    live.write("accounts.yml", head + "region: Mars" + tail)
     live.commit("bad region")
     with pytest.raises(ExtensionError, match=r"accounts.yml:\d+: sandbox.region: must be an AWS region"):
         run("account-plan", live.path, env)
