@@ -9,9 +9,13 @@ import pickle
 import signal
 import threading
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from gwpipelines.orchestrator.terragrunt import Evaluated, Evaluator, evaluate
+from gwpipelines.orchestrator.terragrunt.analysis import Evaluated, evaluate
 from gwpipelines.orchestrator.terragrunt.values import Trace, interned
+
+if TYPE_CHECKING:
+    from gwpipelines.orchestrator.terragrunt.evaluator import Evaluator
 
 # Below this many configs a fork costs more than it saves. GWPIPELINES_PARALLEL=off turns forking off.
 PARALLEL_MIN_CONFIGS = 2000

@@ -19,7 +19,7 @@ from gwpipelines.orchestrator import cache, hcl, tree
 from gwpipelines.orchestrator.classify import ACCOUNTS_FILE, classify, deleted_shared, dependents
 from gwpipelines.orchestrator.jobs import accountless, job_warnings, plan_jobs
 from gwpipelines.orchestrator.options import Options
-from gwpipelines.orchestrator.sides import Sides, validated_accounts
+from gwpipelines.orchestrator.sides import Sides, is_ours, validated_accounts
 from gwpipelines.orchestrator.terragrunt import Scanner
 
 
@@ -53,7 +53,7 @@ def orchestrate(
     head: str,
     event: Event | str,
     *,
-    scanner: Scanner = hcl.scan,
+    scanner: Scanner | None = None,
     facts_cache: dict[str, hcl.FileFacts] | None = None,
     options: Options | None = None,
 ) -> Orchestration:
@@ -67,7 +67,7 @@ def _orchestrate(
     base: str,
     head: str,
     event: Event,
-    scanner: Scanner,
+    scanner: Scanner | None,
     facts_cache: dict[str, hcl.FileFacts] | None,
     pending: contextlib.ExitStack,
     options: Options,
@@ -91,7 +91,7 @@ def _orchestrate(
     # once both sides are there.
     sides.alongside = _once(
         functools.partial(
-            validate_changed, root, head_sha, diff, sides.cache_dir, sides.facts if scanner is hcl.scan else None
+            validate_changed, root, head_sha, diff, sides.cache_dir, sides.facts if is_ours(scanner) else None
         )
     )
     if diff_base == git.ZERO_SHA:

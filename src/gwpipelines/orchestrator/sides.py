@@ -16,7 +16,7 @@ from gwpipelines.models.units import unit_name
 from gwpipelines.orchestrator import cache, hcl, parallel, terragrunt, tree
 from gwpipelines.orchestrator.classify import ACCOUNTS_FILE, Side
 from gwpipelines.orchestrator.terragrunt import Analysis, Evaluated, Scanner
-from gwpipelines.orchestrator.terragrunt.expressions import BlobFacts
+from gwpipelines.orchestrator.terragrunt.values import BlobFacts
 
 if TYPE_CHECKING:
     from gwpipelines.accounts import Account
@@ -27,9 +27,14 @@ def nothing() -> None:
     return None
 
 
+def is_ours(scanner: Scanner | None) -> bool:
+    """Whether `scanner` is our own (None stands for it)."""
+    return scanner is None or scanner is hcl.scan
+
+
 def analyse_reusing(
     t: tree.Tree,
-    scanner: Scanner = hcl.scan,
+    scanner: Scanner | None = None,
     facts_cache: dict[str, hcl.FileFacts] | None = None,
     reuse: tuple[Analysis, Iterable[str]] | None = None,
     alongside: Callable[[], None] | None = None,
@@ -41,7 +46,7 @@ def analyse_reusing(
     error it raises comes before any the evaluation raises. `changed_next`: the paths changed against the commit
     analysed next, whose evaluation will need the facts of the configs that looked at one (a second process sends
     those back). `facts_cache`: the scanner's facts by blob id, shared by both commits."""
-    ev = terragrunt.Evaluator(t, scanner, facts_cache)
+    ev = terragrunt.Evaluator(t, scanner or hcl.scan, facts_cache)
     configs = ev.config_candidates()
     previous, changed = reuse if reuse else (None, ())
     hit = terragrunt.touched(changed)
@@ -84,7 +89,7 @@ def forget_unneeded(
 
 def load_side(
     t: tree.Tree,
-    scanner: Scanner = hcl.scan,
+    scanner: Scanner | None = None,
     facts_cache: dict[str, hcl.FileFacts] | None = None,
     reuse: tuple[Analysis, Iterable[str]] | None = None,
     strict_accounts: bool = True,
@@ -149,9 +154,10 @@ class Sides:
     """Analyses both commits, each once: from the cache when it has the tree, else evaluated, reusing the units of
     the other commit whose evaluation looked at none of the changed paths (most of them)."""
 
-    def __init__(self, root: Path, scanner: Scanner, facts: dict[str, hcl.FileFacts] | None, changed: list[str]):
-        # Only our own scanner's answers may be cached: another one (a test's reference) is computed afresh.
-        self.cache_dir = cache.directory(root) if scanner is hcl.scan else None
+    def __init__(self, root: Path, scanner: Scanner | None, facts: dict[str, hcl.FileFacts] | None, changed: list[str]):
+        # Only our own scanner's answers (None: ours) may be cached: another one (a test's reference) is computed
+        # afresh. (Ours is named lazily: a run that finds both sides cached never imports the scanner.)
+        self.cache_dir = cache.directory(root) if is_ours(scanner) else None
         self.scanner = scanner
         self.facts = facts if facts is not None else BlobFacts()
         self.changed = changed

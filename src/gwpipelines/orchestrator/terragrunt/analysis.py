@@ -9,12 +9,14 @@ import posixpath
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from gwpipelines.orchestrator import hcl
-from gwpipelines.orchestrator.terragrunt import stacks
-from gwpipelines.orchestrator.terragrunt.evaluator import Evaluator
 from gwpipelines.orchestrator.terragrunt.values import Scanner, Trace, Unit, interned
-from gwpipelines.orchestrator.tree import Tree
+
+if TYPE_CHECKING:  # the evaluator is imported by the code that evaluates: a cached analysis needs none of it
+    from gwpipelines.orchestrator.terragrunt import stacks
+    from gwpipelines.orchestrator.terragrunt.evaluator import Evaluator
+    from gwpipelines.orchestrator.tree import Tree
 
 
 @dataclass(frozen=True)
@@ -80,9 +82,12 @@ def compiled(pattern: str) -> re.Pattern[str]:
     return re.compile(pattern)
 
 
-def analyse(tree: Tree, scanner: Scanner = hcl.scan) -> Analysis:
-    """Every unit of the tree, each evaluated here."""
-    ev = Evaluator(tree, scanner)
+def analyse(tree: Tree, scanner: Scanner | None = None) -> Analysis:
+    """Every unit of the tree, each evaluated here (with our scanner unless told another)."""
+    from gwpipelines.orchestrator import hcl
+    from gwpipelines.orchestrator.terragrunt.evaluator import Evaluator
+
+    ev = Evaluator(tree, scanner or hcl.scan)
     configs = ev.config_candidates()
     return assemble(configs, evaluate(ev, configs), ev.stacks)
 

@@ -9,12 +9,14 @@ import sys
 from collections.abc import Callable, Iterable, Iterator
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from gwpipelines.orchestrator import hcl
 from gwpipelines.orchestrator.terragrunt.paths import ROOT, join, parent
 
-Scanner = Callable[[str, str], hcl.FileFacts]
+if TYPE_CHECKING:  # (only for types: a cached analysis's units load without the HCL reader)
+    from gwpipelines.orchestrator import hcl
+
+Scanner = Callable[[str, str], "hcl.FileFacts"]
 
 
 class Unknown:
@@ -154,6 +156,16 @@ class Unit:
 
 
 # Scopes: one file being evaluated on behalf of one config (the including unit, or the read file itself).
+
+
+class BlobFacts(dict[str, "hcl.FileFacts"]):
+    """The scanner's facts by content id, shared by the evaluations of both commits; with, by content id, whether
+    the content calls get_original_terragrunt_dir(), noted while its text was at hand (a commit whose facts all
+    come from here would otherwise read its shared files' texts again, one git process each)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.original_calls: dict[str, bool] = {}
 
 
 class DirReads:
