@@ -88,7 +88,7 @@ class UnitReads(Expressions):
         self._collect(scope, reads)
         if self.tree.links:
             self._through_links(unit_name(config_file), reads)
-        unit = Unit(
+        unit = Unit.of(
             path=unit_name(config_file),
             files=interned(reads.files),
             patterns=tuple(sorted(reads.patterns)),
