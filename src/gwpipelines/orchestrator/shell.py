@@ -108,14 +108,16 @@ def _orchestrate(
         built: list[tuple[str, tree.Tree]] = []
 
         def listed(commit: str) -> tree.Tree:
-            """The commit's tree; the second one from the first and the diff, not from a second git listing."""
+            """The commit's tree; the second one from the first and the diff, not from a second git listing.
+            The first is kept only until then: it is freed before the second commit is evaluated (a listing of
+            100,000 units weighs 30 MB, and the second evaluation is where the memory peaks)."""
+            first = built.pop() if built else None
             # (A symbolic link changes what the files below it are: then both commits are listed by git.)
-            if built and built[0][0] != commit and not built[0][1].links and not any(e.symlink for e in diff):
-                other_commit, other = built[0]
-                t = tree.from_listing(root, tree.across(other, diff, forward=other_commit == diff_base))
-            else:
-                t = tree.at_commit(root, commit)
-            built.append((commit, t))
+            if first and first[0] != commit and not first[1].links and not any(e.symlink for e in diff):
+                return tree.from_listing(root, tree.across(first[1], diff, forward=first[0] == diff_base))
+            t = tree.at_commit(root, commit)
+            if first is None:
+                built.append((commit, t))
             return t
 
         got = {sha: sides.get(functools.partial(listed, sha), tid) for tid, sha in order}
