@@ -15,7 +15,7 @@ from gwpipelines.errors import ParseError
 from gwpipelines.models.units import unit_name
 from gwpipelines.orchestrator import cache, hcl, parallel, terragrunt, tree
 from gwpipelines.orchestrator.classify import ACCOUNTS_FILE, Side
-from gwpipelines.orchestrator.terragrunt import Analysis, Evaluated, Scanner
+from gwpipelines.orchestrator.terragrunt import Analysis, Evaluated, Scanner, Trace, Unit
 from gwpipelines.orchestrator.terragrunt.values import BlobFacts
 
 if TYPE_CHECKING:
@@ -194,7 +194,7 @@ class Sides:
                 slim = dataclasses.replace(a, evaluated={}, traces={}, includes={})
                 not_units = {cfg: u for cfg, u in a.evaluated.items() if a.units.get(u.path) is not u}
                 entries = [
-                    (tree_id, "reuse", (a.traces, a.includes, not_units)),
+                    (tree_id, "reuse", _ReuseEntry(a, not_units)),
                     (tree_id, "side", Side(slim, side.accounts)),
                 ]
                 # A big analysis is written by a forked child while this process goes on (the other commit,
@@ -219,11 +219,39 @@ class Sides:
             data = cache.load(self.cache_dir, tree_id, "reuse")
             if not isinstance(data, tuple):
                 return None
-            traces, includes, not_units = data
             units = analysis.units
             try:
+                cfgs, shared, own, included, not_units = data
+                traces = dict(zip(cfgs, map(Trace, shared, own), strict=True))
+                includes = dict(zip(cfgs, included, strict=True))
                 evaluated = {cfg: not_units[cfg] if cfg in not_units else units[unit_name(cfg)] for cfg in traces}
-            except KeyError:
-                return None  # not the entry stored with this side: evaluate afresh
+            except (KeyError, TypeError, ValueError):
+                return None  # not the entry stored with this side (or a broken one): evaluate afresh
             analysis = dataclasses.replace(analysis, evaluated=evaluated, traces=traces, includes=includes)
         return analysis, self.changed
+
+
+class _ReuseEntry:
+    """What the reuse of an analysis needs (its per-config traces and included files, and the units of included
+    configs), pickled as one tuple of columns, made while it is pickled (by the writing child, when there is
+    one): a trace pickled by itself would leave a transient tuple per config in the pickler's memo (100,000 at
+    100,000 units, in the process whose memory peaks last)."""
+
+    __slots__ = ("analysis", "not_units")
+
+    def __init__(self, analysis: Analysis, not_units: dict[str, Unit]) -> None:
+        self.analysis = analysis
+        self.not_units = not_units
+
+    def __reduce__(self) -> tuple[type[tuple[object, ...]], tuple[tuple[object, ...]]]:
+        a = self.analysis
+        cfgs = tuple(a.traces)
+        traces = a.traces.values()
+        columns = (
+            cfgs,
+            tuple(t.shared for t in traces),
+            tuple(t.own for t in traces),
+            tuple(a.includes[cfg] for cfg in cfgs),
+            self.not_units,
+        )
+        return (tuple, (columns,))
