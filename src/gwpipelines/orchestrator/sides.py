@@ -225,6 +225,8 @@ class Sides:
             units = analysis.units
             try:
                 cfgs, shared, own, included, not_units = data
+                if not _all_of(frozenset, shared) or not _all_of(tuple, own) or not _all_of(frozenset, included):
+                    return None  # (values of another type would fail later, inside evaluation)
                 traces = dict(zip(cfgs, map(Trace, shared, own), strict=True))
                 includes = dict(zip(cfgs, included, strict=True))
                 evaluated = {cfg: not_units[cfg] if cfg in not_units else units[unit_name(cfg)] for cfg in traces}
@@ -232,6 +234,10 @@ class Sides:
                 return None  # not the entry stored with this side (or a broken one): evaluate afresh
             analysis = dataclasses.replace(analysis, evaluated=evaluated, traces=traces, includes=includes)
         return analysis, self.changed
+
+
+def _all_of(kind: type, values: Iterable[object]) -> bool:
+    return all(type(v) is kind for v in values)
 
 
 class _ReuseEntry:
