@@ -9,7 +9,6 @@ import click
 from gwpipelines import orchestrator
 from gwpipelines.commands._options import emit_json, format_option, repo_option
 from gwpipelines.models import Orchestration
-from gwpipelines.orchestrator import matrix
 from gwpipelines.orchestrator.options import Options
 
 EVENTS = click.Choice(["pull_request", "push"])
@@ -40,6 +39,8 @@ def command(
     if fmt == "json":
         emit_json(result.to_json())
     elif fmt == "matrix":
+        from gwpipelines.orchestrator import matrix  # (only here: a JSON run need not import it)
+
         emit_json(matrix.to_matrix(result.jobs))
     else:
         click.echo(render_text(result))

@@ -9,9 +9,13 @@ import pickle
 import signal
 import threading
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from gwpipelines.orchestrator.terragrunt import Evaluated, Evaluator, evaluate
-from gwpipelines.orchestrator.terragrunt.values import Trace, interned
+from gwpipelines.orchestrator.terragrunt.analysis import Evaluated, evaluate
+from gwpipelines.orchestrator.terragrunt.values import Trace, interned, unit_columns, units_of
+
+if TYPE_CHECKING:
+    from gwpipelines.orchestrator.terragrunt.evaluator import Evaluator
 
 # Below this many configs a fork costs more than it saves. GWPIPELINES_PARALLEL=off turns forking off.
 PARALLEL_MIN_CONFIGS = 2000
@@ -91,7 +95,7 @@ def evaluate_in_two(
             answer = None
         facts = ev.blob_facts(t for _, _, t, _ in answer or () if needed_next(t))
         with os.fdopen(write_end, "wb") as pipe:
-            pickle.dump((answer, facts), pipe, protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.dump((_columns(answer), facts), pipe, protocol=pickle.HIGHEST_PROTOCOL)
 
     pid = in_child(child)
     os.close(write_end)
@@ -108,12 +112,26 @@ def evaluate_in_two(
                 raise
             alongside()
             try:
-                theirs, facts = pickle.load(pipe)
+                columns, facts = pickle.load(pipe)
                 ev.add_blob_facts(facts)
             except (EOFError, pickle.UnpicklingError):
-                theirs = None
+                columns = None
         finally:
             stop(pid)  # still running: this half failed
-    if theirs is None:
+    if columns is None:
         return mine + evaluate(ev, todo[half:])
+    cfgs, units, traces, includes = columns
+    theirs = zip(cfgs, units_of(units), traces, includes, strict=True)
     return mine + [(cfg, unit, trace.canonical(), interned(inc)) for cfg, unit, trace, inc in theirs]
+
+
+_Columns = tuple[tuple[str, ...], tuple[tuple[object, ...], ...], tuple[Trace, ...], tuple[frozenset[str], ...]]
+
+
+def _columns(answer: list[Evaluated] | None) -> _Columns | None:
+    """A child's answer as columns, its units too (see `unit_columns`: the pipe's pickler then keeps no copy of
+    each unit's fields)."""
+    if answer is None:
+        return None
+    cfgs, units, traces, includes = zip(*answer, strict=True) if answer else ((), (), (), ())
+    return cfgs, unit_columns(units), traces, includes

@@ -15,8 +15,8 @@ from gwpipelines.errors import ParseError
 from gwpipelines.models.units import unit_name
 from gwpipelines.orchestrator import cache, hcl, parallel, terragrunt, tree
 from gwpipelines.orchestrator.classify import ACCOUNTS_FILE, Side
-from gwpipelines.orchestrator.terragrunt import Analysis, Evaluated, Scanner
-from gwpipelines.orchestrator.terragrunt.expressions import BlobFacts
+from gwpipelines.orchestrator.terragrunt import Analysis, Evaluated, Scanner, Trace, Unit
+from gwpipelines.orchestrator.terragrunt.values import BlobFacts
 
 if TYPE_CHECKING:
     from gwpipelines.accounts import Account
@@ -27,21 +27,29 @@ def nothing() -> None:
     return None
 
 
+def is_ours(scanner: Scanner | None) -> bool:
+    """Whether `scanner` is our own (None stands for it)."""
+    return scanner is None or scanner is hcl.scan
+
+
 def analyse_reusing(
     t: tree.Tree,
-    scanner: Scanner = hcl.scan,
+    scanner: Scanner | None = None,
     facts_cache: dict[str, hcl.FileFacts] | None = None,
     reuse: tuple[Analysis, Iterable[str]] | None = None,
     alongside: Callable[[], None] | None = None,
     changed_next: Iterable[str] = (),
+    consume: bool = False,
 ) -> Analysis:
     """`terragrunt.analyse(t, scanner)`, computed for less. With `reuse=(analysis of another commit, paths changed
     between the two)`, a unit whose evaluation looked at none of the changed paths is taken from that analysis
     instead of evaluated again. `alongside` is other work, done while a second process evaluates (else first); an
     error it raises comes before any the evaluation raises. `changed_next`: the paths changed against the commit
     analysed next, whose evaluation will need the facts of the configs that looked at one (a second process sends
-    those back). `facts_cache`: the scanner's facts by blob id, shared by both commits."""
-    ev = terragrunt.Evaluator(t, scanner, facts_cache)
+    those back). `facts_cache`: the scanner's facts by blob id, shared by both commits. With `consume`, the
+    other analysis's per-config dicts (`evaluated`, `traces`, `includes`: what reuse reads, nothing after) are
+    emptied once read, before this commit is evaluated: at 100,000 units they weigh 15 MB at the memory's peak."""
+    ev = terragrunt.Evaluator(t, scanner or hcl.scan, facts_cache)
     configs = ev.config_candidates()
     previous, changed = reuse if reuse else (None, ())
     hit = terragrunt.touched(changed)
@@ -53,11 +61,17 @@ def analyse_reusing(
             kept[cfg] = (cfg, previous.evaluated[cfg], old_trace, previous.includes[cfg])
         else:
             todo.append(cfg)
+    if previous and consume:
+        for per_config in (previous.evaluated, previous.traces, previous.includes):
+            per_config.clear()
     needed_next = terragrunt.touched(changed_next)
     fresh = parallel.evaluate_all(ev, todo, alongside or nothing, needed_next)
     if changed_next and facts_cache is not None and len(fresh) >= FORGET_MIN_CONFIGS:
         forget_unneeded(ev, facts_cache, fresh, needed_next)
-    return terragrunt.assemble(configs, [*kept.values(), *fresh], ev.stacks)
+    results = [*kept.values(), *fresh]
+    kept.clear()  # its table freed before assemble makes the analysis' own (5 MB each at 100,000 units)
+    del fresh
+    return terragrunt.assemble(configs, results, ev.stacks)
 
 
 # From this many configs on, the facts of those the next commit will not evaluate again are forgotten: below it
@@ -84,16 +98,17 @@ def forget_unneeded(
 
 def load_side(
     t: tree.Tree,
-    scanner: Scanner = hcl.scan,
+    scanner: Scanner | None = None,
     facts_cache: dict[str, hcl.FileFacts] | None = None,
     reuse: tuple[Analysis, Iterable[str]] | None = None,
     strict_accounts: bool = True,
     alongside: Callable[[], None] | None = None,
     changed_next: Iterable[str] = (),
+    consume: bool = False,
 ) -> Side:
     """One commit's side. With `strict_accounts=False`, accounts.yml is only read for its account names (what
     an unchanged file is used for), without validating it: no pydantic import, a tenth of a second."""
-    analysis = analyse_reusing(t, scanner, facts_cache, reuse, alongside, changed_next)
+    analysis = analyse_reusing(t, scanner, facts_cache, reuse, alongside, changed_next, consume)
     accounts: dict[str, str] = {}
     if t.is_file(ACCOUNTS_FILE):
         text = t.read(ACCOUNTS_FILE)
@@ -149,9 +164,10 @@ class Sides:
     """Analyses both commits, each once: from the cache when it has the tree, else evaluated, reusing the units of
     the other commit whose evaluation looked at none of the changed paths (most of them)."""
 
-    def __init__(self, root: Path, scanner: Scanner, facts: dict[str, hcl.FileFacts] | None, changed: list[str]):
-        # Only our own scanner's answers may be cached: another one (a test's reference) is computed afresh.
-        self.cache_dir = cache.directory(root) if scanner is hcl.scan else None
+    def __init__(self, root: Path, scanner: Scanner | None, facts: dict[str, hcl.FileFacts] | None, changed: list[str]):
+        # Only our own scanner's answers (None: ours) may be cached: another one (a test's reference) is computed
+        # afresh. (Ours is named lazily: a run that finds both sides cached never imports the scanner.)
+        self.cache_dir = cache.directory(root) if is_ours(scanner) else None
         self.scanner = scanner
         self.facts = facts if facts is not None else BlobFacts()
         self.changed = changed
@@ -171,6 +187,7 @@ class Sides:
                 strict_accounts=False,
                 alongside=self.alongside,
                 changed_next=() if reuse else self.changed,
+                consume=True,  # (the first side's writer, if any, has its copy: see below)
             )
             if tree_id:
                 # What reuse needs (per-config traces) is stored apart: a run that finds both sides cached
@@ -180,7 +197,7 @@ class Sides:
                 slim = dataclasses.replace(a, evaluated={}, traces={}, includes={})
                 not_units = {cfg: u for cfg, u in a.evaluated.items() if a.units.get(u.path) is not u}
                 entries = [
-                    (tree_id, "reuse", (a.traces, a.includes, not_units)),
+                    (tree_id, "reuse", _ReuseEntry(a, not_units)),
                     (tree_id, "side", Side(slim, side.accounts)),
                 ]
                 # A big analysis is written by a forked child while this process goes on (the other commit,
@@ -205,11 +222,45 @@ class Sides:
             data = cache.load(self.cache_dir, tree_id, "reuse")
             if not isinstance(data, tuple):
                 return None
-            traces, includes, not_units = data
             units = analysis.units
             try:
+                cfgs, shared, own, included, not_units = data
+                if not _all_of(frozenset, shared) or not _all_of(tuple, own) or not _all_of(frozenset, included):
+                    return None  # (values of another type would fail later, inside evaluation)
+                traces = dict(zip(cfgs, map(Trace, shared, own), strict=True))
+                includes = dict(zip(cfgs, included, strict=True))
                 evaluated = {cfg: not_units[cfg] if cfg in not_units else units[unit_name(cfg)] for cfg in traces}
-            except KeyError:
-                return None  # not the entry stored with this side: evaluate afresh
+            except (KeyError, TypeError, ValueError):
+                return None  # not the entry stored with this side (or a broken one): evaluate afresh
             analysis = dataclasses.replace(analysis, evaluated=evaluated, traces=traces, includes=includes)
         return analysis, self.changed
+
+
+def _all_of(kind: type, values: Iterable[object]) -> bool:
+    return all(type(v) is kind for v in values)
+
+
+class _ReuseEntry:
+    """What the reuse of an analysis needs (its per-config traces and included files, and the units of included
+    configs), pickled as one tuple of columns, made while it is pickled (by the writing child, when there is
+    one): a trace pickled by itself would leave a transient tuple per config in the pickler's memo (100,000 at
+    100,000 units, in the process whose memory peaks last)."""
+
+    __slots__ = ("analysis", "not_units")
+
+    def __init__(self, analysis: Analysis, not_units: dict[str, Unit]) -> None:
+        self.analysis = analysis
+        self.not_units = not_units
+
+    def __reduce__(self) -> tuple[type[tuple[object, ...]], tuple[tuple[object, ...]]]:
+        a = self.analysis
+        cfgs = tuple(a.traces)
+        traces = a.traces.values()
+        columns = (
+            cfgs,
+            tuple(t.shared for t in traces),
+            tuple(t.own for t in traces),
+            tuple(a.includes[cfg] for cfg in cfgs),
+            self.not_units,
+        )
+        return (tuple, (columns,))

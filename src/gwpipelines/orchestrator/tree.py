@@ -12,6 +12,7 @@ import os
 import posixpath
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
+from typing import cast
 
 from gwpipelines import git
 
@@ -168,7 +169,8 @@ def across(other: Tree, diff: Iterable[git.DiffEntry], forward: bool) -> dict[st
 
 
 def from_listing(repo: Path, files: dict[str, str]) -> Tree:
-    """A commit's tree from its listing (path -> blob id); contents read from the repository when asked."""
+    """A commit's tree from its listing (path -> blob id), which it keeps (no copy: at 100,000 units a second
+    dict of every path is 10 MB); contents read from the repository when asked."""
 
     def load(paths: list[str]) -> dict[str, str]:
         oids = sorted({files[p] for p in paths if files[p]})
@@ -180,7 +182,7 @@ def from_listing(repo: Path, files: dict[str, str]) -> Tree:
         for oid, data in git.stream_blobs(repo, list(path_of)):
             yield path_of[oid], _decode(data)
 
-    return Tree(dict(files), load, stream)
+    return Tree(cast("dict[str, str | None]", files), load, stream)  # (only read through the Tree)
 
 
 def in_directory(root: Path, content_ids: bool = False) -> Tree:

@@ -8,33 +8,80 @@ means different things for different including units, so evaluation lives in `te
 `ParseError` with the file and line.
 """
 
-from gwpipelines.orchestrator.hcl.ast import (
-    Attribute,
-    Block,
-    Call,
-    Expr,
-    Lit,
-    ObjectExpr,
-    Op,
-    Ref,
-    Template,
-    TupleExpr,
-    walk,
-)
-from gwpipelines.orchestrator.hcl.facts import (
-    READ_FUNCTIONS,
-    VAR_FILE_ATTRIBUTES,
-    VAR_FILE_FLAG,
-    Dependency,
-    FileFacts,
-    Include,
-    Read,
-    facts_of,
-    var_file_reads,
-)
-from gwpipelines.orchestrator.hcl.parser import parse, parse_expression
-from gwpipelines.orchestrator.hcl.scanner import scan, scan_strict
-from gwpipelines.orchestrator.hcl.syntax import check, scan_checked
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from gwpipelines.orchestrator.hcl.ast import (
+        Attribute,
+        Block,
+        Call,
+        Expr,
+        Lit,
+        ObjectExpr,
+        Op,
+        Ref,
+        Template,
+        TupleExpr,
+        walk,
+    )
+    from gwpipelines.orchestrator.hcl.facts import (
+        READ_FUNCTIONS,
+        VAR_FILE_ATTRIBUTES,
+        VAR_FILE_FLAG,
+        Dependency,
+        FileFacts,
+        Include,
+        Read,
+        facts_of,
+        var_file_reads,
+    )
+    from gwpipelines.orchestrator.hcl.parser import parse, parse_expression
+    from gwpipelines.orchestrator.hcl.scanner import scan, scan_strict
+    from gwpipelines.orchestrator.hcl.syntax import check, scan_checked
+
+# Each name is imported from its module on first use (PEP 562): a run that finds both sides in the cache parses
+# nothing and never pays for the parser's and scanner's imports (a sixth of a warm orchestrate).
+_HOME = {
+    "Attribute": "ast",
+    "Block": "ast",
+    "Call": "ast",
+    "Expr": "ast",
+    "Lit": "ast",
+    "ObjectExpr": "ast",
+    "Op": "ast",
+    "Ref": "ast",
+    "Template": "ast",
+    "TupleExpr": "ast",
+    "walk": "ast",
+    "READ_FUNCTIONS": "facts",
+    "VAR_FILE_ATTRIBUTES": "facts",
+    "VAR_FILE_FLAG": "facts",
+    "Dependency": "facts",
+    "FileFacts": "facts",
+    "Include": "facts",
+    "Read": "facts",
+    "facts_of": "facts",
+    "var_file_reads": "facts",
+    "parse": "parser",
+    "parse_expression": "parser",
+    "scan": "scanner",
+    "scan_strict": "scanner",
+    "check": "syntax",
+    "scan_checked": "syntax",
+}
+
+
+def __getattr__(name: str) -> object:
+    module = _HOME.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "READ_FUNCTIONS",

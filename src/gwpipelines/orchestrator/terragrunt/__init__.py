@@ -15,10 +15,49 @@ Layers, each importing only those before it: `paths` (virtual absolute paths, mo
 reads, scopes), `functions`, `expressions` (an expression in a scope), `evaluator` (a unit), `analysis` (a tree).
 """
 
-from gwpipelines.orchestrator.terragrunt.analysis import Analysis, Evaluated, analyse, assemble, evaluate, touched
-from gwpipelines.orchestrator.terragrunt.evaluator import Evaluator
-from gwpipelines.orchestrator.terragrunt.paths import CONFIG_NAME, ROOT, unit_config, unit_name
-from gwpipelines.orchestrator.terragrunt.values import UNKNOWN, Reads, Scanner, Scope, Trace, Unit, Value
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from gwpipelines.orchestrator.terragrunt.analysis import Analysis, Evaluated, analyse, assemble, evaluate, touched
+    from gwpipelines.orchestrator.terragrunt.evaluator import Evaluator
+    from gwpipelines.orchestrator.terragrunt.paths import CONFIG_NAME, ROOT, unit_config, unit_name
+    from gwpipelines.orchestrator.terragrunt.values import UNKNOWN, Reads, Scanner, Scope, Trace, Unit, Value
+
+# Each name is imported from its module on first use (PEP 562): a run that finds both sides in the cache needs
+# the analysis and its units, never the evaluator, the stacks or the HCL reader behind them.
+_HOME = {
+    "Analysis": "analysis",
+    "Evaluated": "analysis",
+    "analyse": "analysis",
+    "assemble": "analysis",
+    "evaluate": "analysis",
+    "touched": "analysis",
+    "Evaluator": "evaluator",
+    "CONFIG_NAME": "paths",
+    "ROOT": "paths",
+    "unit_config": "paths",
+    "unit_name": "paths",
+    "UNKNOWN": "values",
+    "Reads": "values",
+    "Scanner": "values",
+    "Scope": "values",
+    "Trace": "values",
+    "Unit": "values",
+    "Value": "values",
+}
+
+
+def __getattr__(name: str) -> object:
+    module = _HOME.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "CONFIG_NAME",

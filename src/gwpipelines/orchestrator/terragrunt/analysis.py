@@ -9,12 +9,14 @@ import posixpath
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
-from gwpipelines.orchestrator import hcl
-from gwpipelines.orchestrator.terragrunt import stacks
-from gwpipelines.orchestrator.terragrunt.evaluator import Evaluator
-from gwpipelines.orchestrator.terragrunt.values import Scanner, Trace, Unit, interned
-from gwpipelines.orchestrator.tree import Tree
+from gwpipelines.orchestrator.terragrunt.values import Scanner, Trace, Unit, interned, unit_columns, units_of
+
+if TYPE_CHECKING:  # the evaluator is imported by the code that evaluates: a cached analysis needs none of it
+    from gwpipelines.orchestrator.terragrunt import stacks
+    from gwpipelines.orchestrator.terragrunt.evaluator import Evaluator
+    from gwpipelines.orchestrator.tree import Tree
 
 
 @dataclass(frozen=True)
@@ -28,6 +30,17 @@ class Analysis:
     includes: dict[str, frozenset[str]] = field(default_factory=dict, repr=False)
     # By stack file: what of it could not be generated (a remote nested stack, an expansion block, ...).
     stack_warnings: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled with its units as columns (see `unit_columns`); each unit's key is its path."""
+        state = dict(self.__dict__)
+        state["units"] = unit_columns(state["units"].values())
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        columns = state["units"]
+        state["units"] = dict(zip(columns[0], units_of(columns), strict=True)) if columns else {}
+        self.__dict__.update(state)
 
     def owner(self, path: str) -> str | None:
         """The unit whose directory holds `path` (the nearest one), if any. A file under a hidden directory
@@ -80,9 +93,12 @@ def compiled(pattern: str) -> re.Pattern[str]:
     return re.compile(pattern)
 
 
-def analyse(tree: Tree, scanner: Scanner = hcl.scan) -> Analysis:
-    """Every unit of the tree, each evaluated here."""
-    ev = Evaluator(tree, scanner)
+def analyse(tree: Tree, scanner: Scanner | None = None) -> Analysis:
+    """Every unit of the tree, each evaluated here (with our scanner unless told another)."""
+    from gwpipelines.orchestrator import hcl
+    from gwpipelines.orchestrator.terragrunt.evaluator import Evaluator
+
+    ev = Evaluator(tree, scanner or hcl.scan)
     configs = ev.config_candidates()
     return assemble(configs, evaluate(ev, configs), ev.stacks)
 

@@ -47,7 +47,7 @@ class Evaluator(UnitReads):
         the stack gives (see `stacks`). Its trace is everything: it is evaluated again on any change."""
         if g.catalog is None:
             self.trace = {"*"}
-            unit = Unit(g.unit, g.files, g.patterns, frozenset(), (), g.warnings, g.key, g.stack_files)
+            unit = Unit.of(g.unit, g.files, g.patterns, frozenset(), (), g.warnings, g.key, g.stack_files)
             return unit, set()
         self.values, self.generating = g.values, True
         try:
@@ -56,7 +56,7 @@ class Evaluator(UnitReads):
             self.values, self.generating = UNKNOWN, False
         real = self.stacks.real
         self.trace.add("*")
-        unit = Unit(
+        unit = Unit.of(
             path=unit.path,
             files=interned({*map(real, unit.files), *g.files}),
             patterns=unit.patterns,

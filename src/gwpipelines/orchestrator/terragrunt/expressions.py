@@ -12,6 +12,7 @@ from gwpipelines.orchestrator.terragrunt.functions import FUNCTIONS
 from gwpipelines.orchestrator.terragrunt.paths import CONFIG_NAME, join, parent, rel_of
 from gwpipelines.orchestrator.terragrunt.values import (
     UNKNOWN,
+    BlobFacts,
     ConfigValue,
     IncludeValue,
     Partial,
@@ -25,16 +26,6 @@ from gwpipelines.orchestrator.terragrunt.values import (
 from gwpipelines.orchestrator.tree import SKIPPED_DIRS, Tree, is_hidden
 
 ORIGINAL_CALL = "get_original_terragrunt_dir"  # a file calling it answers differently for each reading unit
-
-
-class BlobFacts(dict[str, hcl.FileFacts]):
-    """The scanner's facts by content id, shared by the evaluations of both commits; with, by content id, whether
-    the content calls get_original_terragrunt_dir(), noted while its text was at hand (a commit whose facts all
-    come from here would otherwise read its shared files' texts again, one git process each)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.original_calls: dict[str, bool] = {}
 
 
 class Expressions:

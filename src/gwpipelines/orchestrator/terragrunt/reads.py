@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import posixpath
 import re
+import sys
 
 from gwpipelines.orchestrator import hcl
 from gwpipelines.orchestrator.terragrunt.expressions import ORIGINAL_CALL, Expressions
@@ -88,12 +89,14 @@ class UnitReads(Expressions):
         self._collect(scope, reads)
         if self.tree.links:
             self._through_links(unit_name(config_file), reads)
-        unit = Unit(
-            path=unit_name(config_file),
+        unit = Unit.of(
+            # Interned: a dependency is one object with the unit it names (300,000 strings fewer at 100,000
+            # units, in memory and in the cache writer's pickle memo).
+            path=sys.intern(unit_name(config_file)),
             files=interned(reads.files),
             patterns=tuple(sorted(reads.patterns)),
             module_dirs=interned(reads.module_dirs),
-            dependencies=tuple(sorted(set(deps))),
+            dependencies=tuple(sorted(set(map(sys.intern, deps)))),
             warnings=tuple(sorted(reads.warnings)),
         )
         return unit, included

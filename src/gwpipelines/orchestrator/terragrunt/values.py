@@ -3,18 +3,21 @@ evaluated in; and how values become paths and patterns."""
 
 from __future__ import annotations
 
+import operator
 import posixpath
 import re
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from gwpipelines.orchestrator import hcl
 from gwpipelines.orchestrator.terragrunt.paths import ROOT, join, parent
 
-Scanner = Callable[[str, str], hcl.FileFacts]
+if TYPE_CHECKING:  # (only for types: a cached analysis's units load without the HCL reader)
+    from gwpipelines.orchestrator import hcl
+
+Scanner = Callable[[str, str], "hcl.FileFacts"]
 
 
 class Unknown:
@@ -129,17 +132,45 @@ class Trace:
         return self.shared.isdisjoint(paths) and not any(p in paths for p in self.own)
 
 
-@dataclass(frozen=True)  # no slots: a frozen slotted dataclass unpickles through Python code, 20,000 of them warm
-class Unit:
-    path: str  # repository-relative directory; "." for the root
-    files: frozenset[str]
-    patterns: tuple[str, ...]
-    module_dirs: frozenset[str]
-    dependencies: tuple[str, ...]  # repository-relative unit paths; may start with ../ when outside
-    warnings: tuple[str, ...]
+def _field(index: int) -> Any:
+    """A read-only field of a tuple-based record, read in C (a Python property would cost a warm run ~10 ms)."""
+    return property(operator.itemgetter(index))
+
+
+class Unit(tuple[Any, ...]):
+    """One unit: what it reads and needs. A tuple (made by `Unit.of`) rather than a dataclass: 100 bytes instead
+    of an object and its attribute dict (600 bytes; 100,000 units per side), and a cached side's units unpickle in
+    C (tuple's own constructor, no __init__ or state to set). Compares, hashes and is immutable as a tuple."""
+
+    __slots__ = ()
+
+    path: str = _field(0)  # repository-relative directory; "." for the root
+    files: frozenset[str] = _field(1)
+    patterns: tuple[str, ...] = _field(2)
+    module_dirs: frozenset[str] = _field(3)
+    dependencies: tuple[str, ...] = _field(4)  # repository-relative unit paths; may start with ../ when outside
+    warnings: tuple[str, ...] = _field(5)
     # For a unit a stack generates, what its stack files say of it (see stacks.Generated.key); "" for others.
-    stack_key: str = ""
-    stack_files: frozenset[str] = frozenset()  # the stack files (and files they include) that generate it
+    stack_key: str = _field(6)
+    stack_files: frozenset[str] = _field(7)  # the stack files (and files they include) that generate it
+
+    @classmethod
+    def of(
+        cls,
+        path: str,
+        files: frozenset[str],
+        patterns: tuple[str, ...],
+        module_dirs: frozenset[str],
+        dependencies: tuple[str, ...],
+        warnings: tuple[str, ...],
+        stack_key: str = "",
+        stack_files: frozenset[str] = frozenset(),
+    ) -> Unit:
+        return cls((path, files, patterns, module_dirs, dependencies, warnings, stack_key, stack_files))
+
+    def __repr__(self) -> str:
+        names = ("path", "files", "patterns", "module_dirs", "dependencies", "warnings", "stack_key", "stack_files")
+        return f"Unit({', '.join(f'{n}={v!r}' for n, v in zip(names, self, strict=True))})"
 
     def reads(self, path: str) -> bool:
         if path in self.files:
@@ -149,11 +180,32 @@ class Unit:
         return any(re.fullmatch(p, path) for p in self.patterns)
 
 
+def unit_columns(units: Iterable[Unit]) -> tuple[tuple[Any, ...], ...]:
+    """Units as one tuple per field (what is pickled): pickling each unit would make a transient copy of its
+    fields that the pickler's memo keeps alive (30 MB for a side of 100,000 units, in the writing process)."""
+    return tuple(zip(*units, strict=True))
+
+
+def units_of(columns: tuple[tuple[Any, ...], ...]) -> Iterator[Unit]:
+    """The units of `unit_columns`, in order, rebuilt in C (zip and tuple's constructor: no Python per unit)."""
+    return map(Unit, zip(*columns, strict=True))
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # Paths
 
 
 # Scopes: one file being evaluated on behalf of one config (the including unit, or the read file itself).
+
+
+class BlobFacts(dict[str, "hcl.FileFacts"]):
+    """The scanner's facts by content id, shared by the evaluations of both commits; with, by content id, whether
+    the content calls get_original_terragrunt_dir(), noted while its text was at hand (a commit whose facts all
+    come from here would otherwise read its shared files' texts again, one git process each)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.original_calls: dict[str, bool] = {}
 
 
 class DirReads:
