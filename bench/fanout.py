@@ -114,22 +114,18 @@ class Outcome:
 
 def simulate(pr: PullRequest, runners: int, parallelism: int, durations: Mapping[str, float] | None) -> Outcome:
     """The slowest leg's makespan against total work / (runners x parallelism) + the critical path."""
-    by_id = {j.id: j for j in pr.jobs}
     legs = shards.legs(pr.jobs, runners, durations)
-    span = max(leg_makespan([by_id[i] for i in leg.jobs], pr.seconds, parallelism) for leg in legs)
-    bound = sum(pr.seconds.values()) / (runners * parallelism) + critical_path(pr.jobs, pr.seconds)
-    return Outcome(span, bound, len(legs))
+    return Outcome(slowest_leg(pr, legs, parallelism), lower_bound(pr, runners, parallelism), len(legs))
 
 
-class _Clock:
-    def __init__(self) -> None:
-        self.now = 0.0
+def slowest_leg(pr: PullRequest, legs: Sequence[shards.Leg], parallelism: int) -> float:
+    by_id = {j.id: j for j in pr.jobs}
+    return max(leg_makespan([by_id[i] for i in leg.jobs], pr.seconds, parallelism) for leg in legs)
 
-    def __call__(self) -> float:
-        return self.now
 
-    def sleep(self, seconds: float) -> None:
-        self.now += seconds
+def lower_bound(pr: PullRequest, runners: int, parallelism: int) -> float:
+    """Total work / (runners x parallelism) + the critical path: no schedule can do better than either part."""
+    return sum(pr.seconds.values()) / (runners * parallelism) + critical_path(pr.jobs, pr.seconds)
 
 
 def through_dispatcher(
@@ -139,12 +135,12 @@ def through_dispatcher(
     from gwpipelines.dispatcher.batches import Target
     from gwpipelines.dispatcher.loop import Dispatcher, DispatchOptions
     from gwpipelines.models.results import Status
-    from testing.dispatch_harness import LIVE, PIPELINES, WORKFLOW, client, setup
+    from testing.dispatch_harness import LIVE, PIPELINES, WORKFLOW, FakeClock, client, setup
     from testing.github_server import GitHubServer
     from testing.github_server.model import Dispatch, RunScript
 
     by_id = {j.id: j for j in pr.jobs}
-    clock = _Clock()
+    clock = FakeClock()
     most = 0
 
     def run(dispatch: Dispatch) -> RunScript:
@@ -156,8 +152,7 @@ def through_dispatcher(
         for leg in legs:
             done = [{"id": i, "unit": by_id[i].unit, "action": "plan", "status": "succeeded"} for i in leg.jobs]
             artifacts[f"gwpipelines-results-{leg.leg}"] = {"results.json": json.dumps({"results": done}).encode()}
-        span = max(leg_makespan([by_id[i] for i in leg.jobs], pr.seconds, parallelism) for leg in legs)
-        return RunScript(seconds=span, polls=0, artifacts=artifacts)
+        return RunScript(seconds=slowest_leg(pr, legs, parallelism), polls=0, artifacts=artifacts)
 
     with GitHubServer() as server:
         setup(server)
@@ -167,8 +162,7 @@ def through_dispatcher(
         progress = Dispatcher(gh, target, DispatchOptions(), sleep=clock.sleep, clock=clock).run(pr.jobs)
     if server.violations or {r.status for r in progress.results.values()} != {Status.SUCCEEDED}:
         raise AssertionError(f"the simulated pull request did not go through: {server.violations[:3]}")
-    bound = sum(pr.seconds.values()) / (runners * parallelism) + critical_path(pr.jobs, pr.seconds)
-    return Outcome(clock.now, bound, most)
+    return Outcome(clock.now, lower_bound(pr, runners, parallelism), most)
 
 
 def rows(runner_counts: Sequence[int] = (4, 8), parallelism: int = 4, units: int = 300, seed: int = 3) -> list[Row]:

@@ -159,3 +159,17 @@ def normalise(text: str, server: GitHubServer) -> str:
     text = re.sub(r"/job/\d+", "/job/JOB", text)
     text = re.sub(r"\b\d\d:\d\d:\d\d\.\d{3}\b", "HH:MM:SS.mmm", text)  # the tools' log timestamps
     return re.sub(r"\b[0-9a-f]{12}-wave", "CID-wave", text)
+
+
+class FakeClock:
+    """Simulated time for the dispatcher (its `clock` and `sleep`) and the GitHub server (`server.clock`): sleeping
+    moves it on at once."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds

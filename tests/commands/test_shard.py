@@ -30,9 +30,19 @@ def config(tmp_path: Path, runners: int) -> Path:
 
 
 def shard(tmp_path: Path, jobs: Any, *extra: str) -> Any:
+    """`gwpipelines shard` on `jobs` (JSON, or a string written as it is)."""
     jobs_file = tmp_path / "jobs.json"
-    jobs_file.write_text(json.dumps(jobs))
+    jobs_file.write_text(jobs if isinstance(jobs, str) else json.dumps(jobs))
     return run("shard", "--jobs-file", str(jobs_file), *extra)
+
+
+def plans(n: int) -> list[dict[str, Any]]:
+    """`n` independent plans of account dev, units dev/u0..."""
+    return [
+        {"id": f"plan:dev/u{i}", "unit": f"dev/u{i}", "action": "plan", "ref": "a" * 40, "account": "dev",
+         "change_types": ["ModuleChanged"], "wave": 0, "needs": []}
+        for i in range(n)
+    ]  # fmt: skip
 
 
 def test_without_fan_out_each_account_is_one_leg(tmp_path: Path, orchestrated: dict[str, Any]) -> None:
@@ -62,11 +72,7 @@ def test_fan_out_splits_accounts_keeping_needs_together(tmp_path: Path, orchestr
 
 
 def test_durations_weigh_plans_and_a_bad_file_is_only_a_warning(tmp_path: Path) -> None:
-    jobs = [
-        {"id": f"plan:dev/u{i}", "unit": f"dev/u{i}", "action": "plan", "ref": "a" * 40, "account": "dev",
-         "change_types": ["ModuleChanged"], "wave": 0, "needs": []}
-        for i in range(4)
-    ]  # fmt: skip
+    jobs = plans(4)
     durations = tmp_path / "durations.json"
     durations.write_text(json.dumps({"dev/u0": 90, "dev/u1": 30, "dev/u2": 30, "dev/u3": 30}))
     res = shard(tmp_path, jobs, "--config", str(config(tmp_path, 2)), "--durations", str(durations))
@@ -96,9 +102,7 @@ def test_durations_weigh_plans_and_a_bad_file_is_only_a_warning(tmp_path: Path) 
     ],
 )
 def test_bad_input_is_exit_2_with_one_line(tmp_path: Path, jobs: Any, runners: int, message: str) -> None:
-    jobs_file = tmp_path / "jobs.json"
-    jobs_file.write_text(jobs if isinstance(jobs, str) else json.dumps(jobs))
-    res = run("shard", "--jobs-file", str(jobs_file), "--config", str(config(tmp_path, runners)))
+    res = shard(tmp_path, jobs, "--config", str(config(tmp_path, runners)))
     assert res.code == 2
     assert message in res.err and len(res.err.strip().splitlines()) == 1, res.err
 
@@ -112,11 +116,7 @@ def test_the_workflow_passes_the_durations_through_the_environment(
 
     [call] = calls_for(Inputs("shard", jobs_file="jobs.json", config="pipelines/pipelines.yml"), tmp_path)
     assert call.argv == ("shard", "--jobs-file", "jobs.json", "--config", "pipelines/pipelines.yml", "--format", "json")
-    jobs = [
-        {"id": f"plan:dev/u{i}", "unit": f"dev/u{i}", "action": "plan", "ref": "a" * 40, "account": "dev",
-         "change_types": ["ModuleChanged"], "wave": 0, "needs": []}
-        for i in range(3)
-    ]  # fmt: skip
+    jobs = plans(3)
     durations = tmp_path / "durations.json"
     durations.write_text(json.dumps({"dev/u2": 100, "dev/u0": 1, "dev/u1": 1}))
     monkeypatch.setenv("GWPIPELINES_DURATIONS", str(durations))

@@ -5,29 +5,13 @@ against the local GitHub server (bench/fanout.py prints the same figures)."""
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-from types import ModuleType
-
 import pytest
 
 from gwpipelines import shards
 from gwpipelines.models import Action, ChangeType, Job
+from testing.scripts import load_script
 
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def _load(name: str, path: Path) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-fanout = _load("gwpipelines_bench_fanout", ROOT / "bench" / "fanout.py")
+fanout = load_script("gwpipelines_bench_fanout", "bench/fanout.py")
 PR = fanout.synthetic_pr(300, seed=3)
 
 

@@ -16,7 +16,7 @@ from gwpipelines.dispatcher.loop import Dispatcher, DispatchOptions
 from gwpipelines.github.client import GitHubAccessError, GitHubError
 from gwpipelines.models import Action, ChangeType, Job
 from gwpipelines.models.results import Status
-from testing.dispatch_harness import LIVE, PIPELINES, WORKFLOW, Pipelines, client, setup
+from testing.dispatch_harness import LIVE, PIPELINES, WORKFLOW, FakeClock, Pipelines, client, setup
 from testing.dispatch_harness import dispatch as dispatch_cli
 from testing.github_server import GitHubServer
 from testing.github_server.handlers import zip_bytes
@@ -345,17 +345,6 @@ def model_now(seconds: int) -> str:
 
 
 # --- polling: a finished run is noticed within ~15 s, one GET per poll per run ----------------------------------------
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.now += seconds
 
 
 @pytest.mark.parametrize("answer", [200, 204])

@@ -21,17 +21,15 @@ files. Dependents of changed units are not added (DESIGN.md: as in Gruntwork Pip
 
 from __future__ import annotations
 
-import importlib.util
 import os
-import sys
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
 
 from testing import ROOT
 from testing.cli import run
+from testing.scripts import load_script
 
 QA = "non-prod/us-east-1/qa"
 DEV = "non-prod/us-east-1/dev"
@@ -41,16 +39,7 @@ REDIS_UNITS = [f"{DEV}/redis", f"{QA}/redis", "prod/us-east-1/prod/redis", "prod
 QA_UNITS = [f"{QA}/{c}" for c in ("app", "bastion", "mysql", "redis", "vpc")]
 
 
-def load_demo() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("gwpipelines_demo", ROOT / "scripts" / "demo.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-demo = load_demo()
+demo = load_script("gwpipelines_demo", "scripts/demo.py")
 
 
 @pytest.fixture(scope="module")

@@ -98,20 +98,6 @@ def test_cached_and_uncached_runs_print_the_same_json(tmp_path: Path, monkeypatc
     assert any(o["jobs"] for o in cold)  # type: ignore[index]
 
 
-def test_a_corrupt_cache_entry_is_ignored(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    repo = GitRepo.init(tmp_path / "live")
-    repo.write("app/terragrunt.hcl", "")
-    base = repo.commit()
-    repo.append("app/terragrunt.hcl", "# c\n")
-    head = repo.commit()
-    cache_dir = tmp_path / "cache"
-    monkeypatch.setenv("GWPIPELINES_CACHE_DIR", str(cache_dir))
-    first = orchestrator.orchestrate(repo.path, base, head, "push")
-    for f in cache_dir.glob("*.pickle"):
-        f.write_bytes(b"not a pickle")
-    assert orchestrator.orchestrate(repo.path, base, head, "push") == first
-
-
 def test_units_reused_from_a_cached_commit_are_its_own(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The cache keeps a commit's units once: its reuse entry names them by config, but for the included
     configs' (a legacy root terragrunt.hcl here), and gives them back as they were evaluated."""
@@ -149,12 +135,13 @@ def test_units_reused_from_a_cached_commit_are_its_own(tmp_path: Path, monkeypat
 @pytest.mark.parametrize(
     "planted",
     [
+        b"not a pickle",  # a corrupt entry
         b"cposix\nsystem\n(S'touch PWNED'\ntR.",  # what any pickle may do: call os.system while loading
         b"cgwpipelines.git\nrun\n(S'.'\nS'gc'\ntR.",  # a function of ours is no data either
         b"cbuiltins\nlen\n(tR.",  # a TypeError while loading, once fatal
     ],
 )
-def test_a_planted_cache_entry_runs_nothing_and_is_a_miss(
+def test_a_corrupt_or_planted_cache_entry_runs_nothing_and_is_a_miss(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, planted: bytes
 ) -> None:
     """An entry restored by actions/cache was written by another run: loading it calls no function but the

@@ -6,10 +6,7 @@ Line numbers are left out of both comparisons: python-hcl2's output has none (se
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
@@ -18,19 +15,10 @@ from gwpipelines import orchestrator
 from gwpipelines.orchestrator import hcl
 from testing import LIVE_TEMPLATE, ROOT
 from testing import hcl2_reference as reference
+from testing.scripts import load_script
 
-
-def _load(name: str, path: Path) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-generate = _load("gwpipelines_bench_generate", ROOT / "bench" / "generate.py")
-demo = _load("gwpipelines_demo_for_equivalence", ROOT / "scripts" / "demo.py")
+generate = load_script("gwpipelines_bench_generate", "bench/generate.py")
+demo = load_script("gwpipelines_demo_for_equivalence", "scripts/demo.py")
 
 FIXTURE_FILES = sorted(
     p for folder in (LIVE_TEMPLATE, ROOT / "tests" / "fixtures") if folder.exists() for p in folder.rglob("*.hcl")

@@ -10,8 +10,9 @@ means different things for different including units, so evaluation lives in `te
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING
+
+from gwpipelines.orchestrator import lazy
 
 if TYPE_CHECKING:
     from gwpipelines.orchestrator.hcl.ast import (
@@ -74,13 +75,7 @@ _HOME = {
 }
 
 
-def __getattr__(name: str) -> object:
-    module = _HOME.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy.exports(__name__, _HOME)
 
 
 __all__ = [
