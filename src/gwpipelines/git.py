@@ -59,7 +59,12 @@ def try_rev_parse(repo: Path, *args: str) -> list[str] | None:
     out = _completed(repo, "rev-parse", *args)
     if out.returncode != 0:
         return None
-    return out.stdout.decode("utf-8", errors="surrogateescape").split("\n")[:-1]
+    lines = out.stdout.decode("utf-8", errors="surrogateescape").split("\n")[:-1]
+    if "--end-of-options" in args and "--end-of-options" in lines:
+        # git before 2.43 echoes the marker back as a line of its own (no answer is that line: paths from
+        # --show-toplevel are absolute, object ids hex).
+        lines.remove("--end-of-options")
+    return lines
 
 
 def resolve(repo: Path, ref: str) -> str:
@@ -166,12 +171,19 @@ def ls_tree(repo: Path, commit: str) -> dict[str, tuple[str, str]]:
     raw = run(repo, "ls-tree", "-r", "-z", "--full-tree", commit)
     out: dict[str, tuple[str, str]] = {}
     modes: dict[str, str] = {}
+    text = raw.decode("utf-8", errors="surrogateescape")
+    end = 0
     # One record at a time, straight from the text: a 130,000-file listing split into a list first would leave
     # tens of megabytes of freed strings behind (the process' peak memory), and the same few modes are one object.
-    for m in _LS_TREE_RECORD.finditer(raw.decode("utf-8", errors="surrogateescape")):
+    for m in _LS_TREE_RECORD.finditer(text):
+        if m.start() != end:
+            break  # a record the pattern does not read: refused below rather than skipped
+        end = m.end()
         mode, kind, oid, path = m.groups()
         if kind == "blob":
             out[path] = (modes.setdefault(mode, mode), oid)
+    if end != len(text):
+        raise GitError(f"git ls-tree {commit} in {repo}: unreadable listing at byte {end}; report this as a bug")
     return out
 
 

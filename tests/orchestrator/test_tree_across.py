@@ -6,7 +6,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pytest
+
 from gwpipelines import git
+from gwpipelines.errors import GitError
 from gwpipelines.orchestrator import tree
 from testing.gitrepo import GitRepo
 
@@ -40,3 +43,19 @@ def test_across_equals_ls_tree_both_ways(tmp_path: Path) -> None:
 
 def _listing(repo: Path, commit: str) -> dict[str, str]:
     return {p: oid for p, (mode, oid) in git.ls_tree(repo, commit).items() if mode != "160000"}
+
+
+def test_ls_tree_reads_odd_paths_and_refuses_a_listing_it_cannot_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo = GitRepo.init(tmp_path / "live")
+    odd = ["a b/tab\there/terragrunt.hcl", "line\nbreak.hcl", "ünï/côdé.hcl"]
+    for path in odd:
+        repo.write(path, "x\n")
+    head = repo.commit("odd paths")
+    assert sorted(git.ls_tree(repo.path, head)) == sorted(odd)
+    real = git.run
+    # A record the listing's pattern does not read (here: a mode that is not octal) is an error, never a file gone.
+    monkeypatch.setattr(git, "run", lambda *a: real(*a).replace(b"100644", b"1006x4", 1))
+    with pytest.raises(GitError, match="unreadable listing at byte 0"):
+        git.ls_tree(repo.path, head)

@@ -37,9 +37,6 @@ def _resolve(repo: Path, refs: list[str]) -> tuple[Path, list[str], dict[str, st
         git.check_ref(ref)
     peeled = [f"{ref}^{{{kind}}}" for ref in refs for kind in ("commit", "tree")]
     got = git.try_rev_parse(repo, "--show-toplevel", "--end-of-options", *peeled)
-    if got and got[1:2] == ["--end-of-options"]:
-        # git before 2.43 echoes the marker back as a line of its own (no ref starts with "-": check_ref).
-        del got[1]
     if got is not None and len(got) == 1 + len(peeled) and Path(got[0]).resolve() == repo.resolve():
         shas = got[1::2]
         return Path(got[0]), shas, dict(zip(shas, got[2::2], strict=True))
